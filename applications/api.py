@@ -1,0 +1,1 @@
+"""REST API of this app: viewsets register on loanportal.api.router."""

@@ -1,0 +1,54 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect, resolve_url
+
+from .context import current_ip
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            current_ip.reset(token)
+
+
+class SessionTimeoutMiddleware:
+    """Idle timeout (default 30 minutes) and absolute timeout (default 12 hours) for logged-in sessions."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            session = request.session
+            started = session.setdefault("auth_started_at", now)
+            last = session.get("last_activity_at", now)
+            expired = None
+            if now - last > settings.SESSION_IDLE_TIMEOUT:
+                expired = "您已超过30分钟未操作，请重新登录"
+            elif now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+                expired = "登录已超过12小时，请重新登录"
+            if expired:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    from django.http import JsonResponse
+
+                    return JsonResponse({"detail": expired}, status=401)
+                messages.info(request, expired)
+                return redirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
+            session["last_activity_at"] = now
+        return self.get_response(request)

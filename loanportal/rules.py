@@ -1,0 +1,88 @@
+"""Pure rules of the core: ID numbers (GB 11643 via python-stdnum), phones, masking. No database."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def id_number_error(value: str, *, label: str = "身份证号") -> str | None:
+    """Return a Chinese message saying what is wrong with an ID number, or None when it is valid."""
+    raw = (value or "").strip().upper()
+    if not raw:
+        return f"{label}不能为空"
+    if len(raw) != 18:
+        return f"{label}应为18位，当前为{len(raw)}位"
+    if not re.fullmatch(r"\d{17}[\dX]", raw):
+        return f"{label}格式错误：前17位应为数字，末位为数字或X"
+    try:
+        ric.get_birth_date(raw)
+    except InvalidComponent:
+        return f"{label}中的出生日期（第7–14位）无效"
+    try:
+        ric.validate(raw)
+    except InvalidChecksum:
+        return f"{label}校验码（第18位）错误"
+    except InvalidComponent:
+        return f"{label}的地区码（前6位）不存在"
+    except (InvalidFormat, InvalidLength, StdnumError):
+        return f"{label}无效"
+    return None
+
+
+def normalise_id_number(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def validate_id_number(value: str) -> None:
+    """Django field validator: GB 11643 check digit, birth date and area code."""
+    message = id_number_error(value)
+    if message:
+        raise ValidationError(message, code="invalid_id_number")
+
+
+def validate_phone(value: str) -> None:
+    raw = (value or "").strip()
+    if raw and not (PHONE_RE.match(raw) or LANDLINE_RE.match(raw)):
+        raise ValidationError("联系电话格式错误：应为11位手机号或区号-座机号", code="invalid_phone")
+
+
+def birth_date_of(id_number: str):
+    return ric.get_birth_date(normalise_id_number(id_number))
+
+
+def mask_id_number(value: str | None) -> str:
+    """Show the first 3 and last 4 characters only: 140***********123X (at most 7 characters shown)."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """138****5678; short or unusual numbers keep at most their last 4 digits."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) == 11:
+        return value[:3] + "****" + value[-4:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    return "*" * (len(value) - 4) + value[-4:]
+
+
+ID_NUMBER_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (logs, messages)."""
+    text = ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group(0)), text)
+    return PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(3), text)

@@ -1,0 +1,116 @@
+"""Scoped reads. Every query that returns personal data goes through a selector taking the acting user.
+
+Scope of a student (DESIGN.md): the household county (生源地), that county's city, the province, and the
+student's university. Outside the scope a view answers 404, the same as for an id that does not exist.
+"""
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import AuditEvent, Notification, Organisation, Student, User
+from .roles import MANAGER_ROLES, OrgKind
+
+NOTHING = Q(pk__in=[])
+
+
+def student_scope_q(user, prefix: str = "") -> Q:
+    """The Q object limiting anything that belongs to a student to the user's scope.
+
+    `prefix` is the path from the queried model to the student, e.g. "student__" for an application.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    org = user.organisation
+    if org is None:
+        return NOTHING
+    if org.kind == OrgKind.PROVINCE:
+        return Q()
+    if org.kind == OrgKind.CITY:
+        return Q(**{f"{prefix}household_county__parent_id": org.pk})
+    if org.kind == OrgKind.COUNTY:
+        return Q(**{f"{prefix}household_county_id": org.pk})
+    if org.kind == OrgKind.UNIVERSITY:
+        return Q(**{f"{prefix}university_id": org.pk})
+    return NOTHING  # bank: sees cases handed to it through their own selectors, not the student register
+
+
+def organisation_scope_q(user, field: str = "organisation") -> Q:
+    """Limit rows owned by an organisation (county, university, city) to the user's part of the tree."""
+    org = getattr(user, "organisation", None)
+    if org is None or not user.is_active:
+        return NOTHING
+    if org.kind in (OrgKind.PROVINCE,):
+        return Q()
+    if org.kind == OrgKind.CITY:
+        return Q(**{f"{field}_id": org.pk}) | Q(**{f"{field}__parent_id": org.pk})
+    return Q(**{f"{field}_id": org.pk})
+
+
+def students_visible_to(*, user) -> QuerySet[Student]:
+    return Student.objects.filter(student_scope_q(user)).select_related("household_county", "university")
+
+
+def student_get(*, user, pk) -> Student:
+    """The student with this pk if the user may see it, else 404."""
+    return get_object_or_404(students_visible_to(user=user), pk=pk)
+
+
+def organisations_visible_to(*, user) -> QuerySet[Organisation]:
+    """Organisations are reference data (no personal data): every active user sees the directory."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.organisation_id is None:
+        return Organisation.objects.none()
+    return Organisation.objects.select_related("parent")
+
+
+def counties_visible_to(*, user) -> QuerySet[Organisation]:
+    """Counties the user works with: its own, its city's, or all (province, bank)."""
+    return Organisation.objects.filter(kind=OrgKind.COUNTY).filter(_county_q(user)).select_related("parent")
+
+
+def _county_q(user) -> Q:
+    org = getattr(user, "organisation", None)
+    if org is None:
+        return NOTHING
+    if org.kind in (OrgKind.PROVINCE, OrgKind.BANK):
+        return Q()
+    if org.kind == OrgKind.CITY:
+        return Q(parent_id=org.pk)
+    if org.kind == OrgKind.COUNTY:
+        return Q(pk=org.pk)
+    return NOTHING
+
+
+def users_visible_to(*, user) -> QuerySet[User]:
+    """Managers see the users of their own part of the tree; everyone else sees nobody."""
+    if user.role not in MANAGER_ROLES or user.organisation is None:
+        return User.objects.none()
+    return User.objects.filter(organisation_scope_q(user)).select_related("organisation")
+
+
+def audit_events_visible_to(*, user) -> QuerySet[AuditEvent]:
+    """Managers search the audit rows of their scope: rows about their objects or done by their people."""
+    if user.role not in MANAGER_ROLES or user.organisation is None:
+        return AuditEvent.objects.none()
+    org = user.organisation
+    if org.kind == OrgKind.PROVINCE:
+        scope = Q()
+    elif org.kind == OrgKind.UNIVERSITY:
+        scope = Q(university_id=org.pk) | Q(actor_organisation_id=org.pk)
+    else:
+        scope = organisation_scope_q(user, "organisation") | organisation_scope_q(user, "actor_organisation")
+    return AuditEvent.objects.filter(scope).select_related("actor", "actor_organisation")
+
+
+def audit_events_for_object(*, obj) -> QuerySet[AuditEvent]:
+    """The audit rows of one object; the caller has already checked the object is in scope."""
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_pk=str(obj.pk)).select_related(
+        "actor"
+    )
+
+
+def notifications_for(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user)
+
+
+def unread_notification_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

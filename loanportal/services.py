@@ -1,0 +1,208 @@
+"""Writes of the core. Every write validates with full_clean() and records one audit row."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .audit import audit_record, model_snapshot
+from .errors import DomainError, PermissionDeniedError
+from .models import CoBorrower, Notification, Organisation, Student, User
+from .roles import Role
+from .rules import normalise_id_number
+
+STUDENT_FIELDS = [
+    "name",
+    "id_number",
+    "household_county",
+    "phone",
+    "address",
+    "level",
+    "university",
+    "department",
+    "major",
+    "enrolment_year",
+    "study_years",
+]
+CO_BORROWER_FIELDS = ["name", "id_number", "relationship", "phone"]
+
+
+def _full_clean(instance, **kwargs) -> None:
+    instance.full_clean(**kwargs)
+
+
+@transaction.atomic
+def student_create(*, actor: User, reason: str = "", **data) -> Student:
+    """Register a borrowing student (借款学生登记)."""
+    data["id_number"] = normalise_id_number(data.get("id_number", ""))
+    student = Student(**data)
+    _full_clean(student)
+    try:
+        with transaction.atomic():
+            student.save()
+    except IntegrityError as exc:
+        raise ValidationError({"id_number": "该身份证号的学生已存在"}) from exc
+    audit_record(
+        actor=actor,
+        action="student.create",
+        obj=student,
+        new=model_snapshot(student, STUDENT_FIELDS),
+        reason=reason,
+        organisation=student.household_county,
+        university=student.university,
+    )
+    return student
+
+
+@transaction.atomic
+def student_update(*, actor: User, student: Student, reason: str = "", **changes) -> Student:
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    old = model_snapshot(locked, STUDENT_FIELDS)
+    if "id_number" in changes:
+        changes["id_number"] = normalise_id_number(changes["id_number"])
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _full_clean(locked)
+    locked.save()
+    new = model_snapshot(locked, STUDENT_FIELDS)
+    changed_old = {k: v for k, v in old.items() if new[k] != v}
+    changed_new = {k: new[k] for k in changed_old}
+    if changed_new:
+        audit_record(
+            actor=actor,
+            action="student.update",
+            obj=locked,
+            old=changed_old,
+            new=changed_new,
+            reason=reason,
+            organisation=locked.household_county,
+            university=locked.university,
+        )
+    return locked
+
+
+@transaction.atomic
+def co_borrower_add(*, actor: User, student: Student, reason: str = "", **data) -> CoBorrower:
+    """Add a co-borrower (共同借款人) to a student."""
+    data["id_number"] = normalise_id_number(data.get("id_number", ""))
+    co_borrower = CoBorrower(student=student, **data)
+    _full_clean(co_borrower)
+    co_borrower.save()
+    audit_record(
+        actor=actor,
+        action="co_borrower.create",
+        obj=co_borrower,
+        new=model_snapshot(co_borrower, CO_BORROWER_FIELDS),
+        reason=reason,
+        organisation=student.household_county,
+        university=student.university,
+    )
+    return co_borrower
+
+
+def personal_number_reveal(*, actor: User, obj, field: str, reason: str) -> str:
+    """Reveal one full ID number or phone (查看完整号码): needs a privileged role and a reason; audited."""
+    if actor.role not in settings.REVEAL_ROLES:
+        raise PermissionDeniedError("您的角色无权查看完整号码")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("请填写查看完整号码的原因", field="reason")
+    if field not in ("id_number", "phone"):
+        raise DomainError("只能查看身份证号或联系电话")
+    value = getattr(obj, field)
+    student = obj if isinstance(obj, Student) else getattr(obj, "student", None)
+    audit_record(
+        actor=actor,
+        action=f"reveal.{field}",
+        obj=obj,
+        reason=reason,
+        organisation=getattr(student, "household_county", None),
+        university=getattr(student, "university", None),
+    )
+    return value
+
+
+def notification_send(
+    *,
+    recipients,
+    title: str,
+    body: str = "",
+    url: str = "",
+    category: str = "info",
+    level: str = "info",
+    dedupe_key: str = "",
+    email: bool = True,
+) -> list[Notification]:
+    """Notify users in the app (the bell) and by e-mail. With a dedupe_key, each user gets it at most once."""
+    created = []
+    for user in recipients:
+        if dedupe_key:
+            notification, was_created = Notification.objects.get_or_create(
+                recipient=user,
+                dedupe_key=dedupe_key,
+                defaults={"title": title, "body": body, "url": url, "category": category, "level": level},
+            )
+        else:
+            notification, was_created = (
+                Notification.objects.create(
+                    recipient=user, title=title, body=body, url=url, category=category, level=level
+                ),
+                True,
+            )
+        if was_created:
+            created.append(notification)
+            if email and user.email:
+                message = f"{body}\n\n{url}" if url else body
+                transaction.on_commit(
+                    lambda u=user, m=message: send_mail(
+                        title, m, settings.DEFAULT_FROM_EMAIL, [u.email], fail_silently=True
+                    )
+                )
+    return created
+
+
+def notification_send_to_organisation(
+    *, organisation: Organisation, roles=None, **kwargs
+) -> list[Notification]:
+    users = User.objects.filter(organisation=organisation, is_active=True)
+    if roles:
+        users = users.filter(role__in=list(roles))
+    return notification_send(recipients=users, **kwargs)
+
+
+def notification_mark_read(*, user: User, pk=None) -> int:
+    """Mark one (or, with pk=None, all) of the user's notifications read."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    role: str,
+    organisation: Organisation,
+    password: str | None,
+    full_name: str = "",
+    email: str = "",
+) -> User:
+    """Create a portal user in an organisation with one role."""
+    user = User(username=username, role=role, organisation=organisation, full_name=full_name, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    _full_clean(user, exclude=["password"])
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.create",
+        obj=user,
+        new={"username": username, "role": Role(role).label},
+        organisation=organisation,
+    )
+    return user

@@ -1,0 +1,55 @@
+"""The shared mechanics of a state change; each state machine keeps its own map and its own service.
+
+A transition: lock the row (select_for_update), check the move against the allowed map, demand a reason
+where the policy requires one, save, and append the audit row — all in one transaction.
+"""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from .audit import audit_record
+from .errors import ConflictError, DomainError
+
+
+def apply_transition(
+    *,
+    instance,
+    to: str,
+    actor,
+    allowed: Mapping[str, set[str] | frozenset[str]],
+    reason: str = "",
+    reason_required_for: set[str] | frozenset[str] = frozenset(),
+    field: str = "status",
+    labels=None,
+    organisation=None,
+    university=None,
+    extra: dict | None = None,
+    action_prefix: str | None = None,
+):
+    """Move `instance` (any model with a status field) to state `to`. Returns the locked, saved row."""
+    model = type(instance)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=instance.pk)
+        current = getattr(locked, field)
+        label = (lambda value: labels(value).label) if labels else (lambda value: value)
+        if to not in allowed.get(current, ()):
+            raise ConflictError(f"当前状态为“{label(current)}”，不能变更为“{label(to)}”")
+        if to in reason_required_for and not (reason or "").strip():
+            raise DomainError(f"变更为“{label(to)}”必须填写原因", field="reason")
+        setattr(locked, field, to)
+        for name, value in (extra or {}).items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+        audit_record(
+            actor=actor,
+            action=f"{action_prefix or model._meta.model_name}.{to}",
+            obj=locked,
+            old={field: current},
+            new={field: to},
+            reason=reason,
+            organisation=organisation,
+            university=university,
+        )
+        return locked

@@ -1,0 +1,102 @@
+"""HTML views of the core: dashboard, students, reveal, audit search, notifications. Thin: selectors + services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from . import registry, selectors, services
+from .errors import DomainError, PermissionDeniedError
+from .forms import AuditSearchForm, StudentSearchForm
+from .roles import MANAGER_ROLES
+
+PAGE_SIZE = 50
+
+
+def dashboard(request):
+    """The landing page per role: real counts from the user's scope, contributed by each app."""
+    user = request.user
+    cards = []
+    for panel in registry.panels_for(user):
+        card = panel.render(user)
+        if card:
+            cards.append(card)
+    return render(request, "dashboard.html", {"cards": cards})
+
+
+def student_list(request):
+    form = StudentSearchForm(request.GET or None, user=request.user)
+    students = selectors.students_visible_to(user=request.user).order_by("-pk")
+    if form.is_valid():
+        students = form.filter(students)
+    page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "students/list.html", {"form": form, "page": page})
+
+
+def student_detail(request, pk):
+    student = selectors.student_get(user=request.user, pk=pk)
+    audit_events = selectors.audit_events_for_object(obj=student)[:50]
+    return render(
+        request,
+        "students/detail.html",
+        {
+            "student": student,
+            "co_borrowers": student.co_borrowers.all(),
+            "audit_events": audit_events,
+            "can_reveal": request.user.role in _reveal_roles(),
+        },
+    )
+
+
+def _reveal_roles():
+    from django.conf import settings
+
+    return settings.REVEAL_ROLES
+
+
+@require_POST
+def student_reveal(request, pk):
+    """Reveal one full number (htmx): answers the fragment that replaces the masked value."""
+    student = selectors.student_get(user=request.user, pk=pk)
+    field = request.POST.get("field", "")
+    try:
+        value = services.personal_number_reveal(
+            actor=request.user, obj=student, field=field, reason=request.POST.get("reason", "")
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        return HttpResponse(format_html('<span class="text-danger small">{}</span>', exc.message), status=400)
+    return HttpResponse(format_html('<span class="font-monospace revealed">{}</span>', value))
+
+
+def audit_search(request):
+    """Managers search the audit log of their scope (审计日志查询)."""
+    if request.user.role not in MANAGER_ROLES:
+        raise PermissionDenied("仅负责人可查询审计日志")
+    form = AuditSearchForm(request.GET or None)
+    events = selectors.audit_events_visible_to(user=request.user).order_by("-pk")
+    if form.is_valid():
+        events = form.filter(events)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/list.html", {"form": form, "page": page})
+
+
+def notification_list(request):
+    notifications = selectors.notifications_for(user=request.user)
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page})
+
+
+@require_POST
+def notification_read(request, pk=None):
+    services.notification_mark_read(user=request.user, pk=pk)
+    if pk is None:
+        messages.success(request, "已全部标为已读")
+    target = request.POST.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("notification-list")

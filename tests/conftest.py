@@ -1,0 +1,129 @@
+"""Shared fixtures: a small province (`world`) with one user per role, and logged-in clients."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from loanportal.roles import OrgKind, Role
+
+from .factories import CoBorrowerFactory, OrganisationFactory, StudentFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made next to it are sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+TEST_OUTPUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-output")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    """The same province, committed, for tests where another thread or process reads it."""
+    return build_world()
+
+
+def build_world():
+    """Province → 2 cities → 3 counties (county1, county2 in city1; county3 in city2), 2 in-province and
+    1 out-of-province university, the bank, one user per role, students spread over them."""
+    province = OrganisationFactory(kind=OrgKind.PROVINCE, code="620000", name="甘肃省学生资助管理中心")
+    city1 = OrganisationFactory(
+        kind=OrgKind.CITY, code="620100", name="兰州市教育局资助中心", parent=province
+    )
+    city2 = OrganisationFactory(
+        kind=OrgKind.CITY, code="620500", name="天水市教育局资助中心", parent=province
+    )
+    county1 = OrganisationFactory(
+        kind=OrgKind.COUNTY, code="620123", name="榆中县学生资助管理中心", parent=city1
+    )
+    county2 = OrganisationFactory(
+        kind=OrgKind.COUNTY, code="620122", name="皋兰县学生资助管理中心", parent=city1
+    )
+    county3 = OrganisationFactory(
+        kind=OrgKind.COUNTY, code="620522", name="秦安县学生资助管理中心", parent=city2
+    )
+    university1 = OrganisationFactory(kind=OrgKind.UNIVERSITY, code="10730", name="兰州大学")
+    university2 = OrganisationFactory(kind=OrgKind.UNIVERSITY, code="10736", name="西北师范大学")
+    university4 = OrganisationFactory(
+        kind=OrgKind.UNIVERSITY, code="10698", name="西安交通大学", in_province=False
+    )
+    bank = OrganisationFactory(
+        kind=OrgKind.BANK, code="9162000", name="国家开发银行甘肃省分行", parent=province
+    )
+
+    def user(username, role, org):
+        return UserFactory(username=username, role=role, organisation=org)
+
+    users = SimpleNamespace(
+        province_officer=user("province_officer", Role.PROVINCE_OFFICER, province),
+        province_manager=user("province_manager", Role.PROVINCE_MANAGER, province),
+        bank_officer=user("bank_officer", Role.BANK_OFFICER, bank),
+        city1_manager=user("city1_manager", Role.CITY_MANAGER, city1),
+        county1_staff=user("county1_staff", Role.COUNTY_STAFF, county1),
+        county1_manager=user("county1_manager", Role.COUNTY_MANAGER, county1),
+        county2_staff=user("county2_staff", Role.COUNTY_STAFF, county2),
+        county3_staff=user("county3_staff", Role.COUNTY_STAFF, county3),
+        university1_officer=user("university1_officer", Role.UNIVERSITY_OFFICER, university1),
+        university1_manager=user("university1_manager", Role.UNIVERSITY_MANAGER, university1),
+        university4_officer=user("university4_officer", Role.UNIVERSITY_OFFICER, university4),
+    )
+    students = SimpleNamespace(
+        c1_u1=StudentFactory(name="甲一", household_county=county1, university=university1),
+        c1_u4=StudentFactory(name="甲四", household_county=county1, university=university4),
+        c2_u2=StudentFactory(name="乙二", household_county=county2, university=university2),
+        c3_u1=StudentFactory(name="丙一", household_county=county3, university=university1),
+        c3_u2=StudentFactory(name="丙二", household_county=county3, university=university2),
+    )
+    CoBorrowerFactory(student=students.c1_u1)
+    return SimpleNamespace(
+        province=province,
+        city1=city1,
+        city2=city2,
+        county1=county1,
+        county2=county2,
+        county3=county3,
+        university1=university1,
+        university2=university2,
+        university4=university4,
+        bank=bank,
+        users=users,
+        students=students,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) → a Django test client logged in as that user."""
+
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """api_for(user) → a DRF APIClient authenticated as that user."""
+
+    def make(user):
+        api = APIClient()
+        api.force_authenticate(user)
+        return api
+
+    return make
+
+
+@pytest.fixture
+def test_output_dir():
+    os.makedirs(TEST_OUTPUT, exist_ok=True)
+    return TEST_OUTPUT

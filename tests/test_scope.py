@@ -1,0 +1,173 @@
+"""The scope matrix (DESIGN.md "Users, organisations, scope"): each role × each scoped list and detail,
+API and HTML; foreign ids answer 404; a refused write changes nothing."""
+
+import pytest
+
+from loanportal.models import Student
+
+VISIBLE = {
+    "province_officer": {"c1_u1", "c1_u4", "c2_u2", "c3_u1", "c3_u2"},
+    "province_manager": {"c1_u1", "c1_u4", "c2_u2", "c3_u1", "c3_u2"},
+    "bank_officer": set(),
+    "city1_manager": {"c1_u1", "c1_u4", "c2_u2"},
+    "county1_staff": {"c1_u1", "c1_u4"},
+    "county1_manager": {"c1_u1", "c1_u4"},
+    "county2_staff": {"c2_u2"},
+    "county3_staff": {"c3_u1", "c3_u2"},
+    "university1_officer": {"c1_u1", "c3_u1"},
+    "university1_manager": {"c1_u1", "c3_u1"},
+    "university4_officer": {"c1_u4"},
+}
+ALL_STUDENTS = ["c1_u1", "c1_u4", "c2_u2", "c3_u1", "c3_u2"]
+
+
+@pytest.mark.parametrize("role", sorted(VISIBLE))
+def test_student_api_list_and_detail_are_scoped(world, api_for, role):
+    api = api_for(getattr(world.users, role))
+    response = api.get("/api/v1/students/")
+    assert response.status_code == 200
+    names = {row["name"] for row in response.json()["results"]}
+    expected = {getattr(world.students, key).name for key in VISIBLE[role]}
+    assert names == expected
+    for key in ALL_STUDENTS:
+        student = getattr(world.students, key)
+        detail = api.get(f"/api/v1/students/{student.pk}/")
+        assert detail.status_code == (200 if key in VISIBLE[role] else 404), key
+    assert api.get("/api/v1/students/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("role", sorted(VISIBLE))
+def test_student_pages_are_scoped(world, client_for, role):
+    client = client_for(getattr(world.users, role))
+    page = client.get("/students/").content.decode()
+    for key in ALL_STUDENTS:
+        student = getattr(world.students, key)
+        assert (f'href="/students/{student.pk}/"' in page) == (key in VISIBLE[role]), key
+        response = client.get(f"/students/{student.pk}/")
+        assert response.status_code == (200 if key in VISIBLE[role] else 404), key
+
+
+@pytest.mark.parametrize(
+    "role, target, expected_status",
+    [
+        ("county2_staff", "c1_u1", 404),  # other county: outside scope
+        ("county3_staff", "c1_u1", 404),  # other city
+        ("university1_officer", "c1_u1", 403),  # in scope, but universities do not edit the register
+        ("city1_manager", "c1_u1", 403),
+        ("bank_officer", "c1_u1", 403),
+    ],
+)
+def test_refused_student_write_changes_nothing(world, api_for, role, target, expected_status):
+    student = getattr(world.students, target)
+    before = Student.objects.values().get(pk=student.pk)
+    response = api_for(getattr(world.users, role)).patch(
+        f"/api/v1/students/{student.pk}/", {"name": "篡改"}, format="json"
+    )
+    assert response.status_code == expected_status
+    assert Student.objects.values().get(pk=student.pk) == before
+
+
+def test_county_staff_edits_own_student_with_audit(world, api_for):
+    student = world.students.c1_u1
+    response = api_for(world.users.county1_staff).patch(
+        f"/api/v1/students/{student.pk}/", {"major": "软件工程"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    student.refresh_from_db()
+    assert student.major == "软件工程"
+    from loanportal.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="student.update", object_pk=str(student.pk)).get()
+    assert event.old == {"major": "计算机科学与技术"} and event.new == {"major": "软件工程"}
+    assert event.actor == world.users.county1_staff
+
+
+def test_university_cannot_create_student(world, api_for):
+    count = Student.objects.count()
+    response = api_for(world.users.university1_officer).post(
+        "/api/v1/students/",
+        {"name": "新生", "id_number": "x", "household_county": world.county1.pk},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert Student.objects.count() == count
+
+
+def test_county_cannot_register_student_of_another_county(world, api_for):
+    from tests.factories import valid_id
+
+    count = Student.objects.count()
+    response = api_for(world.users.county1_staff).post(
+        "/api/v1/students/",
+        {"name": "外县生", "id_number": valid_id("620122"), "household_county": world.county2.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "本县" in response.json()["detail"]
+    assert Student.objects.count() == count
+
+
+USERS_VISIBLE = {
+    "province_manager": None,  # all
+    "city1_manager": {"city1_manager", "county1_staff", "county1_manager", "county2_staff"},
+    "county1_manager": {"county1_staff", "county1_manager"},
+    "university1_manager": {"university1_officer", "university1_manager"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(USERS_VISIBLE))
+def test_users_endpoint_scoped_for_managers(world, api_for, role):
+    response = api_for(getattr(world.users, role)).get("/api/v1/users/?page_size=100")
+    assert response.status_code == 200
+    usernames = {row["username"] for row in response.json()["results"]}
+    expected = USERS_VISIBLE[role] or set(vars(world.users))
+    assert usernames == expected
+    for row in response.json()["results"]:
+        assert "password" not in row
+
+
+@pytest.mark.parametrize(
+    "role", ["county1_staff", "university1_officer", "province_officer", "bank_officer", "county3_staff"]
+)
+def test_users_endpoint_forbidden_for_non_managers(world, api_for, role):
+    assert api_for(getattr(world.users, role)).get("/api/v1/users/").status_code == 403
+
+
+def test_users_detail_outside_scope_is_404(world, api_for):
+    api = api_for(world.users.county1_manager)
+    assert api.get(f"/api/v1/users/{world.users.county1_staff.pk}/").status_code == 200
+    assert api.get(f"/api/v1/users/{world.users.county3_staff.pk}/").status_code == 404
+
+
+def test_organisations_directory_for_every_role(world, api_for):
+    for name in vars(world.users):
+        response = api_for(getattr(world.users, name)).get("/api/v1/organisations/?kind=county")
+        assert response.status_code == 200
+        assert {row["code"] for row in response.json()["results"]} == {"620123", "620122", "620522"}
+
+
+def test_anonymous_gets_nothing(world, client):
+    from rest_framework.test import APIClient
+
+    assert APIClient().get("/api/v1/students/").status_code in (401, 403)
+    assert client.get("/students/").status_code == 302
+
+
+def test_audit_search_scoped_and_managers_only(world, client_for, api_for):
+    from loanportal import services
+
+    services.student_update(actor=world.users.county1_staff, student=world.students.c1_u1, major="数学")
+    services.student_update(actor=world.users.county3_staff, student=world.students.c3_u2, major="物理")
+    page = client_for(world.users.county1_manager).get("/audit/").content.decode()
+    assert world.students.c1_u1.name in page and world.students.c3_u2.name not in page
+    assert client_for(world.users.county1_staff).get("/audit/").status_code == 403
+
+
+def test_student_list_query_count_constant(world, client_for, django_assert_max_num_queries):
+    from tests.factories import StudentFactory
+
+    client = client_for(world.users.province_manager)
+    for _ in range(30):
+        StudentFactory(household_county=world.county1, university=world.university1)
+    with django_assert_max_num_queries(12):
+        assert client.get("/students/").status_code == 200
