@@ -1,0 +1,38 @@
+"""Models of the first-loan cycle at the county (首贷): policy parameters, pre-application lists,
+intake sites and appointments, queue snapshots, applications."""
+
+from .application import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus
+from .intake import (
+    Appointment,
+    AppointmentStatus,
+    IntakePlan,
+    IntakeSite,
+    IntakeWindow,
+    QueueLevel,
+    QueueSnapshot,
+    SiteKind,
+    TimeSlot,
+)
+from .parameters import LoanPolicy
+from .preapplication import PreApplication, PreApplicationBasis, PreApplicationImport, PreApplicationStatus
+
+__all__ = [
+    "Application",
+    "ApplicationCorrection",
+    "ApplicationStatus",
+    "Appointment",
+    "AppointmentStatus",
+    "CorrectionStatus",
+    "IntakePlan",
+    "IntakeSite",
+    "IntakeWindow",
+    "LoanPolicy",
+    "PreApplication",
+    "PreApplicationBasis",
+    "PreApplicationImport",
+    "PreApplicationStatus",
+    "QueueLevel",
+    "QueueSnapshot",
+    "SiteKind",
+    "TimeSlot",
+]

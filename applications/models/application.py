@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.db import models
+
+from loanportal.models import CoBorrower, Organisation, Student, StudyLevel
+
+
+class ApplicationStatus(models.TextChoices):
+    """Application states (DESIGN.md): draft → accepted → contract_signed → receipt_entered →
+    receipt_confirmed → bank_approved → disbursed → fee_certified → archived; side states returned,
+    rejected, withdrawn, abandoned (receipt not entered by the deadline: 视为放弃, notice 八)."""
+
+    DRAFT = "draft", "草稿"
+    ACCEPTED = "accepted", "已受理"
+    CONTRACT_SIGNED = "contract_signed", "已签合同"
+    RECEIPT_ENTERED = "receipt_entered", "回执已录入"
+    RECEIPT_CONFIRMED = "receipt_confirmed", "回执已确认"
+    BANK_APPROVED = "bank_approved", "银行已审批"
+    DISBURSED = "disbursed", "已放款"
+    FEE_CERTIFIED = "fee_certified", "已开收费证明"
+    ARCHIVED = "archived", "已归档"
+    RETURNED = "returned", "已退回"
+    REJECTED = "rejected", "不予受理"
+    WITHDRAWN = "withdrawn", "已撤回"
+    ABANDONED = "abandoned", "视为放弃"
+
+
+# An application in one of these states no longer blocks a new one for the same student and year.
+CLOSED_STATES = (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN, ApplicationStatus.ABANDONED)
+
+
+class Application(models.Model):
+    """贷款申请 (首贷): created at county intake. One live application per student per loan year in the
+    whole province (a database constraint as well as a service check)."""
+
+    year = models.PositiveSmallIntegerField("贷款年度")
+    student = models.ForeignKey(
+        Student, verbose_name="借款学生", on_delete=models.PROTECT, related_name="applications"
+    )
+    county = models.ForeignKey(
+        Organisation, verbose_name="受理县", on_delete=models.PROTECT, related_name="applications"
+    )
+    co_borrower = models.ForeignKey(
+        CoBorrower,
+        verbose_name="共同借款人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pre_application = models.ForeignKey(
+        "applications.PreApplication",
+        verbose_name="预申请",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    appointment = models.ForeignKey(
+        "applications.Appointment",
+        verbose_name="预约",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
+    )
+    status = models.CharField(
+        "状态",
+        max_length=20,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+        db_index=True,
+    )
+    # Study data at the time of application (the student register can change later).
+    university = models.ForeignKey(
+        Organisation,
+        verbose_name="就读高校",
+        on_delete=models.PROTECT,
+        related_name="university_applications",
+    )
+    level = models.CharField("学历层次", max_length=16, choices=StudyLevel.choices)
+    major = models.CharField("专业", max_length=100)
+    enrolment_year = models.PositiveSmallIntegerField("入学年份")
+    study_years = models.PositiveSmallIntegerField("学制（年）")
+    tuition_amount = models.PositiveIntegerField("学费贷款金额（元）", default=0)
+    accommodation_amount = models.PositiveIntegerField("住宿费贷款金额（元）", default=0)
+    # Eligibility (notice 三(六), 三(八)): pre-applied, or a written commitment shown and accepted.
+    commitment_accepted = models.BooleanField("已签书面承诺", default=False)
+    commitment_accepted_at = models.DateTimeField("承诺时间", null=True, blank=True)
+    contract_number = models.CharField("合同号", max_length=32, null=True, blank=True, unique=True)
+    receipt_code = models.CharField("回执码", max_length=16, null=True, blank=True, unique=True)
+    contract_signed_at = models.DateTimeField("签约时间", null=True, blank=True)
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "贷款申请"
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "year"],
+                condition=~models.Q(status__in=["rejected", "withdrawn", "abandoned"]),
+                name="one_live_application_per_student_year",
+                violation_error_message="该学生本年度已有贷款申请",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tuition_amount__gte=0) & models.Q(accommodation_amount__gte=0),
+                name="application_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "status", "-created_at"], name="app_county_status_recent"),
+            models.Index(fields=["county", "-created_at"], name="app_county_recent"),
+            models.Index(fields=["university", "year", "status"], name="app_university_year_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.student.name} {self.year}年度申请"
+
+    @property
+    def total_amount(self) -> int:
+        return (self.tuition_amount or 0) + (self.accommodation_amount or 0)
+
+
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class ApplicationCorrection(models.Model):
+    """A correction to a signed application: entered by a clerk, approved by a county manager who did not
+    enter it (maker–checker)."""
+
+    application = models.ForeignKey(
+        Application, verbose_name="贷款申请", on_delete=models.CASCADE, related_name="corrections"
+    )
+    changes = models.JSONField("更正内容")
+    reason = models.TextField("更正原因")
+    status = models.CharField(
+        "状态", max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申请更正"
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"{self.application} 更正"
