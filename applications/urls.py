@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from .views import intake, lifecycle, preapplications
+
+urlpatterns = [*preapplications.urlpatterns, *intake.urlpatterns, *lifecycle.urlpatterns]

@@ -1,1 +1,0 @@
-"""REST API of this app: viewsets register on loanportal.api.router."""

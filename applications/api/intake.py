@@ -1,0 +1,1 @@
+"""REST API: intake (viewsets register on loanportal.api.router)."""

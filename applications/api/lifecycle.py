@@ -1,0 +1,1 @@
+"""REST API: lifecycle (viewsets register on loanportal.api.router)."""

@@ -1,0 +1,1 @@
+"""REST API: preapplications (viewsets register on loanportal.api.router)."""

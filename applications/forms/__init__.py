@@ -1,0 +1,1 @@
+"""forms of the applications app, one module per area: preapplications, intake, lifecycle."""

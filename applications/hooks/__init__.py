@@ -1,0 +1,1 @@
+"""Per-area registrations (nav, dashboard panels, audit labels, seeders, enforcement actions)."""

@@ -1,0 +1,5 @@
+"""Navigation, dashboard cards, audit labels and demo seeder of intake (called from AppConfig.ready)."""
+
+
+def register():
+    pass

@@ -1,0 +1,1 @@
+"""rules of the applications app, one module per area: preapplications, intake, lifecycle."""

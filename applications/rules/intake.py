@@ -1,0 +1,1 @@
+"""Pure policy rules: intake (no database)."""

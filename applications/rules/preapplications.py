@@ -1,0 +1,1 @@
+"""Pure policy rules: preapplications (no database)."""

@@ -1,0 +1,1 @@
+"""HTML views of the applications app, one module per area: preapplications, intake, lifecycle."""

@@ -1,0 +1,3 @@
+"""HTML views: intake."""
+
+urlpatterns: list = []

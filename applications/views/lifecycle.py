@@ -1,0 +1,3 @@
+"""HTML views: lifecycle."""
+
+urlpatterns: list = []

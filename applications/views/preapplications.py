@@ -1,0 +1,3 @@
+"""HTML views: preapplications."""
+
+urlpatterns: list = []
