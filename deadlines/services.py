@@ -1,0 +1,230 @@
+"""The calendar's public interface (notice 八) and its writes.
+
+Other apps call:
+    is_open(code, organisation, *, on, year=None) -> bool
+    require_open(code, organisation, *, on, action="办理", year=None) -> KeyDate   (raises DomainError)
+    deadline_for(code, organisation, *, year=None, on=None) -> datetime.date
+    loan_year_of(on) -> LoanYear | None
+The daily job calls calendar_run (deadlines.engine).
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Max, Min
+
+from loanportal.audit import audit_record
+from loanportal.errors import DomainError, PermissionDeniedError
+from loanportal.models import Organisation
+from loanportal.roles import Role
+
+from . import rules
+from .engine import calendar_run  # noqa: F401  (re-exported: the daily job's service)
+from .models import KeyDate, KeyDateExtension, LoanYear
+
+CALENDAR_EDITOR_ROLES = frozenset({Role.PROVINCE_MANAGER})
+
+
+# --- reads used by other apps -------------------------------------------------------------------
+
+
+def loan_year_of(on: datetime.date) -> LoanYear | None:
+    """The loan year whose calendar contains the day: Y runs from its first key date in Y to its last
+    (archive by 3/31 of Y+1). A day between two loan years (April to early July) belongs to the coming
+    one. None when no loan year has been created for that time."""
+    spans = (
+        LoanYear.objects.filter(year__gte=on.year - 1, year__lte=on.year + 1)
+        .annotate(first=Min("key_dates__start_date"), last=Max("key_dates__end_date"))
+        .exclude(first=None)
+        .order_by("year")
+    )
+    following = None
+    for loan_year in spans:
+        if loan_year.first <= on <= loan_year.last:
+            return loan_year
+        if loan_year.first > on and following is None:
+            following = loan_year
+    return following
+
+
+def key_date_get(code: str, *, year: int | None = None, on: datetime.date | None = None) -> KeyDate:
+    """The key date `code` of loan year `year` (or of the loan year of day `on`)."""
+    if year is None:
+        if on is None:
+            raise ValueError("key_date_get needs year= or on=")
+        loan_year = loan_year_of(on)
+        if loan_year is None:
+            raise DomainError(f"{rules.format_date(on)}所在贷款年度的工作日历尚未建立，请联系省中心")
+        year = loan_year.year
+    key_date = KeyDate.objects.select_related("loan_year").filter(loan_year__year=year, code=code).first()
+    if key_date is None:
+        raise DomainError(f"{year}年度工作日历中没有时间节点“{code}”，请联系省中心")
+    return key_date
+
+
+def effective_end(key_date: KeyDate, organisation: Organisation | None) -> datetime.date:
+    """The organisation's own end date: its extension if it has one, else the key date's."""
+    if organisation is not None:
+        extension = KeyDateExtension.objects.filter(key_date=key_date, organisation=organisation).first()
+        if extension is not None:
+            return extension.end_date
+    return key_date.end_date
+
+
+def deadline_for(
+    code: str, organisation: Organisation | None, *, year: int | None = None, on: datetime.date | None = None
+) -> datetime.date:
+    """The (extended, for this organisation) end date of key date `code` in the given loan year."""
+    return effective_end(key_date_get(code, year=year, on=on), organisation)
+
+
+def is_open(
+    code: str, organisation: Organisation | None, *, on: datetime.date, year: int | None = None
+) -> bool:
+    """Whether the key date is open for the organisation on the day (notice 八): inside a window
+    (first and last day included, the last day extended for this organisation if granted); for a single
+    deadline, the day has not passed. False when the calendar has no such date."""
+    try:
+        key_date = key_date_get(code, year=year, on=on)
+    except DomainError:
+        return False
+    return rules.is_within(start=key_date.start_date, end=effective_end(key_date, organisation), on=on)
+
+
+def require_open(
+    code: str,
+    organisation: Organisation | None,
+    *,
+    on: datetime.date,
+    action: str = "办理",
+    year: int | None = None,
+) -> KeyDate:
+    """Raise DomainError with the real dates unless the key date is open for the organisation, e.g.
+    "不在现场受理期内（7月15日至9月20日），不能受理"."""
+    key_date = key_date_get(code, year=year, on=on)
+    end = effective_end(key_date, organisation)
+    if rules.is_within(start=key_date.start_date, end=end, on=on):
+        return key_date
+    extended = f"，本机构已延期至{end.month}月{end.day}日" if end != key_date.end_date else ""
+    if key_date.is_window:
+        span = rules.format_span(key_date.start_date, end)
+        raise DomainError(f"不在{key_date.short_label}内（{span}{extended}），不能{action}")
+    raise DomainError(f"{key_date.short_label}已于{rules.format_date(end)}截止{extended}，不能{action}")
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def loan_year_ensure(*, year: int, actor=None) -> LoanYear:
+    """Create the loan year with the default calendar of notice 八, idempotently: existing dates
+    (possibly edited) are kept, missing ones are added."""
+    loan_year, created = LoanYear.objects.get_or_create(year=year)
+    if created:
+        loan_year.full_clean()
+    existing = set(loan_year.key_dates.values_list("code", flat=True))
+    added = []
+    for order, spec in enumerate(rules.DEFAULT_CALENDAR, start=1):
+        if spec.code in existing:
+            continue
+        start, end = rules.default_dates(year, spec)
+        key_date = KeyDate(
+            loan_year=loan_year,
+            code=spec.code,
+            label=spec.label,
+            short_label=spec.short_label,
+            start_date=start,
+            end_date=end,
+            owed_by=spec.owed_by,
+            enforcement_action=spec.enforcement_action,
+            order=order * 10,
+        )
+        key_date.full_clean(exclude=["loan_year"])
+        key_date.save()
+        added.append(spec.code)
+    if added:
+        audit_record(
+            actor=actor,
+            action="loan_year.ensure",
+            obj=loan_year,
+            new={"year": year, "added": added},
+        )
+    return loan_year
+
+
+def _require_editor(actor) -> None:
+    if getattr(actor, "role", None) not in CALENDAR_EDITOR_ROLES:
+        raise PermissionDeniedError("只有省中心负责人可以修改工作日历")
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("请填写修改原因", field="reason")
+    return reason
+
+
+@transaction.atomic
+def key_date_update(
+    *,
+    actor,
+    key_date: KeyDate,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    reason: str,
+    reminder_days: list[int] | None = None,
+) -> KeyDate:
+    """Move a key date for everyone (province manager, with a reason; audited)."""
+    _require_editor(actor)
+    reason = _reason(reason)
+    locked = KeyDate.objects.select_for_update().select_related("loan_year").get(pk=key_date.pk)
+    old = {
+        "start_date": str(locked.start_date),
+        "end_date": str(locked.end_date),
+        "reminder_days": locked.reminder_days,
+    }
+    locked.start_date, locked.end_date = start_date, end_date
+    if reminder_days is not None:
+        locked.reminder_days = reminder_days
+    locked.full_clean()
+    locked.save()
+    new = {
+        "start_date": str(locked.start_date),
+        "end_date": str(locked.end_date),
+        "reminder_days": locked.reminder_days,
+    }
+    audit_record(actor=actor, action="key_date.update", obj=locked, old=old, new=new, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def key_date_extend(
+    *, actor, key_date: KeyDate, organisation: Organisation, end_date: datetime.date, reason: str
+) -> KeyDateExtension:
+    """Extend a key date for one organisation (e.g. one county's intake window), with a reason; audited.
+    A second extension for the same organisation replaces the first (the audit row keeps both)."""
+    _require_editor(actor)
+    reason = _reason(reason)
+    extension = (
+        KeyDateExtension.objects.select_for_update()
+        .filter(key_date=key_date, organisation=organisation)
+        .first()
+    )
+    old = {"end_date": str(extension.end_date if extension else key_date.end_date)}
+    if extension is None:
+        extension = KeyDateExtension(key_date=key_date, organisation=organisation)
+    extension.end_date = end_date
+    extension.reason = reason
+    extension.created_by = actor
+    extension.full_clean()
+    extension.save()
+    audit_record(
+        actor=actor,
+        action="key_date.extend",
+        obj=extension,
+        old=old,
+        new={"end_date": str(end_date), "key_date": key_date.code},
+        reason=reason,
+        organisation=organisation,
+    )
+    return extension
