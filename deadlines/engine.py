@@ -46,19 +46,24 @@ class ReminderLine:
     def key(self) -> tuple:
         return (self.key_date.pk, self.organisation.pk, self.deadline, self.lead_days, self.outcome)
 
-    def text(self) -> str:
+    kind = "提醒"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.key_date.short_label}（{rules.format_date(self.deadline)}截止）"
+
+    def detail(self) -> str:
         when = "今天截止" if self.lead_days == 0 else f"还有{self.lead_days}天截止"
-        head = f"【提醒】{self.key_date.short_label}（{rules.format_date(self.deadline)}截止）· {self.organisation.name}"
         if self.outcome == ReminderStatus.SENT:
-            owed = (
-                "待办数量未登记，提醒全部人员"
-                if self.outstanding is None
-                else f"尚有{self.outstanding}项未完成"
-            )
-            return f"{head}：{when}，{owed}，通知{self.recipients}人"
+            if self.outstanding is None:
+                return f"{when}，待办数量未统计，提醒全部{self.recipients}人"
+            return f"{when}，尚有{self.outstanding}项未完成，通知{self.recipients}人"
         if self.outcome == ReminderStatus.NOTHING_OWED:
-            return f"{head}：{when}，已无待办，不提醒"
-        return f"{head}：提前{self.lead_days}天的提醒已错过，由更近的提醒代替，不补发"
+            return f"{when}，已无待办，不提醒"
+        return f"提前{self.lead_days}天的提醒已错过，由更近的提醒代替，不补发"
+
+    def text(self) -> str:
+        return f"【提醒】{self.subject} · {self.organisation.name}：{self.detail()}"
 
 
 @dataclass
@@ -75,19 +80,29 @@ class EnforcementLine:
     def key(self) -> tuple:
         return (self.key_date.pk, self.organisation.pk, self.deadline, tuple(self.items), self.registered)
 
-    def text(self) -> str:
-        head = (
-            f"【到期处理】{self.key_date.short_label}（{rules.format_date(self.deadline)}截止，"
-            f"{rules.format_date(self.due_on)}执行）· {self.organisation.name}"
+    kind = "到期处理"
+
+    @property
+    def subject(self) -> str:
+        return (
+            f"{self.key_date.short_label}（{rules.format_date(self.deadline)}截止，"
+            f"{rules.format_date(self.due_on)}起执行）"
         )
+
+    def detail(self) -> str:
         if not self.registered:
-            return f"{head}：处理程序“{self.action}”尚未登记，暂不执行（登记后自动补做）"
+            return f"处理程序“{self.action}”尚未登记，暂不执行（登记后自动补做）"
         if self.error:
-            return f"{head}：执行失败（{self.error}），明日重试"
+            return f"执行失败（{self.error}），下次运行重试"
         if not self.items:
-            return f"{head}：无需处理的记录"
-        listing = "".join(f"\n    - {item}" for item in self.items)
-        return f"{head}：涉及{len(self.items)}项{listing}"
+            return "没有需要处理的记录"
+        return f"涉及{len(self.items)}项：" + "；".join(self.items)
+
+    def text(self) -> str:
+        head = f"【到期处理】{self.subject} · {self.organisation.name}"
+        if self.items and self.registered and not self.error:
+            return f"{head}：涉及{len(self.items)}项" + "".join(f"\n    - {item}" for item in self.items)
+        return f"{head}：{self.detail()}"
 
 
 @dataclass
@@ -104,6 +119,10 @@ class CalendarReport:
     @property
     def enforced(self) -> int:
         return sum(1 for line in self.enforcements if line.registered and not line.error)
+
+    @property
+    def entries(self) -> list:
+        return [*self.enforcements, *self.reminders]
 
     def lines(self) -> list[str]:
         mode = "预演（不写入任何数据）" if self.dry_run else "执行"
@@ -248,7 +267,9 @@ def _enforce(kd: KeyDate, org: Organisation, deadline, *, as_of, dry_run) -> Enf
 
 def _remind(kd: KeyDate, org: Organisation, deadline, *, as_of, dry_run, reminded) -> list[ReminderLine]:
     to_send, missed = rules.reminder_plan(deadline=deadline, lead_days=kd.reminder_days, on=as_of)
-    pending = [lead for lead in missed if (kd.pk, org.pk, deadline, lead) not in reminded]
+    pending = [
+        lead for lead in sorted(missed, reverse=True) if (kd.pk, org.pk, deadline, lead) not in reminded
+    ]
     if to_send is not None and (kd.pk, org.pk, deadline, to_send) in reminded:
         to_send = None
     if to_send is None and not pending:

@@ -228,3 +228,27 @@ def key_date_extend(
         organisation=organisation,
     )
     return extension
+
+
+DAILY_TASK = "deadlines.tasks.run_calendar_daily"
+DAILY_TASK_NAME = "工作日历每日执行（提醒与到期处理）"
+
+
+@transaction.atomic
+def calendar_schedule_ensure(*, hour: int = 1, minute: int = 30):
+    """The beat entry of the daily job (also created by migration 0002), idempotently."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=str(minute),
+        hour=str(hour),
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="Asia/Shanghai",
+    )
+    task, _ = PeriodicTask.objects.update_or_create(
+        name=DAILY_TASK_NAME,
+        defaults={"task": DAILY_TASK, "crontab": crontab, "interval": None, "enabled": True, "kwargs": "{}"},
+    )
+    return task
