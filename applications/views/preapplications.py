@@ -1,3 +1,220 @@
-"""HTML views: preapplications."""
+"""HTML views of the pre-application list (首贷预申请名单, notice 三(六)). Thin: forms, selectors, services."""
 
-urlpatterns: list = []
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from loanportal.errors import DomainError
+from loanportal.selectors import audit_events_for_object
+
+from ..forms.preapplications import (
+    PreApplicationAddForm,
+    PreApplicationImportForm,
+    PreApplicationSearchForm,
+    PreApplicationWithdrawForm,
+    current_year,
+)
+from ..selectors import preapplications as selectors
+from ..services import preapplications as services
+from ..services.preapplications import xlsx
+
+PAGE_SIZE = 50
+REPORT_PAGE_LIMIT = 500
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _roles(allowed):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.user.role not in allowed:
+                raise PermissionDenied("您的角色无权使用预申请名单")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+readers = _roles(selectors.READER_ROLES)
+writers = _roles(selectors.WRITER_ROLES)
+
+
+def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value)
+
+
+@readers
+def pre_application_list(request):
+    user = request.user
+    form = PreApplicationSearchForm(
+        request.GET or None, high_schools=selectors.high_schools_visible_to(user=user)
+    )
+    rows = selectors.pre_applications_visible_to(user=user).order_by("-year", "-pk")
+    if form.is_valid():
+        rows = form.filter(rows)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/preapplications/list.html",
+        {
+            "form": form,
+            "page": page,
+            "can_write": user.role in selectors.WRITER_ROLES,
+            "pending": selectors.pre_applications_pending_count(user=user, year=current_year()),
+            "year": current_year(),
+        },
+    )
+
+
+@readers
+def pre_application_detail(request, pk):
+    pre_application = selectors.pre_application_get(user=request.user, pk=pk)
+    can_write = request.user.role in selectors.WRITER_ROLES and pre_application.status == "listed"
+    return render(
+        request,
+        "applications/preapplications/detail.html",
+        {
+            "pre_application": pre_application,
+            "withdraw_form": PreApplicationWithdrawForm() if can_write else None,
+            "audit_events": audit_events_for_object(obj=pre_application)[:50],
+        },
+    )
+
+
+@require_POST
+@writers
+def pre_application_withdraw(request, pk):
+    pre_application = selectors.pre_application_get(user=request.user, pk=pk)
+    form = PreApplicationWithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤销预申请必须填写原因")
+        return redirect("preapplication-detail", pk=pk)
+    try:
+        services.pre_application_withdraw(
+            actor=request.user, pre_application=pre_application, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已撤销 {pre_application.name} 的预申请")
+    return redirect("preapplication-detail", pk=pk)
+
+
+@writers
+def pre_application_add(request):
+    form = PreApplicationAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.pre_application_add(
+                actor=request.user, county=request.user.organisation, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"已为 {created.name} 完成预申请（现场补录）")
+            return redirect("preapplication-detail", pk=created.pk)
+    return render(request, "applications/preapplications/add.html", {"form": form})
+
+
+@writers
+def pre_application_import(request):
+    form = PreApplicationImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.pre_application_import(
+                actor=request.user,
+                county=request.user.organisation,
+                year=form.cleaned_data["year"],
+                file=form.cleaned_data["file"],
+            )
+        except services.PreApplicationImportRejected as exc:
+            messages.error(request, exc.message)
+            return redirect("preapplication-import-detail", pk=exc.batch.pk)
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            messages.success(request, f"导入成功：{batch.row_count} 名学生已列入{batch.year}年度预申请名单")
+            return redirect("preapplication-import-detail", pk=batch.pk)
+    return render(request, "applications/preapplications/import.html", {"form": form})
+
+
+@readers
+def pre_application_template(request):
+    org = request.user.organisation
+    code = org.code if org and org.kind == "county" else "620123"
+    return _xlsx_response(xlsx.template_workbook(county_code=code), "首贷预申请名单模板.xlsx")
+
+
+@readers
+def pre_application_import_list(request):
+    batches = selectors.pre_application_imports_visible_to(user=request.user).order_by("-pk")
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/preapplications/import_list.html",
+        {"page": page, "can_write": request.user.role in selectors.WRITER_ROLES},
+    )
+
+
+@readers
+def pre_application_import_detail(request, pk):
+    batch = selectors.pre_application_import_get(user=request.user, pk=pk)
+    rows = selectors.pre_applications_visible_to(user=request.user).filter(batch=batch).order_by("pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if batch.succeeded else None
+    return render(
+        request,
+        "applications/preapplications/import_detail.html",
+        {
+            "batch": batch,
+            "page": page,
+            "errors": batch.errors[:REPORT_PAGE_LIMIT],
+            "errors_truncated": len(batch.errors) > REPORT_PAGE_LIMIT,
+            "can_write": request.user.role in selectors.WRITER_ROLES,
+        },
+    )
+
+
+@readers
+def pre_application_import_errors(request, pk):
+    batch = selectors.pre_application_import_get(user=request.user, pk=pk)
+    name = batch.file_name.rsplit(".", 1)[0]
+    return _xlsx_response(xlsx.error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
+
+
+urlpatterns = [
+    path("pre-applications/", pre_application_list, name="preapplication-list"),
+    path("pre-applications/add/", pre_application_add, name="preapplication-add"),
+    path("pre-applications/import/", pre_application_import, name="preapplication-import"),
+    path("pre-applications/template.xlsx", pre_application_template, name="preapplication-template"),
+    path("pre-applications/imports/", pre_application_import_list, name="preapplication-import-list"),
+    path(
+        "pre-applications/imports/<int:pk>/",
+        pre_application_import_detail,
+        name="preapplication-import-detail",
+    ),
+    path(
+        "pre-applications/imports/<int:pk>/errors.xlsx",
+        pre_application_import_errors,
+        name="preapplication-import-errors",
+    ),
+    path("pre-applications/<int:pk>/", pre_application_detail, name="preapplication-detail"),
+    path("pre-applications/<int:pk>/withdraw/", pre_application_withdraw, name="preapplication-withdraw"),
+]

@@ -1,0 +1,329 @@
+"""Writes of the pre-application list (首贷预申请, notice 三(六)): import a list, add one student, withdraw.
+
+The import is all-or-nothing: every row is checked first (rules.check_row, one query for the ID numbers
+already listed this year, one for students already registered); only a list without a single error is
+written, with bulk_create in one transaction and one audit row for the batch. A refused list keeps its
+error report on a rejected batch (no pre-application rows), so the clerk can see and download it.
+"""
+
+from django.db import IntegrityError, transaction
+
+from loanportal.audit import audit_record, model_snapshot
+from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
+from loanportal.models import Organisation, Student, User
+from loanportal.roles import COUNTY_ROLES, OrgKind
+from loanportal.rules import normalise_id_number
+from loanportal.transitions import apply_transition
+
+from ...models.preapplication import (
+    PreApplication,
+    PreApplicationImport,
+    PreApplicationStatus,
+)
+from ...rules.preapplications import (
+    COLUMN_BY_KEY,
+    COLUMNS,
+    check_headers,
+    check_row,
+    column_letter,
+    county_names,
+    is_blank_row,
+    is_example_row,
+)
+from . import xlsx
+
+BULK_BATCH_SIZE = 2000
+LOOKUP_CHUNK = 5000
+STORED_ERRORS_LIMIT = 5000
+PRE_APPLICATION_FIELDS = ["year", "county", "name", "id_number", "basis", "high_school", "phone", "status"]
+
+# 状态流转: listed → applied (intake accepted the loan application) or withdrawn (with a reason);
+# applied → listed when that application is withdrawn or rejected; withdrawn → listed to restore.
+PRE_APPLICATION_TRANSITIONS = {
+    PreApplicationStatus.LISTED: {PreApplicationStatus.APPLIED, PreApplicationStatus.WITHDRAWN},
+    PreApplicationStatus.APPLIED: {PreApplicationStatus.LISTED},
+    PreApplicationStatus.WITHDRAWN: {PreApplicationStatus.LISTED},
+}
+REASON_REQUIRED = frozenset({PreApplicationStatus.WITHDRAWN, PreApplicationStatus.LISTED})
+
+
+class PreApplicationImportRejected(DomainError):
+    """The list has row errors: nothing imported; `batch` holds the report, `errors` its rows."""
+
+    def __init__(self, *, batch: PreApplicationImport, errors: list[dict]):
+        super().__init__(f"名单中有{len(errors)}处错误，未导入任何学生；请按错误报告修改后重新导入")
+        self.batch = batch
+        self.errors = errors
+
+
+def _require_county_actor(actor: User, county: Organisation) -> None:
+    if actor.role not in COUNTY_ROLES or actor.organisation_id != county.pk:
+        raise PermissionDeniedError("只有本县学生资助管理中心的人员可以维护本县的预申请名单")
+    if county.kind != OrgKind.COUNTY:
+        raise DomainError("预申请名单只能属于县级机构")
+
+
+def _max_lengths() -> dict:
+    return {
+        key: PreApplication._meta.get_field(key).max_length
+        for key in ("name", "high_school", "phone", "note")
+    }
+
+
+def _listed_elsewhere(*, year: int, id_numbers) -> dict[str, tuple[str, str]]:
+    """ID number → (county name, status) of pre-applications already on a list this year, any county."""
+    found: dict[str, tuple[str, str]] = {}
+    id_numbers = list(id_numbers)
+    for start in range(0, len(id_numbers), LOOKUP_CHUNK):
+        rows = PreApplication.objects.filter(
+            year=year, id_number__in=id_numbers[start : start + LOOKUP_CHUNK]
+        ).values_list("id_number", "county__name", "status")
+        for id_number, county_name, status in rows:
+            found[id_number] = (county_name, status)
+    return found
+
+
+def _already_listed_message(*, county_name: str, status: str, own_county: Organisation, year: int) -> str:
+    where = "本县" if county_name == own_county.name else county_name
+    state = "（已撤销，可在本县名单中恢复）" if status == PreApplicationStatus.WITHDRAWN else ""
+    return f"该生已在{where}{year}年度预申请名单中{state}，不能重复列入"
+
+
+def _error(row: int, key: str | None, message: str, name: str = "", positions: dict | None = None) -> dict:
+    index = (positions or {}).get(key) if key else None
+    return {
+        "row": row,
+        "column": column_letter(index) if index else "",
+        "header": COLUMN_BY_KEY[key].header if key else "",
+        "message": message,
+        "name": name,
+    }
+
+
+def _source_school(schools: list[str]) -> str:
+    distinct = sorted({s for s in schools if s})
+    if len(distinct) == 1:
+        return distinct[0][:100]
+    if not distinct:
+        return ""
+    return f"{distinct[0]}等{len(distinct)}所学校"[:100]
+
+
+def pre_application_import(*, actor: User, county: Organisation, year: int, file) -> PreApplicationImport:
+    """Import a county's pre-application list from an xlsx (首贷预申请名单导入, notice 三(六)).
+
+    Refuses a bad file (DomainError) before parsing; refuses a list with any bad row
+    (PreApplicationImportRejected, carrying the report); otherwise writes every row and returns the batch.
+    """
+    _require_county_actor(actor, county)
+    file_name = str(getattr(file, "name", "") or "名单.xlsx").rsplit("/", 1)[-1][:200]
+    header, rows = xlsx.open_rows(xlsx.read_upload(file))
+    headers = check_headers(header)
+    if not headers.ok:
+        raise DomainError(headers.message(), field="file")
+
+    positions = headers.positions
+    slots = [(c.key, positions[c.key] - 1) for c in COLUMNS]
+    names = county_names(county.name)
+    limits = _max_lengths()
+    errors: list[dict] = []
+    checked: list[tuple[int, dict]] = []
+    first_row_of: dict[str, int] = {}
+    for number, values in rows:
+        if is_blank_row(values):
+            continue
+        raw = {key: values[index] if index < len(values) else None for key, index in slots}
+        if is_example_row(raw["name"]):
+            continue
+        result = check_row(raw, county_code=county.code, county_names=names, max_lengths=limits)
+        name = result.values["name"]
+        errors.extend(_error(number, key, message, name, positions) for key, message in result.errors)
+        id_number = result.values["id_number"]
+        if id_number and not any(key == "id_number" for key, _ in result.errors):
+            if id_number in first_row_of:
+                errors.append(
+                    _error(
+                        number,
+                        "id_number",
+                        f"身份证号与第{first_row_of[id_number]}行重复（同一学生在文件中出现两次，第{first_row_of[id_number]}行和第{number}行）",
+                        name,
+                        positions,
+                    )
+                )
+            else:
+                first_row_of[id_number] = number
+        checked.append((number, result.values))
+
+    if not checked:
+        raise DomainError("名单中没有学生数据（第2行起为数据行）", field="file")
+
+    name_of_row = {number: values["name"] for number, values in checked}
+    for id_number, (county_name, status) in _listed_elsewhere(year=year, id_numbers=first_row_of).items():
+        number = first_row_of[id_number]
+        name = name_of_row[number]
+        message = _already_listed_message(
+            county_name=county_name, status=status, own_county=county, year=year
+        )
+        errors.append(_error(number, "id_number", message, name, positions))
+
+    if errors:
+        order = {c.header: i for i, c in enumerate(COLUMNS)}
+        errors.sort(key=lambda e: (e["row"], order.get(e["header"], -1)))
+        raise PreApplicationImportRejected(
+            batch=_record_rejected(
+                actor=actor, county=county, year=year, file_name=file_name, rows=len(checked), errors=errors
+            ),
+            errors=errors,
+        )
+    return _write_batch(actor=actor, county=county, year=year, file_name=file_name, checked=checked)
+
+
+def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreApplicationImport:
+    with transaction.atomic():
+        batch = PreApplicationImport(
+            county=county,
+            year=year,
+            file_name=file_name,
+            row_count=rows,
+            succeeded=False,
+            errors=errors[:STORED_ERRORS_LIMIT],
+            created_by=actor,
+        )
+        batch.full_clean()
+        batch.save()
+        audit_record(
+            actor=actor,
+            action="pre_application_import.rejected",
+            obj=batch,
+            new={"file_name": file_name, "rows": rows, "errors": len(errors)},
+            organisation=county,
+        )
+    return batch
+
+
+def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationImport:
+    ids = [values["id_number"] for _, values in checked]
+    with transaction.atomic():
+        batch = PreApplicationImport(
+            county=county,
+            year=year,
+            file_name=file_name,
+            source_school=_source_school([v["high_school"] for _, v in checked]),
+            row_count=len(checked),
+            succeeded=True,
+            created_by=actor,
+        )
+        batch.full_clean()
+        batch.save()
+        students = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            students.update(
+                Student.objects.filter(id_number__in=ids[start : start + LOOKUP_CHUNK]).values_list(
+                    "id_number", "pk"
+                )
+            )
+        objects = [
+            PreApplication(
+                year=year,
+                county=county,
+                name=values["name"],
+                id_number=values["id_number"],
+                basis=values["basis"],
+                high_school=values["high_school"],
+                phone=values["phone"],
+                note=values["note"],
+                status=PreApplicationStatus.LISTED,
+                source="import",
+                batch=batch,
+                student_id=students.get(values["id_number"]),
+                created_by=actor,
+            )
+            for _, values in checked
+        ]
+        try:
+            with transaction.atomic():
+                PreApplication.objects.bulk_create(objects, batch_size=BULK_BATCH_SIZE)
+        except IntegrityError as exc:  # another list with one of these students committed meanwhile
+            raise ConflictError(
+                "名单中有学生刚被列入其他名单，未导入任何学生；请重新导入以查看错误报告"
+            ) from exc
+        audit_record(
+            actor=actor,
+            action="pre_application_import.succeeded",
+            obj=batch,
+            new={"file_name": file_name, "rows": len(objects), "year": year},
+            organisation=county,
+        )
+    return batch
+
+
+@transaction.atomic
+def pre_application_add(
+    *,
+    actor: User,
+    county: Organisation,
+    year: int,
+    name: str,
+    id_number: str,
+    basis: str,
+    high_school: str = "",
+    phone: str = "",
+    note: str = "",
+) -> PreApplication:
+    """Add one student found eligible before or during intake (现场补录, notice 三(六) paragraph 2)."""
+    _require_county_actor(actor, county)
+    id_number = normalise_id_number(id_number)
+    existing = _listed_elsewhere(year=year, id_numbers=[id_number]).get(id_number)
+    if existing:
+        raise ConflictError(
+            _already_listed_message(county_name=existing[0], status=existing[1], own_county=county, year=year)
+        )
+    pre_application = PreApplication(
+        year=year,
+        county=county,
+        name=(name or "").strip(),
+        id_number=id_number,
+        basis=basis,
+        high_school=(high_school or "").strip(),
+        phone=(phone or "").strip(),
+        note=(note or "").strip(),
+        status=PreApplicationStatus.LISTED,
+        source="manual",
+        student=Student.objects.filter(id_number=id_number).first(),
+        created_by=actor,
+    )
+    pre_application.full_clean()
+    pre_application.save()
+    audit_record(
+        actor=actor,
+        action="pre_application.create",
+        obj=pre_application,
+        new=model_snapshot(pre_application, PRE_APPLICATION_FIELDS),
+        organisation=county,
+    )
+    return pre_application
+
+
+def pre_application_transition(
+    *, actor: User, pre_application: PreApplication, to: str, reason: str = ""
+) -> PreApplication:
+    """The one state change of a pre-application (listed / applied / withdrawn)."""
+    return apply_transition(
+        instance=pre_application,
+        to=to,
+        actor=actor,
+        allowed=PRE_APPLICATION_TRANSITIONS,
+        reason=reason,
+        reason_required_for=REASON_REQUIRED,
+        labels=PreApplicationStatus,
+        organisation=pre_application.county,
+        action_prefix="pre_application",
+    )
+
+
+def pre_application_withdraw(*, actor: User, pre_application: PreApplication, reason: str) -> PreApplication:
+    """Take a student off the list (撤销预申请), with a reason; only the student's county may."""
+    _require_county_actor(actor, pre_application.county)
+    return pre_application_transition(
+        actor=actor, pre_application=pre_application, to=PreApplicationStatus.WITHDRAWN, reason=reason
+    )

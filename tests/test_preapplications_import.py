@@ -1,0 +1,289 @@
+"""Importing a county's pre-application list from xlsx (首贷预申请名单, notice 三(六)): all-or-nothing, a
+row-level report in the sheet's own row numbers, bad files refused before parsing."""
+
+import pytest
+
+from applications.models import PreApplication, PreApplicationImport, PreApplicationStatus
+from applications.services.preapplications import (
+    PreApplicationImportRejected,
+    pre_application_add,
+    pre_application_import,
+)
+from loanportal.errors import DomainError, PermissionDeniedError
+from loanportal.models import AuditEvent
+
+from .factories_preapplications import good_row, student_id, upload, workbook_bytes, zip_bytes
+
+YEAR = 2026
+
+
+def counts():
+    return (PreApplication.objects.count(), PreApplicationImport.objects.count())
+
+
+def do_import(world, content, user=None, name="名单.xlsx"):
+    user = user or world.users.county1_staff
+    return pre_application_import(actor=user, county=user.organisation, year=YEAR, file=upload(content, name))
+
+
+def rejected(world, content):
+    before = PreApplication.objects.count()
+    with pytest.raises(PreApplicationImportRejected) as caught:
+        do_import(world, content)
+    assert PreApplication.objects.count() == before, "nothing may be saved"
+    assert caught.value.batch.succeeded is False
+    return caught.value.errors
+
+
+def test_good_list_imports_every_row_with_one_audit_row(world):
+    """notice 三(六): a county imports its list; one batch, one audit row, rows listed this year."""
+    audit_before = AuditEvent.objects.count()
+    rows = [good_row(), good_row(预申请依据="建档立卡贫困户"), good_row(预申请依据="孤残学生", 联系电话="")]
+    batch = do_import(world, workbook_bytes(rows))
+    assert batch.succeeded and batch.row_count == 3
+    assert batch.source_school == "榆中县第一中学"
+    created = PreApplication.objects.filter(batch=batch)
+    assert created.count() == 3
+    assert set(created.values_list("status", flat=True)) == {PreApplicationStatus.LISTED}
+    assert set(created.values_list("source", flat=True)) == {"import"}
+    assert set(created.values_list("county", flat=True)) == {world.county1.pk}
+    assert AuditEvent.objects.count() == audit_before + 1
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert event.action == "pre_application_import.succeeded" and event.object_pk == str(batch.pk)
+
+
+@pytest.mark.parametrize(
+    "label, code",
+    [
+        ("建档立卡贫困户", "registered_poor"),
+        ("城乡低保户", "minimum_living"),
+        ("农村特困救助供养", "rural_support"),
+        ("孤残学生", "orphan_disabled"),
+        ("高中阶段获国家助学金", "national_grant"),
+        ("高中阶段获国家助学金（含复读一年）", "national_grant"),
+        ("其他经学校认定的家庭经济困难学生", "school_certified"),
+    ],
+)
+def test_the_six_bases_of_notice_3_6_are_accepted(world, label, code):
+    """notice 三(六): the six bases, 国家助学金 including the one repeat year."""
+    batch = do_import(world, workbook_bytes([good_row(预申请依据=label)]))
+    assert PreApplication.objects.get(batch=batch).basis == code
+
+
+def test_imported_student_links_to_registered_student(world):
+    student = world.students.c1_u1
+    batch = do_import(world, workbook_bytes([good_row(身份证号=student.id_number, 姓名=student.name)]))
+    assert PreApplication.objects.get(batch=batch).student == student
+
+
+def test_bad_row_among_good_ones_saves_nothing_and_names_row_column_reason(world):
+    """notice 三(六) all-or-nothing: one bad check digit in row 4 → nothing saved, report says B4."""
+    good = student_id()
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    rows = [good_row(), good_row(), good_row(身份证号=wrong, 姓名="王五"), good_row()]
+    errors = rejected(world, workbook_bytes(rows))
+    assert errors == [
+        {
+            "row": 4,
+            "column": "B",
+            "header": "身份证号",
+            "message": "身份证号校验码（第18位）错误",
+            "name": "王五",
+        }
+    ]
+    batch = PreApplicationImport.objects.get()
+    assert batch.succeeded is False and batch.errors == errors and batch.row_count == 4
+
+
+def test_unknown_basis_missing_field_and_bad_phone_are_reported(world):
+    """notice 三(六): only the six bases; required fields; phone format."""
+    rows = [
+        good_row(预申请依据="低收入家庭"),
+        good_row(姓名=""),
+        good_row(联系电话="12345"),
+    ]
+    errors = rejected(world, workbook_bytes(rows))
+    by_row = {e["row"]: e for e in errors}
+    assert by_row[2]["column"] == "C" and "不在六类范围内" in by_row[2]["message"]
+    assert by_row[3]["column"] == "A" and by_row[3]["message"] == "“姓名”不能为空"
+    assert by_row[4]["column"] == "F" and "联系电话格式错误" in by_row[4]["message"]
+
+
+def test_duplicate_in_file_names_both_rows(world):
+    """notice 三(六): the same student twice in one file is refused, both rows named."""
+    same = student_id()
+    rows = [good_row(身份证号=same), good_row(), good_row(身份证号=same.lower())]
+    errors = rejected(world, workbook_bytes(rows))
+    assert len(errors) == 1
+    assert errors[0]["row"] == 4 and errors[0]["column"] == "B"
+    assert "第2行" in errors[0]["message"] and "第4行" in errors[0]["message"]
+
+
+def test_already_listed_this_year_in_another_county_names_the_county_only(world):
+    """notice 三(六): a student already on a list this year (any county) is refused; only the county is said."""
+    other = world.users.county3_staff
+    taken = student_id("620522")
+    pre_application_add(
+        actor=other,
+        county=world.county3,
+        year=YEAR,
+        name="赵六",
+        id_number=taken,
+        basis="minimum_living",
+        high_school="秦安县第一中学",
+        phone="13900000000",
+    )
+    errors = rejected(world, workbook_bytes([good_row(), good_row(身份证号=taken, 姓名="赵六")]))
+    assert len(errors) == 1 and errors[0]["row"] == 3
+    message = errors[0]["message"]
+    assert "秦安县学生资助管理中心" in message and str(YEAR) in message
+    assert "赵六" not in message and "1390000" not in message and taken not in message
+
+
+def test_listed_last_year_is_no_obstacle(world):
+    taken = student_id()
+    pre_application_add(
+        actor=world.users.county1_staff,
+        county=world.county1,
+        year=YEAR - 1,
+        name="钱七",
+        id_number=taken,
+        basis="minimum_living",
+        high_school="榆中县第一中学",
+    )
+    batch = do_import(world, workbook_bytes([good_row(身份证号=taken)]))
+    assert batch.row_count == 1
+
+
+def test_row_outside_the_county_is_refused_with_its_row(world):
+    """notice 三(六): a high school's list covering several counties: other counties' rows are refused."""
+    rows = [good_row(), good_row("620522"), good_row(**{"生源地（县区代码或名称）": "榆中县"})]
+    errors = rejected(world, workbook_bytes(rows))
+    assert [(e["row"], e["column"], e["header"]) for e in errors] == [(3, "D", "生源地（县区代码或名称）")]
+    assert "不是本县" in errors[0]["message"]
+
+
+def test_id_area_code_is_only_checked_for_validity(world):
+    """The county is the 生源地 column; an ID born elsewhere (valid area code) is fine, an unknown code not."""
+    born_elsewhere = student_id("620102")  # 兰州市城关区
+    batch = do_import(world, workbook_bytes([good_row(身份证号=born_elsewhere)]))
+    assert batch.row_count == 1
+    body = "99999920080315123"
+    from stdnum.cn import ric
+
+    errors = rejected(world, workbook_bytes([good_row(身份证号=body + ric.calc_check_digit(body + "0"))]))
+    assert "地区码" in errors[0]["message"]
+
+
+def test_numeric_id_cell_is_refused_because_excel_rounds_it(world):
+    errors = rejected(world, workbook_bytes([good_row(身份证号=620123200803151234)]))
+    assert errors[0]["column"] == "B" and "文本格式" in errors[0]["message"]
+
+
+def test_columns_in_another_order_and_blank_and_example_rows(world):
+    """Headers are matched by name; blank rows and the template's example row are skipped; row numbers
+    stay the sheet's own."""
+    from applications.rules.preapplications import EXAMPLE_ROW, HEADERS
+
+    order = list(reversed(HEADERS))
+    good = dict(zip(HEADERS, good_row(), strict=True))
+    bad = dict(zip(HEADERS, good_row(联系电话="abc"), strict=True))
+    rows = [
+        list(reversed(EXAMPLE_ROW)),
+        [good[h] for h in order],
+        [None] * len(order),
+        [bad[h] for h in order],
+    ]
+    errors = rejected(world, workbook_bytes(rows, headers=order))
+    assert [(e["row"], e["column"]) for e in errors] == [(5, "B")]
+
+
+# --- bad files: refused before parsing, nothing saved -------------------------------------------------------
+
+
+def refused(world, content, name="名单.xlsx"):
+    before = counts()
+    with pytest.raises(DomainError) as caught:
+        do_import(world, content, name=name)
+    assert not isinstance(caught.value, PreApplicationImportRejected)
+    assert counts() == before, "a refused file saves nothing"
+    return caught.value.message
+
+
+def test_wrong_headers_say_which_are_missing_and_unexpected(world):
+    headers = ["姓名", "身份证", "预申请依据", "生源地（县区代码或名称）", "高中学校", "联系电话", "备注"]
+    message = refused(world, workbook_bytes([good_row()], headers=headers))
+    assert "缺少列：“身份证号”" in message and "B列“身份证”" in message
+
+
+def test_merged_cells_are_refused(world):
+    content = workbook_bytes([good_row(), good_row()], extra=lambda wb: wb.active.merge_cells("E2:E3"))
+    assert "合并单元格" in refused(world, content) and "E2:E3" in refused(world, content)
+
+
+def test_formula_cells_are_refused(world):
+    def add_formula(wb):
+        wb.active["G2"] = '=CONCATENATE("a","b")'
+
+    message = refused(world, workbook_bytes([good_row()], extra=add_formula))
+    assert "公式" in message and "G2" in message
+
+
+def test_hidden_extra_sheet_is_refused(world):
+    def hidden(wb):
+        sheet = wb.create_sheet("备用")
+        sheet.append(["x"])
+        sheet.sheet_state = "hidden"
+
+    assert "隐藏的工作表：备用" in refused(world, workbook_bytes([good_row()], extra=hidden))
+
+
+def test_second_visible_data_sheet_is_refused(world):
+    def second(wb):
+        wb.create_sheet("二中").append(good_row())
+        wb.create_sheet("空表")  # an empty visible sheet (Excel's Sheet2) is harmless
+
+    message = refused(world, workbook_bytes([good_row()], extra=second))
+    assert "2个含数据的工作表" in message and "二中" in message
+
+
+def test_renamed_non_xlsx_is_refused(world):
+    assert "不是Excel" in refused(world, "姓名,身份证号\n".encode(), name="名单.xlsx")
+    # a zip that is not a workbook (e.g. a renamed .docx-like package)
+    not_workbook = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
+    assert "不是Excel" in refused(world, not_workbook)
+
+
+def test_xlsx_over_the_uncompressed_limit_is_refused(world, settings):
+    """Zip-bomb guard: the members' declared sizes are summed before openpyxl opens the file."""
+    settings.XLSX_MAX_UNCOMPRESSED_BYTES = 20_000
+    content = workbook_bytes([good_row(备注="x" * 100) for _ in range(200)])
+    assert len(content) < 20_000
+    assert "解压后" in refused(world, content)
+
+
+def test_upload_over_the_size_limit_is_refused(world, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    assert "文件过大" in refused(world, workbook_bytes([good_row()]))
+
+
+def test_empty_list_is_refused(world):
+    assert "没有学生数据" in refused(world, workbook_bytes([]))
+
+
+def test_only_the_countys_own_staff_may_import(world):
+    with pytest.raises(PermissionDeniedError):
+        pre_application_import(
+            actor=world.users.city1_manager,
+            county=world.county1,
+            year=YEAR,
+            file=upload(workbook_bytes([good_row()])),
+        )
+    with pytest.raises(PermissionDeniedError):
+        pre_application_import(
+            actor=world.users.county2_staff,
+            county=world.county1,
+            year=YEAR,
+            file=upload(workbook_bytes([good_row()])),
+        )
+    assert counts() == (0, 0)
