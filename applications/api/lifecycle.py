@@ -1,1 +1,256 @@
-"""REST API: lifecycle (viewsets register on loanportal.api.router)."""
+"""REST API of the first-loan application: /api/v1/applications/ (+ transition actions, receipt entry)
+and /api/v1/loan-policies/. Thin: selectors for reads, services for writes."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from loanportal.api import MaskedIdField, ScopedViewSetMixin, router
+from loanportal.errors import DomainError
+from loanportal.models import Organisation, Relationship, StudyLevel
+from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind
+
+from ..models import Application, ApplicationStatus, LoanPolicy
+from ..rules import lifecycle as rules
+from ..selectors import lifecycle as selectors
+from ..services import lifecycle as services
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    student_name = serializers.CharField(source="student.name", read_only=True)
+    student_id_number = MaskedIdField(source="student.id_number", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    university_name = serializers.CharField(source="university.name", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    total_amount = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "year",
+            "status",
+            "status_display",
+            "student",
+            "student_name",
+            "student_id_number",
+            "county",
+            "county_name",
+            "university",
+            "university_name",
+            "level",
+            "major",
+            "enrolment_year",
+            "study_years",
+            "tuition_amount",
+            "accommodation_amount",
+            "total_amount",
+            "commitment_accepted",
+            "commitment_accepted_at",
+            "pre_application",
+            "contract_number",
+            "receipt_code",
+            "accepted_at",
+            "contract_signed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # The receipt code is the student's to hand to the university: the university types it, the
+        # bank has no use for it.
+        user = self.context["request"].user if "request" in self.context else None
+        if user is None or user.role not in COUNTY_ROLES | {
+            "province_officer",
+            "province_manager",
+            "city_manager",
+        }:
+            data["receipt_code"] = None
+        return data
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(max_length=18)
+    phone = serializers.CharField(max_length=20)
+    address = serializers.CharField(max_length=200)
+    co_name = serializers.CharField(max_length=50)
+    co_id_number = serializers.CharField(max_length=18)
+    co_relationship = serializers.ChoiceField(choices=Relationship.choices)
+    co_phone = serializers.CharField(max_length=20)
+    university = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(kind=OrgKind.UNIVERSITY, is_active=True)
+    )
+    major = serializers.CharField(max_length=100)
+    level = serializers.ChoiceField(choices=StudyLevel.choices)
+    enrolment_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    study_years = serializers.IntegerField(min_value=1, max_value=8)
+    tuition_amount = serializers.IntegerField(min_value=0)
+    accommodation_amount = serializers.IntegerField(min_value=0)
+    commitment_accepted = serializers.BooleanField(default=False)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt_code = serializers.CharField(max_length=20)
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    class Meta:
+        model = Application
+        fields = ["status", "year", "county", "university", "level"]
+
+
+def _transition_action(name: str):
+    to = rules.ACTIONS[name]
+
+    @extend_schema(request=ReasonSerializer, responses=ApplicationSerializer, summary=rules.ACTION_LABELS[to])
+    def handler(self, request, pk=None):
+        application = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated = services.application_transition(
+            actor=request.user, application=application, to=to, reason=body.validated_data["reason"]
+        )
+        return Response(ApplicationSerializer(updated, context=self.get_serializer_context()).data)
+
+    # `return` is a keyword: the method is return_, the route stays /return/.
+    handler.__name__ = "return_" if name == "return" else name
+    handler.__doc__ = f"{rules.ACTION_LABELS[to]}（→ {ApplicationStatus(to).label}）"
+    url_path = name.replace("_", "-")
+    return action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(handler)
+
+
+class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """首贷申请: scoped like the HTML list; county staff create (受理); transitions as actions."""
+
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+    ordering_fields = ["created_at", "year"]
+    allowed_roles = {
+        "default": None,
+        "create": COUNTY_ROLES,
+        "enter_receipt_by_code": UNIVERSITY_ROLES,
+    }
+
+    def selector(self, user):
+        return selectors.applications_visible_to(user=user).order_by("-created_at", "-pk")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ApplicationCreateSerializer
+        return ApplicationSerializer
+
+    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
+    def create(self, request, *args, **kwargs):
+        body = ApplicationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        application = services.application_create(
+            actor=request.user,
+            student={k: d[k] for k in ("name", "id_number", "phone", "address")},
+            co_borrower={
+                "name": d["co_name"],
+                "id_number": d["co_id_number"],
+                "relationship": d["co_relationship"],
+                "phone": d["co_phone"],
+            },
+            study={k: d[k] for k in ("university", "major", "level", "enrolment_year", "study_years")},
+            tuition_amount=d["tuition_amount"],
+            accommodation_amount=d["accommodation_amount"],
+            commitment_accepted=d["commitment_accepted"],
+        )
+        return Response(
+            ApplicationSerializer(application, context=self.get_serializer_context()).data, status=201
+        )
+
+    accept = _transition_action("accept")
+    sign = _transition_action("sign")
+    return_ = _transition_action("return")
+    reject = _transition_action("reject")
+    withdraw = _transition_action("withdraw")
+    confirm_receipt = _transition_action("confirm_receipt")
+    approve = _transition_action("approve")
+    disburse = _transition_action("disburse")
+    certify_fee = _transition_action("certify_fee")
+    archive = _transition_action("archive")
+
+    @extend_schema(request=ReceiptSerializer, responses=ApplicationSerializer)
+    @action(detail=False, methods=["post"], url_path="enter-receipt", url_name="enter-receipt")
+    def enter_receipt_by_code(self, request):
+        """回执录入 (university): by the receipt code on the student's acceptance certificate."""
+        body = ReceiptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        application = services.receipt_enter(
+            actor=request.user, receipt_code=body.validated_data["receipt_code"]
+        )
+        return Response(ApplicationSerializer(application, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ReceiptSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"], url_path="enter-receipt", url_name="enter-receipt-detail")
+    def enter_receipt(self, request, pk=None):
+        """回执录入 on one application: the code must match this application's."""
+        application = self.get_object()
+        body = ReceiptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        code = rules.receipt_code_normalise(body.validated_data["receipt_code"])
+        if rules.receipt_code_is_valid(code) and code != application.receipt_code:
+            raise DomainError("未找到该回执码", field="receipt_code")
+        updated = services.receipt_enter(actor=request.user, receipt_code=code)
+        return Response(ApplicationSerializer(updated, context=self.get_serializer_context()).data)
+
+
+class LoanPolicySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoanPolicy
+        fields = [
+            "id",
+            "year",
+            "effective_from",
+            "undergraduate_limit",
+            "graduate_limit",
+            "minimum_amount",
+            "rate_rule",
+            "rate_spread_bp",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "year", "updated_at"]
+
+
+class LoanPolicyUpdateSerializer(LoanPolicySerializer):
+    reason = serializers.CharField(max_length=200, write_only=True)
+
+    class Meta(LoanPolicySerializer.Meta):
+        fields = [*LoanPolicySerializer.Meta.fields, "reason"]
+
+
+class LoanPolicyViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """年度政策参数: everyone reads; the province manager edits (PATCH with a reason; audited)."""
+
+    serializer_class = LoanPolicySerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    lookup_field = "year"
+    allowed_roles = {"default": None, "partial_update": services.POLICY_EDITOR_ROLES}
+
+    def selector(self, user):
+        return selectors.loan_policies_visible_to(user=user)
+
+    def get_serializer_class(self):
+        return LoanPolicyUpdateSerializer if self.action == "partial_update" else LoanPolicySerializer
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        reason = data.pop("reason", "")
+        serializer.instance = services.loan_policy_update(
+            actor=self.request.user, policy=serializer.instance, reason=reason, **data
+        )
+
+
+router.register("applications", ApplicationViewSet, basename="api-application")
+router.register("loan-policies", LoanPolicyViewSet, basename="api-loan-policy")

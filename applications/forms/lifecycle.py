@@ -1,1 +1,239 @@
-"""Forms: lifecycle."""
+"""Forms of the first-loan application: the intake form, actions, corrections, receipt entry, parameters."""
+
+from django import forms
+from django.utils import timezone
+
+from loanportal.models import Organisation, Relationship, StudyLevel
+from loanportal.roles import OrgKind
+from loanportal.rules import normalise_id_number, validate_id_number, validate_phone
+
+from ..models import ApplicationStatus, LoanPolicy
+from ..rules import lifecycle as rules
+
+REQUIRED = "请填写{}"
+
+
+def _required(label):
+    return {"required": REQUIRED.format(label)}
+
+
+class ApplicationForm(forms.Form):
+    """首贷申请: student, co-borrower, study data, amounts, and the written commitment (notice 三(八)).
+
+    There is deliberately no field for a civil-affairs certificate of the family's situation: notice
+    三(八) replaced it with the applicant's written commitment."""
+
+    # Student (household county is the clerk's county)
+    name = forms.CharField(label="学生姓名", max_length=50, error_messages=_required("学生姓名"))
+    id_number = forms.CharField(
+        label="学生身份证号",
+        max_length=18,
+        validators=[validate_id_number],
+        error_messages=_required("学生身份证号"),
+    )
+    phone = forms.CharField(
+        label="学生联系电话",
+        max_length=20,
+        validators=[validate_phone],
+        error_messages=_required("学生联系电话"),
+    )
+    address = forms.CharField(label="家庭住址", max_length=200, error_messages=_required("家庭住址"))
+    # Co-borrower (共同借款人)
+    co_name = forms.CharField(
+        label="共同借款人姓名", max_length=50, error_messages=_required("共同借款人姓名")
+    )
+    co_id_number = forms.CharField(
+        label="共同借款人身份证号",
+        max_length=18,
+        error_messages=_required("共同借款人身份证号"),
+    )
+    co_relationship = forms.ChoiceField(
+        label="与学生关系", choices=Relationship.choices, error_messages=_required("与学生关系")
+    )
+    co_phone = forms.CharField(
+        label="共同借款人电话",
+        max_length=20,
+        validators=[validate_phone],
+        error_messages=_required("共同借款人电话"),
+    )
+    # Study data
+    university = forms.ModelChoiceField(
+        label="就读高校",
+        queryset=Organisation.objects.filter(kind=OrgKind.UNIVERSITY, is_active=True).order_by("code"),
+        empty_label="请选择高校",
+        error_messages={"required": "请选择就读高校", "invalid_choice": "所选高校不存在"},
+    )
+    major = forms.CharField(label="专业", max_length=100, error_messages=_required("专业"))
+    level = forms.ChoiceField(label="学历层次", choices=StudyLevel.choices, initial=StudyLevel.UNDERGRADUATE)
+    enrolment_year = forms.IntegerField(
+        label="入学年份",
+        min_value=2000,
+        max_value=2100,
+        error_messages={
+            **_required("入学年份"),
+            "min_value": "入学年份不正确",
+            "max_value": "入学年份不正确",
+        },
+    )
+    study_years = forms.IntegerField(
+        label="学制（年）",
+        min_value=1,
+        max_value=8,
+        initial=4,
+        error_messages={
+            **_required("学制"),
+            "min_value": "学制应在1–8年之间",
+            "max_value": "学制应在1–8年之间",
+        },
+    )
+    # Amounts (yuan per year)
+    tuition_amount = forms.IntegerField(
+        label="学费贷款（元）",
+        min_value=0,
+        initial=0,
+        error_messages={**_required("学费贷款金额"), "min_value": "金额不能为负数"},
+    )
+    accommodation_amount = forms.IntegerField(
+        label="住宿费贷款（元）",
+        min_value=0,
+        initial=0,
+        error_messages={**_required("住宿费贷款金额"), "min_value": "金额不能为负数"},
+    )
+    commitment_accepted = forms.BooleanField(
+        label="已向申请人提示承诺不实应负的法律责任，申请人已阅读并签署书面承诺",
+        required=False,
+    )
+    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, pre_applied: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pre_applied = pre_applied
+        self.fields["enrolment_year"].initial = timezone.localdate().year
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            field.widget.attrs.setdefault("class", css)
+        for name in ("id_number", "co_id_number"):
+            self.fields[name].widget.attrs.update({"autocomplete": "off", "maxlength": "18"})
+        for name in ("tuition_amount", "accommodation_amount"):
+            self.fields[name].widget.attrs.update({"step": "100"})
+
+    def clean_id_number(self):
+        return normalise_id_number(self.cleaned_data["id_number"])
+
+    def clean_co_id_number(self):
+        value = normalise_id_number(self.cleaned_data["co_id_number"])
+        from loanportal.rules import id_number_error
+
+        message = id_number_error(value, label="共同借款人身份证号")
+        if message:
+            raise forms.ValidationError(message)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("id_number") and data.get("co_id_number") and data["id_number"] == data["co_id_number"]:
+            self.add_error("co_id_number", "共同借款人不能是学生本人")
+        if data.get("co_relationship") and data.get("co_id_number") and "co_id_number" not in self.errors:
+            from loanportal.rules import birth_date_of
+
+            message = rules.co_borrower_age_error(
+                relationship=data["co_relationship"],
+                birth_date=birth_date_of(data["co_id_number"]),
+                on=timezone.localdate(),
+            )
+            if message:
+                self.add_error("co_relationship", message)
+        return data
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "student": {k: d[k] for k in ("name", "id_number", "phone", "address")},
+            "co_borrower": {
+                "name": d["co_name"],
+                "id_number": d["co_id_number"],
+                "relationship": d["co_relationship"],
+                "phone": d["co_phone"],
+            },
+            "study": {k: d[k] for k in ("university", "major", "level", "enrolment_year", "study_years")},
+            "tuition_amount": d["tuition_amount"],
+            "accommodation_amount": d["accommodation_amount"],
+            "commitment_accepted": d["commitment_accepted"],
+        }
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("", "全部状态"), *ApplicationStatus.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    q = forms.CharField(
+        label="姓名或身份证号后几位",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如 张三 或 123X"}),
+    )
+
+
+class ReceiptEntryForm(forms.Form):
+    receipt_code = forms.CharField(
+        label="回执码",
+        max_length=20,
+        error_messages=_required("回执码"),
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-lg font-monospace",
+                "placeholder": "如 ABCDE-FGHJK",
+                "autocomplete": "off",
+            }
+        ),
+    )
+
+
+class CorrectionForm(forms.Form):
+    tuition_amount = forms.IntegerField(label="学费贷款（元）", min_value=0)
+    accommodation_amount = forms.IntegerField(label="住宿费贷款（元）", min_value=0)
+    major = forms.CharField(label="专业", max_length=100)
+    enrolment_year = forms.IntegerField(label="入学年份", min_value=2000, max_value=2100)
+    study_years = forms.IntegerField(label="学制（年）", min_value=1, max_value=8)
+    reason = forms.CharField(label="更正原因", max_length=200, error_messages=_required("更正原因"))
+
+    def __init__(self, *args, application=None, **kwargs):
+        if application is not None and not kwargs.get("initial"):
+            kwargs["initial"] = {name: getattr(application, name) for name in rules.CORRECTABLE_FIELDS}
+        super().__init__(*args, **kwargs)
+        self.application = application
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def changes(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in rules.CORRECTABLE_FIELDS
+            if self.cleaned_data[name] != getattr(self.application, name)
+        }
+
+
+class LoanPolicyForm(forms.ModelForm):
+    reason = forms.CharField(label="修改原因", max_length=200, error_messages=_required("修改原因"))
+
+    class Meta:
+        model = LoanPolicy
+        fields = [
+            "effective_from",
+            "undergraduate_limit",
+            "graduate_limit",
+            "minimum_amount",
+            "rate_rule",
+            "rate_spread_bp",
+        ]
+        widgets = {"effective_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")

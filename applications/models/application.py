@@ -86,6 +86,14 @@ class Application(models.Model):
     # Eligibility (notice 三(六), 三(八)): pre-applied, or a written commitment shown and accepted.
     commitment_accepted = models.BooleanField("已签书面承诺", default=False)
     commitment_accepted_at = models.DateTimeField("承诺时间", null=True, blank=True)
+    commitment_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承诺记录人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     contract_number = models.CharField("合同号", max_length=32, null=True, blank=True, unique=True)
     receipt_code = models.CharField("回执码", max_length=16, null=True, blank=True, unique=True)
     contract_signed_at = models.DateTimeField("签约时间", null=True, blank=True)

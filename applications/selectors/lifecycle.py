@@ -1,1 +1,171 @@
-"""Scoped reads: lifecycle."""
+"""Scoped reads of the first-loan application (首贷申请).
+
+Scope: the accepting county (its city, the province) and the application's university; the bank sees
+applications once the county has confirmed the receipt (the cases handed to it), never earlier ones.
+An application's county is the student's household county at intake, so this matches
+`student_scope_q` while letting the county list use the (county, status, created_at) index directly.
+"""
+
+import datetime
+import re
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+
+from loanportal.roles import OrgKind
+from loanportal.selectors import NOTHING
+
+from ..models import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus, LoanPolicy
+
+BANK_VISIBLE_STATES = (
+    ApplicationStatus.RECEIPT_CONFIRMED,
+    ApplicationStatus.BANK_APPROVED,
+    ApplicationStatus.DISBURSED,
+    ApplicationStatus.FEE_CERTIFIED,
+    ApplicationStatus.ARCHIVED,
+)
+
+
+def application_scope_q(user) -> Q:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    org = user.organisation
+    if org is None:
+        return NOTHING
+    if org.kind == OrgKind.PROVINCE:
+        return Q()
+    if org.kind == OrgKind.CITY:
+        return Q(county__parent_id=org.pk)
+    if org.kind == OrgKind.COUNTY:
+        return Q(county_id=org.pk)
+    if org.kind == OrgKind.UNIVERSITY:
+        return Q(university_id=org.pk)
+    if org.kind == OrgKind.BANK:
+        return Q(status__in=BANK_VISIBLE_STATES)
+    return NOTHING
+
+
+def applications_visible_to(*, user) -> QuerySet[Application]:
+    return Application.objects.filter(application_scope_q(user)).select_related(
+        "student", "county", "university"
+    )
+
+
+def application_get(*, user, pk) -> Application:
+    """The application with this pk if the user may see it, else 404."""
+    return get_object_or_404(
+        applications_visible_to(user=user).select_related(
+            "co_borrower", "created_by", "commitment_recorded_by"
+        ),
+        pk=pk,
+    )
+
+
+ID_TAIL_RE = re.compile(r"^\d{3,17}[\dXx]?$")
+
+
+def application_list(
+    *, user, status: str = "", query: str = "", year: int | None = None
+) -> QuerySet[Application]:
+    """The intake list (受理列表): newest first, filtered by status, searched by name or ID-number tail.
+
+    Only the columns the list shows are loaded; ordering by (-created_at, -pk) walks the index
+    app_county_status_recent / app_county_recent backwards for a county's list."""
+    qs = applications_visible_to(user=user).only(
+        "pk",
+        "year",
+        "status",
+        "created_at",
+        "tuition_amount",
+        "accommodation_amount",
+        "contract_number",
+        "student__name",
+        "student__id_number",
+        "county__name",
+        "university__name",
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(year=year)
+    query = (query or "").strip()
+    if query:
+        if ID_TAIL_RE.match(query):
+            qs = qs.filter(student__id_number__endswith=query.upper())
+        else:
+            qs = qs.filter(student__name__startswith=query)
+    return qs.order_by("-created_at", "-pk")
+
+
+class CappedCountPaginator(Paginator):
+    """A paginator that never counts more than `cap` rows: SELECT COUNT(*) over a LIMITed subquery.
+
+    A county's list with hundreds of thousands of rows answers "10000+" instead of scanning them all
+    on every page; pages beyond the cap are not offered (use the filters)."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list.values("pk")[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+
+def applications_pending_corrections(*, application) -> QuerySet[ApplicationCorrection]:
+    return application.corrections.select_related("requested_by", "decided_by").order_by("-pk")
+
+
+def corrections_awaiting(*, user) -> QuerySet[ApplicationCorrection]:
+    return ApplicationCorrection.objects.filter(
+        status=CorrectionStatus.PENDING, application__in=applications_visible_to(user=user)
+    ).exclude(requested_by=user)
+
+
+def loan_policies_visible_to(*, user) -> QuerySet[LoanPolicy]:
+    """Policy parameters are public reference data for every active user."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.organisation_id is None:
+        return LoanPolicy.objects.none()
+    return LoanPolicy.objects.order_by("-year")
+
+
+# --- dashboard figures --------------------------------------------------------------------------
+
+
+def county_figures(*, user, today: datetime.date) -> dict:
+    qs = applications_visible_to(user=user)
+    return qs.aggregate(
+        accepted_today=Count("pk", filter=Q(accepted_at__date=today)),
+        signed_this_year=Count("pk", filter=Q(year=today.year, contract_signed_at__isnull=False)),
+        waiting_receipt=Count("pk", filter=Q(status=ApplicationStatus.CONTRACT_SIGNED)),
+        receipts_to_confirm=Count("pk", filter=Q(status=ApplicationStatus.RECEIPT_ENTERED)),
+    )
+
+
+def status_totals(*, user, year: int) -> dict[str, int]:
+    rows = (
+        applications_visible_to(user=user)
+        .filter(year=year)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def obligation_receipts_to_enter(*, university, year: int) -> int:
+    """Contract-signed applications of the university's students still without a receipt (notice 八)."""
+    return Application.objects.filter(
+        university=university, year=year, status=ApplicationStatus.CONTRACT_SIGNED
+    ).count()
+
+
+def obligation_receipts_to_confirm(*, county, year: int) -> int:
+    """Receipts the county has not confirmed yet (notice 八: 10月10日前完成电子回执确认)."""
+    return Application.objects.filter(
+        county=county, year=year, status=ApplicationStatus.RECEIPT_ENTERED
+    ).count()

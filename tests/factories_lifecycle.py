@@ -1,0 +1,91 @@
+"""Helpers for application-lifecycle tests: valid intake data and an application made through services."""
+
+import datetime
+
+from applications.services import lifecycle as services
+from tests.factories import valid_id
+
+# A day inside the default intake window (notice 八: 7/15–9/20) of loan year 2026.
+INTAKE_DAY = datetime.date(2026, 8, 3)
+
+
+def open_calendar(year: int = 2026):
+    from deadlines.services import loan_year_ensure
+
+    return loan_year_ensure(year=year)
+
+
+def intake_kwargs(world, *, student=None, university=None, **overrides) -> dict:
+    """Keyword arguments of application_create for a new (or registered) student of county 1."""
+    county = world.county1
+    if isinstance(student, dict):
+        overrides["student"] = student
+        student = None
+    id_number = student.id_number if student else valid_id(county.code, "20070315")
+    data = {
+        "student": {
+            "name": student.name if student else "新同学",
+            "id_number": id_number,
+            "phone": "13812345678",
+            "address": "榆中县城关镇1号",
+        },
+        "co_borrower": {
+            "name": "新家长",
+            "id_number": valid_id(county.code, "19750505"),
+            "relationship": "father",
+            "phone": "13900001111",
+        },
+        "study": {
+            "university": university or world.university1,
+            "major": "计算机科学与技术",
+            "level": "undergraduate",
+            "enrolment_year": 2026,
+            "study_years": 4,
+        },
+        "tuition_amount": 5000,
+        "accommodation_amount": 1200,
+        "commitment_accepted": True,
+        "on": INTAKE_DAY,
+    }
+    for key, value in overrides.items():
+        if key in ("student", "co_borrower", "study"):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+def make_application(world, *, actor=None, to: str = "accepted", **kwargs):
+    """An application through the services, moved along the main path up to state `to`."""
+    kwargs.setdefault("check_window", False)
+    actor = actor or world.users.county1_staff
+    application = services.application_create(actor=actor, **intake_kwargs(world, **kwargs))
+    path = [
+        "contract_signed",
+        "receipt_entered",
+        "receipt_confirmed",
+        "bank_approved",
+        "disbursed",
+        "fee_certified",
+        "archived",
+    ]
+    if to == "accepted":
+        return application
+    for step in path:
+        if step in ("receipt_entered", "fee_certified"):
+            user = (
+                world.users.university1_officer
+                if application.university_id == world.university1.pk
+                else world.users.university4_officer
+            )
+        elif step in ("bank_approved", "disbursed"):
+            user = world.users.bank_officer
+        else:
+            user = actor
+        if step == "receipt_entered":
+            application = services.receipt_enter(actor=user, receipt_code=application.receipt_code)
+        else:
+            application = services.application_transition(actor=user, application=application, to=step)
+        if step == to:
+            return application
+    raise ValueError(to)
