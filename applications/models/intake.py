@@ -180,6 +180,19 @@ class Appointment(models.Model):
         verbose_name = verbose_name_plural = "预约"
         ordering = ["date", "queue_number", "pk"]
         indexes = [models.Index(fields=["site", "date", "status"])]
+        constraints = [
+            # The same ID number holds at most one live appointment a day (booked, checked in or called).
+            models.UniqueConstraint(
+                fields=["id_number", "date"],
+                condition=models.Q(status__in=["booked", "checked_in", "called"]),
+                name="one_live_appointment_per_id_and_day",
+                violation_error_message="该身份证号当天已有有效预约",
+            ),
+            # One queue number per site and day (叫号不重号).
+            models.UniqueConstraint(
+                fields=["site", "date", "queue_number"], name="unique_queue_number_per_site_day"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} {self.date:%m-%d}"
