@@ -13,7 +13,7 @@ from loanportal.audit import audit_record, model_snapshot
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import Organisation, User
 from loanportal.roles import COUNTY_ROLES, OrgKind
-from loanportal.rules import normalise_id_number
+from loanportal.rules import mask_id_number, normalise_id_number
 from loanportal.services import notification_send_to_organisation
 from loanportal.transitions import apply_transition
 
@@ -277,7 +277,7 @@ def appointment_book(
         actor=actor,
         action="appointment.book",
         obj=appointment,
-        new={"slot": f"{slot.date} {slot}", "site": site.name, "id_number": id_number},
+        new={"slot": f"{slot.date} {slot}", "site": site.name, "id_number": mask_id_number(id_number)},
         organisation=site.county,
     )
     return appointment
@@ -427,7 +427,7 @@ def appointment_walk_in(
         actor=actor,
         action="appointment.walk_in",
         obj=appointment,
-        new={"site": site.name, "queue_number": appointment.queue_number, "id_number": id_number},
+        new={"site": site.name, "queue_number": appointment.queue_number, "id_number": mask_id_number(id_number)},
         organisation=site.county,
     )
     return appointment
