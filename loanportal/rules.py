@@ -1,10 +1,11 @@
 """Pure rules of the core: ID numbers (GB 11643 via python-stdnum), phones, masking. No database."""
 
 import re
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -24,15 +25,22 @@ def id_number_error(value: str, *, label: str = "身份证号") -> str | None:
         ric.get_birth_date(raw)
     except InvalidComponent:
         return f"{label}中的出生日期（第7–14位）无效"
-    try:
-        ric.validate(raw)
-    except InvalidChecksum:
+    # The same checks as ric.validate, in its order; the area-code lookup is cached (see below).
+    if raw[-1] != ric.calc_check_digit(raw):
         return f"{label}校验码（第18位）错误"
-    except InvalidComponent:
+    if not _area_code_known(raw[:6], raw[6:10]):
         return f"{label}的地区码（前6位）不存在"
-    except (InvalidFormat, InvalidLength, StdnumError):
-        return f"{label}无效"
     return None
+
+
+@lru_cache(maxsize=8192)
+def _area_code_known(area: str, birth_year: str) -> bool:
+    """stdnum's area-code table lookup costs ~0.1 ms; a 10,000-row list has a few dozen (area, year) pairs."""
+    try:
+        ric.get_birth_place(f"{area}{birth_year}0101000" + "0")
+    except (InvalidComponent, StdnumError):
+        return False
+    return True
 
 
 def normalise_id_number(value: str) -> str:
