@@ -126,21 +126,28 @@ STATUS_LABELS = {
 }
 
 
-def key_date_status(*, start: datetime.date, end: datetime.date, on: datetime.date) -> str:
+def key_date_status(
+    *, start: datetime.date, end: datetime.date, on: datetime.date, window: bool | None = None
+) -> str:
     """Status of a key date on a day. A window is upcoming before its first day; a single deadline
-    (start = end) is open (work may still be done) until the day itself, which is "due today"."""
+    (start = end, even when extended for one organisation: window=False) is open (work may still be
+    done) until the day itself, which is "due today"."""
+    window = start != end if window is None else window
     if on > end:
         return Status.PASSED
     if on == end:
         return Status.DUE_TODAY
-    if start != end and on < start:
+    if window and on < start:
         return Status.UPCOMING
     return Status.OPEN
 
 
-def is_within(*, start: datetime.date, end: datetime.date, on: datetime.date) -> bool:
+def is_within(
+    *, start: datetime.date, end: datetime.date, on: datetime.date, window: bool | None = None
+) -> bool:
     """Open on a day: inside a window (both ends included); for a single deadline, not yet passed."""
-    if start != end:
+    window = start != end if window is None else window
+    if window:
         return start <= on <= end
     return on <= end
 

@@ -123,7 +123,7 @@ def _org_row(kd: KeyDate, org: Organisation, extension, on: datetime.date, *, co
         organisation=org,
         deadline=deadline,
         extension=extension,
-        status=rules.key_date_status(start=kd.start_date, end=deadline, on=on),
+        status=rules.key_date_status(start=kd.start_date, end=deadline, on=on, window=kd.is_window),
         obligation=registry.count_obligation(kd.code, organisation=org, loan_year=kd.loan_year)
         if count
         else None,

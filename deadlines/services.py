@@ -71,10 +71,40 @@ def effective_end(key_date: KeyDate, organisation: Organisation | None) -> datet
     return key_date.end_date
 
 
+def _resolve(
+    code: str, organisation: Organisation | None, *, on: datetime.date, year: int | None
+) -> tuple[KeyDate, datetime.date]:
+    """The key date `code` that applies to the organisation on day `on`, and its effective end.
+
+    Without a year: the loan year of the day; but an organisation whose extension of the previous loan
+    year's date reaches past that year's end (e.g. archive extended from 3/31 into April) still gets the
+    previous year's date while the extension runs."""
+    if year is None:
+        previous = (
+            KeyDateExtension.objects.filter(
+                key_date__code=code, organisation=organisation, end_date__gte=on, key_date__start_date__lte=on
+            )
+            .select_related("key_date__loan_year")
+            .order_by("key_date__loan_year__year")
+            .first()
+            if organisation is not None
+            else None
+        )
+        if previous is not None and (loan_year_of(on) or previous.key_date.loan_year).year > (
+            previous.key_date.loan_year.year
+        ):
+            return previous.key_date, previous.end_date
+    key_date = key_date_get(code, year=year, on=on)
+    return key_date, effective_end(key_date, organisation)
+
+
 def deadline_for(
     code: str, organisation: Organisation | None, *, year: int | None = None, on: datetime.date | None = None
 ) -> datetime.date:
-    """The (extended, for this organisation) end date of key date `code` in the given loan year."""
+    """The (extended, for this organisation) end date of key date `code` in the given loan year (or the
+    loan year of day `on`)."""
+    if year is None and on is not None:
+        return _resolve(code, organisation, on=on, year=None)[1]
     return effective_end(key_date_get(code, year=year, on=on), organisation)
 
 
@@ -85,10 +115,10 @@ def is_open(
     (first and last day included, the last day extended for this organisation if granted); for a single
     deadline, the day has not passed. False when the calendar has no such date."""
     try:
-        key_date = key_date_get(code, year=year, on=on)
+        key_date, end = _resolve(code, organisation, on=on, year=year)
     except DomainError:
         return False
-    return rules.is_within(start=key_date.start_date, end=effective_end(key_date, organisation), on=on)
+    return rules.is_within(start=key_date.start_date, end=end, on=on, window=key_date.is_window)
 
 
 def require_open(
@@ -101,9 +131,8 @@ def require_open(
 ) -> KeyDate:
     """Raise DomainError with the real dates unless the key date is open for the organisation, e.g.
     "不在现场受理期内（7月15日至9月20日），不能受理"."""
-    key_date = key_date_get(code, year=year, on=on)
-    end = effective_end(key_date, organisation)
-    if rules.is_within(start=key_date.start_date, end=end, on=on):
+    key_date, end = _resolve(code, organisation, on=on, year=year)
+    if rules.is_within(start=key_date.start_date, end=end, on=on, window=key_date.is_window):
         return key_date
     extended = f"，本机构已延期至{end.month}月{end.day}日" if end != key_date.end_date else ""
     if key_date.is_window:

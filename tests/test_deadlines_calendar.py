@@ -283,3 +283,48 @@ def test_chinese_date_formats():
 def test_loan_year_year_range(db):
     with pytest.raises(ValidationError):
         LoanYear(year=1999).full_clean()
+
+
+@pytest.mark.parametrize(
+    ("day", "county1_open", "county2_open", "county2_status"),
+    [
+        ("2027-03-01", True, True, rules.Status.OPEN),
+        ("2027-03-31", True, True, rules.Status.OPEN),
+        ("2027-04-01", False, True, rules.Status.OPEN),
+        ("2027-04-15", False, True, rules.Status.DUE_TODAY),
+        ("2027-04-16", False, False, rules.Status.PASSED),
+    ],
+)
+def test_extended_single_deadline_stays_a_deadline_notice_8(
+    calendar, world, day, county1_open, county2_open, county2_status
+):
+    """Notice 八 (次年3月底前 归档): a single deadline extended for county 2 to 4/15 is open until 4/15 for
+    county 2 only, and does not turn into a window that "starts" on 3/31."""
+    from deadlines import selectors
+
+    services.key_date_extend(
+        actor=world.users.province_manager,
+        key_date=calendar.key_dates.get(code="archive_due"),
+        organisation=world.county2,
+        end_date=d("2027-04-15"),
+        reason="档案室搬迁",
+    )
+    services.loan_year_ensure(year=2027)  # 2027-04-01 onwards belongs to loan year 2027
+    assert services.is_open("archive_due", world.county1, on=d(day), year=2026) is county1_open
+    assert services.is_open("archive_due", world.county2, on=d(day), year=2026) is county2_open
+    # without a year: the loan year of the day, or county 2's running extension of 2026's date
+    in_2027 = d(day) >= d(
+        "2027-04-01"
+    )  # from 4/1 the day belongs to 2027, whose archive (3/31/2028) is ahead
+    assert services.is_open("archive_due", world.county2, on=d(day)) is (county2_open or in_2027)
+    assert services.is_open("archive_due", world.county1, on=d(day)) is (county1_open or in_2027)
+    expected = d("2027-04-15") if d(day) <= d("2027-04-15") else d("2028-03-31")
+    assert services.deadline_for("archive_due", world.county2, on=d(day)) == expected
+    assert services.deadline_for("archive_due", world.county1, on=d(day)) == (
+        d("2028-03-31") if in_2027 else d("2027-03-31")
+    )
+    rows = selectors.calendar_rows(
+        user=world.users.county2_staff, loan_year=calendar, on=d(day), with_owing=False
+    )
+    archive = next(row for row in rows if row.key_date.code == "archive_due")
+    assert archive.mine.status == county2_status
