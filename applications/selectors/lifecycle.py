@@ -102,10 +102,10 @@ def application_list(
 class CappedCountPaginator(Paginator):
     """A paginator that never counts more than `cap` rows: SELECT COUNT(*) over a LIMITed subquery.
 
-    A county's list with hundreds of thousands of rows answers "10000+" instead of scanning them all
-    on every page; pages beyond the cap are not offered (use the filters)."""
+    A county's list with tens of thousands of rows answers "2000 条以上" instead of counting them all on
+    every page; pages beyond the cap (40 pages of 50) are not offered: the clerk filters or searches."""
 
-    cap = 10_000
+    cap = 2_000
 
     @cached_property
     def count(self):

@@ -6,11 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.models import Organisation
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind, Role
+from loanportal.rules import mask_id_number
 from loanportal.selectors import audit_events_for_object
 from renewals.selectors import fee_standard_find
 
@@ -37,6 +39,46 @@ def _page_size(request) -> int:
     return size if size in (10, 20, 50, 100) else PAGE_SIZE
 
 
+STATUS_BADGE = {
+    "rejected": "text-bg-danger",
+    "abandoned": "text-bg-danger",
+    "withdrawn": "text-bg-warning",
+    "returned": "text-bg-warning",
+    "accepted": "text-bg-info",
+    "draft": "text-bg-info",
+    "contract_signed": "text-bg-primary",
+}
+ROW = (
+    '<tr><td class="text-nowrap">{}</td><td><a href="/applications/{}/">{}</a></td>'
+    '<td class="masked">{}</td><td>{}</td><td>{}</td><td class="text-end">{}</td>'
+    '<td class="masked small">{}</td><td><span class="badge status-badge {}">{}</span></td></tr>'
+)
+
+
+def _rows_html(page) -> str:
+    """The 50 rows of the intake list, built in Python: the template engine spent more time on 50 rows
+    (url, date and masking filters per cell) than the database on the whole page."""
+    return format_html_join(
+        "",
+        ROW,
+        (
+            (
+                timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+                a.pk,
+                a.student.name,
+                mask_id_number(a.student.id_number),
+                a.county.name,
+                a.university.name,
+                a.total_amount,
+                a.contract_number or "—",
+                STATUS_BADGE.get(a.status, "text-bg-success"),
+                a.get_status_display(),
+            )
+            for a in page
+        ),
+    )
+
+
 def application_list(request):
     """受理列表: the user's scoped applications, 50 a page, newest first, by status, by name/ID tail."""
     form = ApplicationFilterForm(request.GET or None)
@@ -52,6 +94,7 @@ def application_list(request):
         {
             "form": form,
             "page": page,
+            "rows": _rows_html(page),
             "is_county": request.user.role in COUNTY_ROLES,
             "is_university": request.user.role in UNIVERSITY_ROLES,
         },
