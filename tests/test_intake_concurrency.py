@@ -10,8 +10,11 @@ from applications.models import Appointment, TimeSlot
 from applications.services import intake as services
 from loanportal.errors import ConflictError
 
+from . import factories_intake
 from .factories import is_postgresql
-from .factories_intake import DAY, clock, make_site, make_slots, person  # noqa: F401
+from .factories_intake import make_site, make_slots, person
+
+clock = factories_intake.clock  # the fixture
 
 
 def race(*jobs):

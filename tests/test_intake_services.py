@@ -19,8 +19,11 @@ from applications.tasks import queue_snapshots_daily
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import AuditEvent, Notification
 
+from . import factories_intake
 from .factories import valid_id
-from .factories_intake import DAY, at, clock, make_site, make_slots, person  # noqa: F401
+from .factories_intake import DAY, at, make_site, make_slots, person
+
+clock = factories_intake.clock  # the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +327,9 @@ def test_daily_task_and_command_compute_all_counties(world, site):
     assert queue_snapshots_daily.acks_late
     task = PeriodicTask.objects.get(task="applications.tasks.queue_snapshots_daily")
     assert task.enabled and task.crontab is not None
+
+
+def test_county_without_slots_is_not_flagged(world, clock):
+    """A county that has opened no slots has nothing to run out of: no forecast, no warning."""
+    snapshot = services.queue_snapshot_compute(county=world.county2, on=DAY)
+    assert snapshot.days_until_full is None and snapshot.level == "green"

@@ -205,10 +205,15 @@ def queue_warning(
     elif booked_next_7 > 0:
         red.append("未来7天没有可预约容量，但已有预约")
     if days_until_full is not None:
+        text = (
+            "剩余预约号已不足1天的预约量"
+            if days_until_full == 0
+            else f"按当前预约速度，剩余预约号约{days_until_full}天内约满"
+        )
         if days_until_full <= RED_DAYS_UNTIL_FULL:
-            red.append(f"按当前预约速度，剩余预约号约{days_until_full}天内约满")
+            red.append(text)
         elif days_until_full <= AMBER_DAYS_UNTIL_FULL:
-            amber.append(f"按当前预约速度，剩余预约号约{days_until_full}天内约满")
+            amber.append(text)
     if days_until_cleared is not None and days_left_in_window is not None and days_left_in_window >= 0:
         if days_until_cleared > days_left_in_window:
             red.append(

@@ -427,7 +427,11 @@ def appointment_walk_in(
         actor=actor,
         action="appointment.walk_in",
         obj=appointment,
-        new={"site": site.name, "queue_number": appointment.queue_number, "id_number": mask_id_number(id_number)},
+        new={
+            "site": site.name,
+            "queue_number": appointment.queue_number,
+            "id_number": mask_id_number(id_number),
+        },
         organisation=site.county,
     )
     return appointment
@@ -568,9 +572,16 @@ def queue_figures(*, county: Organisation, on: datetime.date) -> dict:
         "waiting_now": waiting,
         "served_today": served_today,
         "served_per_window_hour": Decimal(
-            str(rules.served_per_window_hour(served=served_week, window_minutes=_window_minutes(county, past, on)))
+            str(
+                rules.served_per_window_hour(
+                    served=served_week, window_minutes=_window_minutes(county, past, on)
+                )
+            )
         ),
-        "days_until_full": rules.days_until_full(free_places=free, bookings_per_day=bookings_per_day),
+        # No slots opened at all: nothing to run out of (the plan page shows that no slots exist).
+        "days_until_full": rules.days_until_full(free_places=free, bookings_per_day=bookings_per_day)
+        if future["c"]
+        else None,
         "days_until_cleared": rules.days_until_cleared(
             remaining_applicants=expected - served_year, served_per_day=served_per_day
         ),
