@@ -292,6 +292,11 @@ def application_create(
         PreApplication.objects.filter(pk=pre_application.pk).update(
             status=PreApplicationStatus.APPLIED, student=registered
         )
+    if appointment is not None and appointment.status == "called":
+        # The student called to the window has been served (办结): the queue moves on.
+        from .intake import appointment_serve
+
+        appointment_serve(actor=actor, appointment=appointment)
     audit_record(
         actor=actor,
         action="application.create",
