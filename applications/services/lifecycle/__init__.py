@@ -1,0 +1,44 @@
+"""Writes of the first-loan application (首贷申请): policy parameters, intake, the one transition service,
+contract and receipt code, receipt entry, maker–checker corrections, the calendar's abandonment."""
+
+from .intake import (
+    application_create,
+    current_loan_year,
+    live_application_elsewhere,
+    pre_application_for,
+)
+from .policy import (
+    NOTICE_8_ABANDON,
+    POLICY_EDITOR_ROLES,
+    POLICY_FIELDS,
+    amounts_check,
+    loan_policy_for,
+    loan_policy_update,
+)
+from .transitions import (
+    abandon_unreceipted,
+    application_act,
+    application_transition,
+    correction_decide,
+    correction_request,
+    receipt_enter,
+)
+
+__all__ = [
+    "NOTICE_8_ABANDON",
+    "POLICY_EDITOR_ROLES",
+    "POLICY_FIELDS",
+    "abandon_unreceipted",
+    "amounts_check",
+    "application_act",
+    "application_create",
+    "application_transition",
+    "correction_decide",
+    "correction_request",
+    "current_loan_year",
+    "live_application_elsewhere",
+    "loan_policy_for",
+    "loan_policy_update",
+    "pre_application_for",
+    "receipt_enter",
+]
