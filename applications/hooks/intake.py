@@ -50,14 +50,17 @@ def _today_card(user):
     }
 
 
+LEVEL_TEXT = {"red": "红色预警", "amber": "黄色关注", "green": "正常"}
+
+
 def _level_card(user):
-    from ..models import QueueLevel, QueueSnapshot
+    from ..models import QueueSnapshot
 
     snapshot = QueueSnapshot.objects.filter(county_id=user.organisation_id, date=timezone.localdate()).first()
     level = snapshot.level if snapshot else None
     return {
         "title": "受理预警",
-        "value": QueueLevel(level).label if level else "未计算",
+        "value": LEVEL_TEXT.get(level, "未计算"),
         "unit": "",
         "url": reverse("intake-warning-county", args=[user.organisation_id]),
         "note": (

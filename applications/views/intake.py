@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -103,8 +104,10 @@ def intake_plan(request, county_pk=None):
             lunch_break_minutes=site.lunch_break_minutes,
             minutes_per_case=site.minutes_per_case,
         )
-        site.weekday_labels = "、".join(
-            label for day, label in _weekday_labels() if day in site.opening_weekdays
+        site.weekday_labels = (
+            "每天"
+            if len(set(site.opening_weekdays)) == 7
+            else "、".join(label for day, label in _weekday_labels() if day in site.opening_weekdays)
         )
     expected = plan.expected_applicants if plan and plan.expected_applicants else county.expected_applicants
     return render(
@@ -192,7 +195,14 @@ def intake_queue(request):
     if site is None:
         return render(request, "applications/intake/queue.html", {"form": form, "site": None})
     can_act = user.role in COUNTY_ROLES and user.organisation_id == site.county_id
-    queue = list(selectors.site_day_queue(user=user, site=site, day=day))
+    queue = selectors.site_day_queue(user=user, site=site, day=day)
+    show = request.GET.get("show", "")
+    if show in QUEUE_FILTERS:
+        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
+    search = request.GET.get("q", "").strip()
+    if search:
+        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
+    now = timezone.localtime()
     slots = selectors.free_slots_for(user=user, site=site, day=day).filter(
         date__lte=day + datetime.timedelta(days=13)
     )
@@ -204,7 +214,13 @@ def intake_queue(request):
             "site": site,
             "day": day,
             "is_today": day == _today(),
-            "queue": queue,
+            "queue": list(queue),
+            "show": show,
+            "search": search,
+            "filters": [(key, label) for key, (label, _) in QUEUE_FILTERS.items()],
+            "ended_before": now.time()
+            if day == now.date()
+            else (datetime.time.max if day < now.date() else datetime.time.min),
             "counts": selectors.site_day_counts(site=site, day=day),
             "windows": site.active_windows,
             "board": selectors.window_board(site=site, day=day),
@@ -214,6 +230,13 @@ def intake_queue(request):
             "statuses": AppointmentStatus,
         },
     )
+
+
+QUEUE_FILTERS = {
+    "waiting": ("排队与办理中", ["checked_in", "called"]),
+    "booked": ("待签到", ["booked"]),
+    "done": ("已结束", ["served", "no_show", "cancelled"]),
+}
 
 
 def _capacity_f():
