@@ -38,7 +38,7 @@ def _area_code_known(area: str, birth_year: str) -> bool:
     """stdnum's area-code table lookup costs ~0.1 ms; a 10,000-row list has a few dozen (area, year) pairs."""
     try:
         ric.get_birth_place(f"{area}{birth_year}0101000" + "0")
-    except (InvalidComponent, StdnumError):
+    except (InvalidComponent, StdnumError, KeyError):  # stdnum raises KeyError for e.g. province codes
         return False
     return True
 

@@ -8,11 +8,11 @@ error report on a rejected batch (no pre-application rows), so the clerk can see
 
 from django.db import IntegrityError, transaction
 
-from loanportal.audit import audit_record, model_snapshot
+from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import Organisation, Student, User
 from loanportal.roles import COUNTY_ROLES, OrgKind
-from loanportal.rules import normalise_id_number
+from loanportal.rules import mask_id_number, mask_phone, normalise_id_number
 from loanportal.transitions import apply_transition
 
 from ...models.preapplication import (
@@ -35,7 +35,6 @@ from . import xlsx
 BULK_BATCH_SIZE = 2000
 LOOKUP_CHUNK = 5000
 STORED_ERRORS_LIMIT = 5000
-PRE_APPLICATION_FIELDS = ["year", "county", "name", "id_number", "basis", "high_school", "phone", "status"]
 
 # 状态流转: listed → applied (intake accepted the loan application) or withdrawn (with a reason);
 # applied → listed when that application is withdrawn or rejected; withdrawn → listed to restore.
@@ -195,7 +194,7 @@ def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreAppl
             actor=actor,
             action="pre_application_import.rejected",
             obj=batch,
-            new={"file_name": file_name, "rows": rows, "errors": len(errors)},
+            new={"文件名": file_name, "行数": rows, "错误数": len(errors)},
             organisation=county,
         )
     return batch
@@ -251,7 +250,7 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
             actor=actor,
             action="pre_application_import.succeeded",
             obj=batch,
-            new={"file_name": file_name, "rows": len(objects), "year": year},
+            new={"文件名": file_name, "导入人数": len(objects), "贷款年度": year},
             organisation=county,
         )
     return batch
@@ -298,10 +297,23 @@ def pre_application_add(
         actor=actor,
         action="pre_application.create",
         obj=pre_application,
-        new=model_snapshot(pre_application, PRE_APPLICATION_FIELDS),
+        new=_snapshot(pre_application),
         organisation=county,
     )
     return pre_application
+
+
+def _snapshot(pre_application: PreApplication) -> dict:
+    """The audit row's readable, masked view of a pre-application (Chinese keys and labels)."""
+    return {
+        "贷款年度": pre_application.year,
+        "姓名": pre_application.name,
+        "身份证号": mask_id_number(pre_application.id_number),
+        "预申请依据": pre_application.get_basis_display(),
+        "高中学校": pre_application.high_school,
+        "联系电话": mask_phone(pre_application.phone),
+        "来源": pre_application.get_source_display(),
+    }
 
 
 def pre_application_transition(
