@@ -18,6 +18,10 @@ EDITORS = frozenset({Role.PROVINCE_MANAGER})
 
 class KeyDateSerializer(serializers.ModelSerializer):
     year = serializers.IntegerField(source="loan_year.year", read_only=True)
+    # A plain string, not a second enum of the organisation kinds (one choice set, one schema name).
+    owed_by = serializers.CharField(
+        read_only=True, help_text="责任机构类型：university/county/city/bank/province"
+    )
     owed_by_display = serializers.CharField(source="get_owed_by_display", read_only=True)
 
     class Meta:
