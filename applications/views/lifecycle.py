@@ -23,7 +23,7 @@ from ..forms.lifecycle import (
     LoanPolicyForm,
     ReceiptEntryForm,
 )
-from ..models import ApplicationCorrection, Appointment, LoanPolicy, PreApplication
+from ..models import ApplicationCorrection, ApplicationStatus, Appointment, LoanPolicy, PreApplication
 from ..rules import lifecycle as rules
 from ..selectors import lifecycle as selectors
 from ..services import lifecycle as services
@@ -48,6 +48,7 @@ STATUS_BADGE = {
     "draft": "text-bg-info",
     "contract_signed": "text-bg-primary",
 }
+STATUS_LABELS = dict(ApplicationStatus.choices)
 ROW = (
     '<tr><td class="text-nowrap">{}</td><td><a href="/applications/{}/">{}</a></td>'
     '<td class="masked">{}</td><td>{}</td><td>{}</td><td class="text-end">{}</td>'
@@ -72,7 +73,7 @@ def _rows_html(page) -> str:
                 a.total_amount,
                 a.contract_number or "—",
                 STATUS_BADGE.get(a.status, "text-bg-success"),
-                a.get_status_display(),
+                STATUS_LABELS.get(a.status, a.status),
             )
             for a in page
         ),
