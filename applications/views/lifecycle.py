@@ -56,26 +56,41 @@ ROW = (
 )
 
 
+LIST_COLUMNS = (
+    "created_at",
+    "pk",
+    "student__name",
+    "student__id_number",
+    "county__name",
+    "university__name",
+    "tuition_amount",
+    "accommodation_amount",
+    "contract_number",
+    "status",
+)
+
+
 def _rows_html(page) -> str:
-    """The 50 rows of the intake list, built in Python: the template engine spent more time on 50 rows
-    (url, date and masking filters per cell) than the database on the whole page."""
+    """The rows of the intake list, built in Python from plain tuples: the template engine and model
+    instances cost more than the database on the whole page."""
+    tz = timezone.get_current_timezone()
     return format_html_join(
         "",
         ROW,
         (
             (
-                timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
-                a.pk,
-                a.student.name,
-                mask_id_number(a.student.id_number),
-                a.county.name,
-                a.university.name,
-                a.total_amount,
-                a.contract_number or "—",
-                STATUS_BADGE.get(a.status, "text-bg-success"),
-                STATUS_LABELS.get(a.status, a.status),
+                created.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                pk,
+                name,
+                mask_id_number(id_number),
+                county,
+                university,
+                tuition + accommodation,
+                contract or "—",
+                STATUS_BADGE.get(status, "text-bg-success"),
+                STATUS_LABELS.get(status, status),
             )
-            for a in page
+            for created, pk, name, id_number, county, university, tuition, accommodation, contract, status in page
         ),
     )
 
@@ -86,7 +101,9 @@ def application_list(request):
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    applications = selectors.application_list(user=request.user, status=status, query=query)
+    applications = selectors.application_list(user=request.user, status=status, query=query).values_list(
+        *LIST_COLUMNS
+    )
     paginator = selectors.CappedCountPaginator(applications, _page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     return render(
