@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0002_lifecycle_commitment_by'),
-        ('applications', '0003_intake_beat_schedule'),
+        ("applications", "0002_lifecycle_commitment_by"),
+        ("applications", "0003_intake_beat_schedule"),
     ]
 
-    operations = [
-    ]
+    operations = []
