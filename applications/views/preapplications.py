@@ -1,6 +1,7 @@
 """HTML views of the pre-application list (首贷预申请名单, notice 三(六)). Thin: forms, selectors, services."""
 
 from functools import wraps
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,14 +49,8 @@ writers = _roles(selectors.WRITER_ROLES)
 
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value)
 
 
 @readers
