@@ -286,3 +286,13 @@ def test_warning_page_and_dashboard_cards(world, setup, client_for):
     assert "受理红色预警县区" in city.get("/").content.decode()
     page = city.get(f"/intake/warnings/{world.county1.pk}/").content.decode()
     assert "chart-served" in page and "逐周统计" in page and "测试：预约号将满" in page
+
+
+def test_booking_form_offers_only_slots_not_yet_ended(world, setup, client_for, monkeypatch):
+    site = setup["site1"]
+    first = site.slots.order_by("date", "starts_at").first()  # 08:00–09:00 today
+    client = client_for(world.users.county1_staff)
+    assert f'<option value="{first.pk}">' in client.get(f"/intake/queue/?site={site.pk}").content.decode()
+    later = timezone.localtime().replace(hour=9, minute=5, second=0, microsecond=0)
+    monkeypatch.setattr(services, "_now", lambda: later)
+    assert f'<option value="{first.pk}">' not in client.get(f"/intake/queue/?site={site.pk}").content.decode()

@@ -64,6 +64,11 @@ def _now():
     return timezone.localtime()
 
 
+def intake_now():
+    """The intake clock (local time) the pages share with the services."""
+    return _now()
+
+
 def _require_county_actor(actor: User | None, county: Organisation) -> None:
     """Only the county's own staff and managers write its intake; None is the system (demo, beat)."""
     if actor is None:

@@ -202,9 +202,11 @@ def intake_queue(request):
     search = request.GET.get("q", "").strip()
     if search:
         queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
-    now = timezone.localtime()
-    slots = selectors.free_slots_for(user=user, site=site, day=day).filter(
-        date__lte=day + datetime.timedelta(days=13)
+    now = clock = services.intake_now()
+    slots = (
+        selectors.free_slots_for(user=user, site=site, day=max(day, clock.date()))
+        .filter(date__lte=max(day, clock.date()) + datetime.timedelta(days=13))
+        .exclude(date=clock.date(), ends_at__lte=clock.time())
     )
     return render(
         request,
