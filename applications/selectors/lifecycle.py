@@ -71,21 +71,9 @@ def application_list(
 ) -> QuerySet[Application]:
     """The intake list (受理列表): newest first, filtered by status, searched by name or ID-number tail.
 
-    Only the columns the list shows are loaded; ordering by (-created_at, -pk) walks the index
-    app_county_status_recent / app_county_recent backwards for a county's list."""
-    qs = applications_visible_to(user=user).only(
-        "pk",
-        "year",
-        "status",
-        "created_at",
-        "tuition_amount",
-        "accommodation_amount",
-        "contract_number",
-        "student__name",
-        "student__id_number",
-        "county__name",
-        "university__name",
-    )
+    Ordering by (-created_at, -pk) walks the index app_county_status_recent / app_county_recent
+    backwards for a county's list (the view then reads only the shown columns with values_list)."""
+    qs = applications_visible_to(user=user)
     if status:
         qs = qs.filter(status=status)
     if year:
@@ -107,9 +95,16 @@ class CappedCountPaginator(Paginator):
 
     cap = 2_000
 
+    def __init__(self, object_list, per_page, *, count_source=None, count_column="pk", **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        # The count needs the filters only: without the list's joins and ordering, and reading a column
+        # of the composite index, it is an index-only scan of at most cap + 1 entries.
+        self.count_source = count_source if count_source is not None else object_list
+        self.count_column = count_column
+
     @cached_property
     def count(self):
-        return self.object_list.values("pk")[: self.cap + 1].count()
+        return self.count_source.order_by().values(self.count_column)[: self.cap + 1].count()
 
     @property
     def is_capped(self) -> bool:

@@ -101,10 +101,13 @@ def application_list(request):
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    applications = selectors.application_list(user=request.user, status=status, query=query).values_list(
-        *LIST_COLUMNS
+    applications = selectors.application_list(user=request.user, status=status, query=query)
+    paginator = selectors.CappedCountPaginator(
+        applications.values_list(*LIST_COLUMNS),
+        _page_size(request),
+        count_source=applications.select_related(None),
+        count_column="status",
     )
-    paginator = selectors.CappedCountPaginator(applications, _page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
