@@ -98,8 +98,9 @@ def _generate(context) -> dict:
                   enrolment_year, y)
             """
         )
-        cursor.execute("ANALYZE loanportal_student")
-        cursor.execute("ANALYZE applications_application")
+        # A production table is vacuumed: the visibility map lets the capped count use index-only scans.
+        cursor.execute("VACUUM (ANALYZE) loanportal_student")
+        cursor.execute("VACUUM (ANALYZE) applications_application")
         cursor.execute("SELECT count(*) FROM applications_application WHERE county_id = %s", [measured.pk])
         in_county = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM applications_application")
@@ -143,10 +144,13 @@ def _query_counts(client) -> dict[int, int]:
 
     counts = {}
     for size in (10, 50):
+        client.get("/applications/", {"status": "contract_signed", "size": size})
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/applications/", {"status": "contract_signed", "size": size})
         assert response.status_code == 200
         counts[size] = len(ctx.captured_queries)
+    for query in ctx.captured_queries:
+        print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:110]}")
     return counts
 
 

@@ -49,6 +49,7 @@ STATUS_BADGE = {
     "contract_signed": "text-bg-primary",
 }
 STATUS_LABELS = dict(ApplicationStatus.choices)
+STATUS_CHOICES = [("", "全部状态"), *ApplicationStatus.choices]
 ROW = (
     '<tr><td class="text-nowrap">{}</td><td><a href="/applications/{}/">{}</a></td>'
     '<td class="masked">{}</td><td>{}</td><td>{}</td><td class="text-end">{}</td>'
@@ -116,6 +117,9 @@ def application_list(request):
             "form": form,
             "page": page,
             "rows": _rows_html(page),
+            "status": status,
+            "query": query,
+            "status_choices": STATUS_CHOICES,
             "is_county": request.user.role in COUNTY_ROLES,
             "is_university": request.user.role in UNIVERSITY_ROLES,
         },
