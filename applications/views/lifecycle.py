@@ -284,10 +284,10 @@ def application_act(request, pk, action):
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
+        if action == "sign":  # the certificate itself confirms it (a standalone print page)
+            return redirect("application-certificate", pk=pk)
         label = rules.ACTION_LABELS.get(rules.ACTIONS.get(action, ""), action)
         messages.success(request, f"已{label}")
-        if action == "sign":
-            return redirect("application-certificate", pk=pk)
     return redirect("application-detail", pk=pk)
 
 

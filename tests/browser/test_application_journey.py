@@ -135,3 +135,10 @@ def test_clerk_from_queue_to_acceptance_certificate(live_world, morning, page, l
     assert id_number not in page.content()
     page.emulate_media(media="print")
     page.screenshot(path=os.path.join(test_output_dir, "application-certificate.png"), full_page=True)
+    page.emulate_media(media="screen")
+    # 6. the county's intake list shows it, newest first, ID masked
+    page.goto("/applications/?status=contract_signed")
+    first_row = page.locator("#application-table tbody tr").first
+    assert "李明远" in first_row.inner_text() and "已签合同" in first_row.inner_text()
+    assert id_number not in page.content()
+    page.screenshot(path=os.path.join(test_output_dir, "application-list.png"), full_page=True)
