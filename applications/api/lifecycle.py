@@ -79,7 +79,10 @@ class ApplicationCreateSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200)
     co_name = serializers.CharField(max_length=50)
     co_id_number = serializers.CharField(max_length=18)
-    co_relationship = serializers.ChoiceField(choices=Relationship.choices)
+    co_relationship = serializers.CharField(
+        max_length=16,
+        help_text="与学生关系: " + ", ".join(f"{v}={label}" for v, label in Relationship.choices),
+    )
     co_phone = serializers.CharField(max_length=20)
     university = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(kind=OrgKind.UNIVERSITY, is_active=True)
@@ -91,6 +94,11 @@ class ApplicationCreateSerializer(serializers.Serializer):
     tuition_amount = serializers.IntegerField(min_value=0)
     accommodation_amount = serializers.IntegerField(min_value=0)
     commitment_accepted = serializers.BooleanField(default=False)
+
+    def validate_co_relationship(self, value):
+        if value not in Relationship.values:
+            raise serializers.ValidationError("与学生关系无效")
+        return value
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -181,7 +189,11 @@ class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
     certify_fee = _transition_action("certify_fee")
     archive = _transition_action("archive")
 
-    @extend_schema(request=ReceiptSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        request=ReceiptSerializer,
+        responses=ApplicationSerializer,
+        operation_id="applications_enter_receipt_by_code",
+    )
     @action(detail=False, methods=["post"], url_path="enter-receipt", url_name="enter-receipt")
     def enter_receipt_by_code(self, request):
         """回执录入 (university): by the receipt code on the student's acceptance certificate."""
