@@ -394,6 +394,7 @@ def loan_policy_list(request):
         {
             "policies": policies,
             "current": current,
+            "next_year": current.year + 1,
             "can_edit": request.user.role in services.POLICY_EDITOR_ROLES,
         },
     )
