@@ -48,6 +48,7 @@ def test_pages(world, client_for):
     services.loan_policy_for(2026)
     assert "20000" in client_for(world.users.county1_staff).get("/parameters/").content.decode()
     assert client_for(world.users.county1_manager).get("/parameters/2026/edit/").status_code == 403
+    assert client_for(world.users.province_manager).get("/parameters/1900/edit/").status_code == 404
     client = client_for(world.users.province_manager)
     response = client.post(
         "/parameters/2026/edit/",

@@ -3,6 +3,7 @@ acceptance certificate, receipt entry, corrections, policy parameters. Thin: sel
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -403,6 +404,8 @@ def loan_policy_list(request):
 def loan_policy_edit(request, year):
     if request.user.role not in services.POLICY_EDITOR_ROLES:
         raise PermissionDenied("只有省中心负责人可以修改年度政策参数")
+    if not 2000 <= year <= timezone.localdate().year + 1:
+        raise Http404("没有该贷款年度")
     policy = services.loan_policy_for(year)
     form = LoanPolicyForm(request.POST or None, instance=LoanPolicy.objects.get(pk=policy.pk))
     if request.method == "POST" and form.is_valid():
