@@ -1,0 +1,33 @@
+"""HTML views of the first-loan application: intake list, new application, detail with actions,
+acceptance certificate, receipt entry, corrections, policy parameters. Thin: selectors + services."""
+
+from django.urls import path
+
+from .detail import (
+    application_act,
+    application_certificate,
+    application_detail,
+    correction_decide,
+    correction_new,
+    receipt_entry,
+)
+from .intake import application_new, application_precheck, fee_standard_prefill
+from .lists import application_list
+from .parameters import loan_policy_edit, loan_policy_list
+
+urlpatterns = [
+    path("applications/", application_list, name="application-list"),
+    path("applications/new/", application_new, name="application-new"),
+    path("applications/new/precheck/", application_precheck, name="application-precheck"),
+    path("applications/new/fee-standard/", fee_standard_prefill, name="application-fee-standard"),
+    path("applications/receipts/", receipt_entry, name="application-receipt-entry"),
+    path("applications/<int:pk>/", application_detail, name="application-detail"),
+    path("applications/<int:pk>/certificate/", application_certificate, name="application-certificate"),
+    path("applications/<int:pk>/corrections/", correction_new, name="application-correction-new"),
+    path("applications/<int:pk>/<slug:action>/", application_act, name="application-act"),
+    path(
+        "applications/corrections/<int:pk>/decide/", correction_decide, name="application-correction-decide"
+    ),
+    path("parameters/", loan_policy_list, name="loan-policy-list"),
+    path("parameters/<int:year>/edit/", loan_policy_edit, name="loan-policy-edit"),
+]

@@ -1,0 +1,170 @@
+"""Application detail with its actions, acceptance certificate, receipt entry, corrections."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from loanportal.errors import DomainError, PermissionDeniedError
+from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, Role
+from loanportal.selectors import audit_events_for_object
+
+from ...forms.lifecycle import (
+    CorrectionForm,
+    ReceiptEntryForm,
+)
+from ...models import ApplicationCorrection
+from ...rules import lifecycle as rules
+from ...selectors import lifecycle as selectors
+from ...services import lifecycle as services
+
+
+def application_detail(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    moves = rules.moves_for(role=request.user.role, status=application.status)
+    if request.user.role in COUNTY_ROLES and application.county_id != request.user.organisation_id:
+        moves = []
+    actions = [
+        {
+            "action": next(a for a, to in rules.ACTIONS.items() if to == move),
+            "label": rules.ACTION_LABELS[move],
+            "needs_reason": move in rules.REASON_REQUIRED,
+            "danger": move in (rules.REJECTED, rules.WITHDRAWN, rules.RETURNED),
+        }
+        for move in moves
+        if move != rules.RECEIPT_ENTERED  # the university enters receipts by code (回执录入 page)
+    ]
+    can_correct = (
+        request.user.role in COUNTY_ROLES
+        and application.county_id == request.user.organisation_id
+        and application.status in rules.CORRECTABLE_STATES
+    )
+    return render(
+        request,
+        "applications/lifecycle/detail.html",
+        {
+            "application": application,
+            "actions": actions,
+            "audit_events": audit_events_for_object(obj=application)[:100],
+            "corrections": selectors.applications_pending_corrections(application=application),
+            "can_correct": can_correct,
+            "correction_form": CorrectionForm(application=application) if can_correct else None,
+            "is_county_manager": request.user.role == Role.COUNTY_MANAGER,
+            "receipt_code": rules.receipt_code_display(application.receipt_code or ""),
+        },
+    )
+
+
+@require_POST
+def application_act(request, pk, action):
+    application = selectors.application_get(user=request.user, pk=pk)
+    try:
+        services.application_act(
+            actor=request.user, application=application, action=action, reason=request.POST.get("reason", "")
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        if action == "sign":  # the certificate itself confirms it (a standalone print page)
+            return redirect("application-certificate", pk=pk)
+        label = rules.ACTION_LABELS.get(rules.ACTIONS.get(action, ""), action)
+        messages.success(request, f"已{label}")
+    return redirect("application-detail", pk=pk)
+
+
+def application_certificate(request, pk):
+    """受理证明: printable acceptance certificate with the contract number and the receipt code."""
+    application = selectors.application_get(user=request.user, pk=pk)
+    if not application.contract_number:
+        messages.error(request, "签订合同后才能打印受理证明")
+        return redirect("application-detail", pk=pk)
+    return render(
+        request,
+        "applications/lifecycle/certificate.html",
+        {
+            "application": application,
+            "receipt_code": rules.receipt_code_display(application.receipt_code),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def receipt_entry(request):
+    """回执录入 (university): type the receipt code from the student's acceptance certificate."""
+    if request.user.role not in UNIVERSITY_ROLES:
+        raise PermissionDenied("只有高校可以录入回执")
+    form = ReceiptEntryForm(request.POST or None)
+    entered = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            entered = services.receipt_enter(
+                actor=request.user, receipt_code=form.cleaned_data["receipt_code"]
+            )
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            form.add_error("receipt_code", exc.message)
+        else:
+            messages.success(request, f"已录入 {entered.student.name} 的贷款回执")
+            form = ReceiptEntryForm()
+    year = services.current_loan_year()
+    pending = selectors.obligation_receipts_to_enter(university=request.user.organisation, year=year)
+    return render(
+        request,
+        "applications/lifecycle/receipt_entry.html",
+        {"form": form, "entered": entered, "pending": pending},
+    )
+
+
+@require_POST
+def correction_new(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = CorrectionForm(request.POST, application=application)
+    if not form.is_valid():
+        messages.error(
+            request, "更正内容有误：" + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+        return redirect("application-detail", pk=pk)
+    try:
+        services.correction_request(
+            actor=request.user,
+            application=application,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已提交更正申请，待本县另一位负责人审批")
+    return redirect("application-detail", pk=pk)
+
+
+@require_POST
+def correction_decide(request, pk):
+    correction = get_object_or_404(
+        ApplicationCorrection.objects.filter(
+            application__in=selectors.applications_visible_to(user=request.user)
+        ),
+        pk=pk,
+    )
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.correction_decide(
+            actor=request.user, correction=correction, approve=approve, note=request.POST.get("note", "")
+        )
+    except PermissionDeniedError as exc:
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已批准更正，修改已生效" if approve else "已驳回更正申请")
+    return redirect("application-detail", pk=correction.application_id)
