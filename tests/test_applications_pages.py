@@ -301,6 +301,8 @@ def test_correction_pages_maker_checker(world, apps, client_for):
     staff.post(f"/applications/{application.pk}/corrections/", data)
     correction = application.corrections.get()
     manager = client_for(world.users.county1_manager)
+    body = manager.get(f"/applications/{application.pk}/").content.decode()
+    assert "学费贷款金额（元）改为 5200" in body and 'value="approve"' in body
     manager.post(f"/applications/corrections/{correction.pk}/decide/", {"decision": "approve"})
     application.refresh_from_db()
     assert application.tuition_amount == 5200

@@ -20,6 +20,19 @@ from ...selectors import lifecycle as selectors
 from ...services import lifecycle as services
 
 
+def _labelled(corrections):
+    """Each correction with its changes as (field label, new value) for the page."""
+    from ...models import Application
+
+    rows = list(corrections)
+    for correction in rows:
+        correction.change_lines = [
+            (str(Application._meta.get_field(name).verbose_name), value)
+            for name, value in correction.changes.items()
+        ]
+    return rows
+
+
 def application_detail(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     moves = rules.moves_for(role=request.user.role, status=application.status)
@@ -47,7 +60,7 @@ def application_detail(request, pk):
             "application": application,
             "actions": actions,
             "audit_events": audit_events_for_object(obj=application)[:100],
-            "corrections": selectors.applications_pending_corrections(application=application),
+            "corrections": _labelled(selectors.applications_pending_corrections(application=application)),
             "can_correct": can_correct,
             "correction_form": CorrectionForm(application=application) if can_correct else None,
             "is_county_manager": request.user.role == Role.COUNTY_MANAGER,
