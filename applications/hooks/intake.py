@@ -97,7 +97,22 @@ def _seed(context):
     seed_intake(context)
 
 
+def _close_intake(*, loan_year, key_date, organisation, as_of, dry_run):
+    """deadlines enforcement `applications.close_intake` (notice 八): see services.intake.intake_close."""
+    from deadlines.services import deadline_for
+
+    from ..services.intake import intake_close
+
+    if organisation is None:
+        return []
+    end = deadline_for("intake_window", organisation, year=getattr(loan_year, "year", loan_year))
+    return intake_close(county=organisation, window_end=end, dry_run=dry_run)
+
+
 def register():
+    from deadlines.registry import register_enforcement
+
+    register_enforcement("applications.close_intake", _close_intake)
     register_nav(NavItem("受理安排", "intake-plan", COUNTY, order=40))
     register_nav(NavItem("预约与叫号", "intake-queue", COUNTY, order=41))
     register_nav(NavItem("受理预警", "intake-warnings", COUNTY | WATCHERS, order=42))

@@ -510,6 +510,26 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, reason: 
     return result
 
 
+# --- closing the intake window (notice 八: 7月15日至9月20日 现场受理) ------------------------------------
+
+INTAKE_CLOSED_REASON = "现场受理期已结束（通知第八部分：7月15日至9月20日），预约自动取消"
+
+
+def intake_close(*, county: Organisation, window_end: datetime.date, dry_run: bool = False) -> list:
+    """Enforcement of `intake_window` on the day after the county's (possibly extended) last day: every
+    appointment of the county dated after that day that is still booked is cancelled by the system and its
+    place freed. Returns [(appointment, description)]; writes nothing when dry_run. Idempotent: a second
+    run finds nothing still booked."""
+    pending = Appointment.objects.filter(county=county, date__gt=window_end, status__in=LIVE_STATUSES)
+    touched = []
+    for appointment in pending.order_by("date", "pk"):
+        description = f"{county.name}：{appointment.date:%m月%d日}的预约（{rules.mask_name(appointment.name)}）取消"
+        if not dry_run:
+            appointment = appointment_cancel(actor=None, appointment=appointment, reason=INTAKE_CLOSED_REASON)
+        touched.append((appointment, description))
+    return touched
+
+
 # --- queue snapshots and warnings (预警机制, notice 四(十一)) -------------------------------------------
 
 

@@ -162,6 +162,9 @@ def correction_decide(
         raise PermissionDeniedError("只有本县负责人可以审批更正")
     if locked.requested_by_id == actor.pk:
         raise PermissionDeniedError("不能审批自己提出的更正申请，请由另一位负责人审批")
+    if application.created_by_id == actor.pk:
+        # maker–checker (DESIGN.md): nobody approves a change to what they entered themselves
+        raise PermissionDeniedError("不能审批自己录入的申请的更正，请由另一位负责人审批")
     if locked.status != CorrectionStatus.PENDING:
         raise ConflictError("该更正申请已处理")
     locked.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
