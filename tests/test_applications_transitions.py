@@ -276,14 +276,19 @@ def test_the_clerk_who_entered_an_application_cannot_approve_its_correction(worl
 
     application = make_application(world, actor=world.users.county1_manager, to="contract_signed")
     correction = services.correction_request(
-        actor=world.users.county1_staff, application=application, changes={"major": "金融学"}, reason="专业有误"
+        actor=world.users.county1_staff,
+        application=application,
+        changes={"major": "金融学"},
+        reason="专业有误",
     )
     with pytest.raises(PermissionDeniedError) as exc:
         services.correction_decide(actor=world.users.county1_manager, correction=correction, approve=True)
     assert "自己录入" in exc.value.message
     application.refresh_from_db()
     assert application.major == "计算机科学与技术"
-    other_manager = UserFactory(username="county1_manager2", role=Role.COUNTY_MANAGER, organisation=world.county1)
+    other_manager = UserFactory(
+        username="county1_manager2", role=Role.COUNTY_MANAGER, organisation=world.county1
+    )
     services.correction_decide(actor=other_manager, correction=correction, approve=True)
     application.refresh_from_db()
     assert application.major == "金融学"

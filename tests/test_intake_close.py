@@ -9,10 +9,13 @@ import pytest
 from applications.models import Appointment, AppointmentStatus
 from applications.services import intake as services
 from deadlines.engine import calendar_run
-from deadlines.services import key_date_get, key_date_extend, loan_year_ensure
+from deadlines.services import key_date_extend, key_date_get, loan_year_ensure
 from loanportal.models import AuditEvent
 
-from .factories_intake import at, clock, make_site, make_slots, person  # noqa: F401  (clock is a fixture)
+from . import factories_intake
+from .factories_intake import at, make_site, make_slots, person
+
+clock = factories_intake.clock  # the fixture
 
 LAST_DAY = datetime.date(2026, 9, 20)
 
