@@ -49,6 +49,16 @@ class StudentAdmin(ScopedAdmin):
     def masked_id(self, obj):
         return mask_id_number(obj.id_number)
 
+    # Writes go through the services (validated, audited), never through an admin form.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):

@@ -171,3 +171,21 @@ def test_student_list_query_count_constant(world, client_for, django_assert_max_
         StudentFactory(household_county=world.county1, university=world.university1)
     with django_assert_max_num_queries(12):
         assert client.get("/students/").status_code == 200
+
+
+def test_admin_lists_go_through_the_selectors(world, client):
+    """The admin is one more reader: a staff user of county 3 sees only county 3's students there."""
+    from django.contrib.auth.models import Permission
+
+    user = world.users.county3_staff
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_student"))
+    client.force_login(user)
+    page = client.get("/admin/loanportal/student/").content.decode()
+    assert world.students.c3_u1.name in page and world.students.c1_u1.name not in page
+    assert world.students.c3_u1.id_number not in page
+    assert client.get(f"/admin/loanportal/student/{world.students.c1_u1.pk}/change/").status_code in (
+        302,
+        404,
+    )

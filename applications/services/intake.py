@@ -523,7 +523,9 @@ def intake_close(*, county: Organisation, window_end: datetime.date, dry_run: bo
     pending = Appointment.objects.filter(county=county, date__gt=window_end, status__in=LIVE_STATUSES)
     touched = []
     for appointment in pending.order_by("date", "pk"):
-        description = f"{county.name}：{appointment.date:%m月%d日}的预约（{rules.mask_name(appointment.name)}）取消"
+        description = (
+            f"{county.name}：{appointment.date:%m月%d日}的预约（{rules.mask_name(appointment.name)}）取消"
+        )
         if not dry_run:
             appointment = appointment_cancel(actor=None, appointment=appointment, reason=INTAKE_CLOSED_REASON)
         touched.append((appointment, description))
