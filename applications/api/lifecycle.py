@@ -16,6 +16,7 @@ from ..models import Application, ApplicationStatus, LoanPolicy
 from ..rules import lifecycle as rules
 from ..selectors import lifecycle as selectors
 from ..services import lifecycle as services
+from ..services.lifecycle.policy import POLICY_FIELDS
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -221,17 +222,7 @@ class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
 class LoanPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanPolicy
-        fields = [
-            "id",
-            "year",
-            "effective_from",
-            "undergraduate_limit",
-            "graduate_limit",
-            "minimum_amount",
-            "rate_rule",
-            "rate_spread_bp",
-            "updated_at",
-        ]
+        fields = ["id", "year", *POLICY_FIELDS, "updated_at"]
         read_only_fields = ["id", "year", "updated_at"]
 
 

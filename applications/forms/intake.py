@@ -6,6 +6,7 @@ from django.utils import timezone
 from loanportal.rules import id_number_error, normalise_id_number
 
 from ..models import IntakePlan, IntakeSite
+from ..services.intake import SITE_FIELDS
 
 WEEKDAYS = [(1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"), (7, "周日")]
 
@@ -29,18 +30,7 @@ class IntakeSiteForm(forms.ModelForm):
 
     class Meta:
         model = IntakeSite
-        fields = [
-            "name",
-            "kind",
-            "address",
-            "opening_weekdays",
-            "opens_at",
-            "closes_at",
-            "lunch_break_minutes",
-            "minutes_per_case",
-            "slot_minutes",
-            "is_active",
-        ]
+        fields = SITE_FIELDS
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -9,6 +9,7 @@ from loanportal.rules import normalise_id_number, validate_id_number, validate_p
 
 from ..models import ApplicationStatus, LoanPolicy
 from ..rules import lifecycle as rules
+from ..services.lifecycle.policy import POLICY_FIELDS
 
 REQUIRED = "请填写{}"
 
@@ -223,14 +224,7 @@ class LoanPolicyForm(forms.ModelForm):
 
     class Meta:
         model = LoanPolicy
-        fields = [
-            "effective_from",
-            "undergraduate_limit",
-            "graduate_limit",
-            "minimum_amount",
-            "rate_rule",
-            "rate_spread_bp",
-        ]
+        fields = POLICY_FIELDS
         widgets = {"effective_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):
