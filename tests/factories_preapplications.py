@@ -58,3 +58,41 @@ def zip_bytes(members: dict) -> bytes:
         for name, data in members.items():
             package.writestr(name, data)
     return buffer.getvalue()
+
+
+def as_excel_writes_it(content: bytes, *, rich_text_for: str | None = None) -> bytes:
+    """Rewrite openpyxl's inline strings as Excel and WPS write them: a shared-string table
+    (xl/sharedStrings.xml) referenced by index; `rich_text_for` is stored as two formatted runs plus a
+    phonetic run (which is not part of the value)."""
+    import re
+    from xml.sax.saxutils import escape
+
+    source = zipfile.ZipFile(io.BytesIO(content))
+    sheet = source.read("xl/worksheets/sheet1.xml").decode()
+    table: list[str] = []
+
+    def shared(match):
+        text = match.group(2)
+        table.append(text)
+        return f'<c r="{match.group(1)}" t="s"><v>{len(table) - 1}</v></c>'
+
+    sheet = re.sub(r'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>(.*?)</t></is></c>', shared, sheet)
+    items = []
+    for text in table:
+        if rich_text_for is not None and text == escape(rich_text_for):
+            half = len(text) // 2
+            items.append(
+                f"<si><r><rPr><b/></rPr><t>{text[:half]}</t></r><r><t>{text[half:]}</t></r>"
+                f'<rPh sb="0" eb="1"><t>PHONETIC</t></rPh></si>'
+            )
+        else:
+            items.append(f"<si><t>{text}</t></si>")
+    strings = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(table)}" uniqueCount="{len(table)}">' + "".join(items) + "</sst>"
+    )
+    members = {name: source.read(name) for name in source.namelist()}
+    members["xl/worksheets/sheet1.xml"] = sheet.encode()
+    members["xl/sharedStrings.xml"] = strings.encode()
+    return zip_bytes(members)

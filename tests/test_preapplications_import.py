@@ -287,3 +287,38 @@ def test_only_the_countys_own_staff_may_import(world):
             file=upload(workbook_bytes([good_row()])),
         )
     assert counts() == (0, 0)
+
+
+def test_list_saved_by_excel_with_shared_and_rich_strings_imports_exactly(world):
+    """notice 三(六): lists come from high schools' Excel/WPS, which store text in a shared-string table
+    (some of it as formatted runs, with phonetic hints that are not part of the value)."""
+    from .factories_preapplications import as_excel_writes_it
+
+    rows = [
+        good_row(姓名="王小&明", 高中学校="榆中县第一中学"),
+        good_row(姓名="赵丽", 高中学校="榆中县职业中等专业学校"),
+    ]
+    content = as_excel_writes_it(workbook_bytes(rows), rich_text_for="榆中县职业中等专业学校")
+    batch = do_import(world, content)
+    saved = {p.name: p.high_school for p in PreApplication.objects.filter(batch=batch)}
+    assert saved == {"王小&明": "榆中县第一中学", "赵丽": "榆中县职业中等专业学校"}
+    assert {p.id_number for p in PreApplication.objects.filter(batch=batch)} == {r[1] for r in rows}
+
+
+def test_sheet_with_a_doctype_is_refused_before_reading(world):
+    """An XML DOCTYPE (entity definitions: the 'billion laughs' family) is refused, nothing saved."""
+    import io as _io
+    import zipfile as _zipfile
+
+    from .factories_preapplications import zip_bytes as _zip
+
+    source = _zipfile.ZipFile(_io.BytesIO(workbook_bytes([good_row()])))
+    members = {name: source.read(name) for name in source.namelist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<worksheet", '<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet', 1
+    ).encode()
+    before = counts()
+    with pytest.raises(DomainError, match="损坏"):
+        do_import(world, _zip(members))
+    assert counts() == before

@@ -1,0 +1,244 @@
+"""预约与叫号 and 叫号屏: today's queue at a site, booking, check-in, calling, the window screen."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from loanportal.roles import COUNTY_ROLES
+
+from ...forms.intake import (
+    BookingForm,
+    PersonForm,
+    QueueDayForm,
+)
+from ...models import AppointmentStatus, IntakeWindow
+from ...rules import intake as rules
+from ...selectors import intake as selectors
+from ...services import intake as services
+from .common import _require_county, _require_reader, _run, _today
+
+# --- 预约与叫号: today's queue at a site ------------------------------------------------------------
+
+
+def intake_queue(request):
+    user = request.user
+    _require_reader(user)
+    sites = selectors.intake_sites_visible_to(user=user).filter(is_active=True)
+    form = QueueDayForm(request.GET or None, sites=sites)
+    site = day = None
+    if form.is_bound and form.is_valid():
+        site, day = form.cleaned_data["site"], form.cleaned_data["day"]
+    if site is None:
+        site = sites.first()
+        day = _today()
+        form = QueueDayForm(initial={"site": site, "day": day}, sites=sites)
+    if site is None:
+        return render(request, "applications/intake/queue.html", {"form": form, "site": None})
+    can_act = user.role in COUNTY_ROLES and user.organisation_id == site.county_id
+    queue = selectors.site_day_queue(user=user, site=site, day=day)
+    show = request.GET.get("show", "")
+    if show in QUEUE_FILTERS:
+        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
+    search = request.GET.get("q", "").strip()
+    if search:
+        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
+    now = clock = services.intake_now()
+    slots = (
+        selectors.free_slots_for(user=user, site=site, day=max(day, clock.date()))
+        .filter(date__lte=max(day, clock.date()) + datetime.timedelta(days=13))
+        .exclude(date=clock.date(), ends_at__lte=clock.time())
+    )
+    return render(
+        request,
+        "applications/intake/queue.html",
+        {
+            "form": form,
+            "site": site,
+            "day": day,
+            "is_today": day == _today(),
+            "queue": list(queue),
+            "show": show,
+            "search": search,
+            "filters": [(key, label) for key, (label, _) in QUEUE_FILTERS.items()],
+            "ended_before": now.time()
+            if day == now.date()
+            else (datetime.time.max if day < now.date() else datetime.time.min),
+            "counts": selectors.site_day_counts(site=site, day=day),
+            "windows": site.active_windows,
+            "board": selectors.window_board(site=site, day=day),
+            "can_act": can_act,
+            "booking_form": BookingForm(slots=slots.filter(booked__lt=_capacity_f())) if can_act else None,
+            "walk_in_form": PersonForm(prefix="walkin") if can_act else None,
+            "statuses": AppointmentStatus,
+        },
+    )
+
+
+QUEUE_FILTERS = {
+    "waiting": ("排队与办理中", ["checked_in", "called"]),
+    "booked": ("待签到", ["booked"]),
+    "done": ("已结束", ["served", "no_show", "cancelled"]),
+}
+
+
+def _capacity_f():
+    from django.db.models import F
+
+    return F("capacity")
+
+
+def _back_to_queue(request, site_pk, day=None):
+    url = reverse("intake-queue") + f"?site={site_pk}"
+    if day:
+        url += f"&day={day.isoformat()}"
+    return redirect(url)
+
+
+@require_POST
+def intake_book(request, site_pk):
+    """电话预约: a clerk books a slot for a caller."""
+    _require_county(request.user)
+    site = selectors.intake_site_get(user=request.user, pk=site_pk)
+    slots = selectors.free_slots_for(user=request.user, site=site, day=_today())
+    form = BookingForm(request.POST, slots=slots)
+    day = None
+    if form.is_valid():
+        data = form.cleaned_data
+        day = data["slot"].date
+        appointment = _run(
+            request,
+            services.appointment_book,
+            slot=data["slot"],
+            name=data["name"],
+            id_number=data["id_number"],
+            phone=data["phone"],
+        )
+        if appointment:
+            messages.success(
+                request,
+                f"已为 {appointment.name} 预约 {appointment.date:%m月%d日} {appointment.slot}（{site.name}）",
+            )
+    else:
+        messages.error(request, "预约未成功：" + "；".join(e for errs in form.errors.values() for e in errs))
+    return _back_to_queue(request, site.pk, day)
+
+
+@require_POST
+def intake_walk_in(request, site_pk):
+    """现场取号: a student without an appointment checks in directly."""
+    _require_county(request.user)
+    site = selectors.intake_site_get(user=request.user, pk=site_pk)
+    form = PersonForm(request.POST, prefix="walkin")
+    if form.is_valid():
+        appointment = _run(request, services.appointment_walk_in, site=site, **form.cleaned_data)
+        if appointment:
+            messages.success(
+                request,
+                f"现场取号成功：{appointment.name}，排队号 {rules.format_queue_number(appointment.queue_number)}",
+            )
+    else:
+        messages.error(
+            request, "现场取号未成功：" + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+    return _back_to_queue(request, site.pk)
+
+
+@require_POST
+def intake_call_next(request, window_pk):
+    """叫号: call the next checked-in student to the clerk's window."""
+    _require_county(request.user)
+    window = get_object_or_404(
+        IntakeWindow, pk=window_pk, site__in=selectors.intake_sites_visible_to(user=request.user)
+    )
+    appointment = _run(request, services.appointment_call_next, window=window)
+    if appointment:
+        messages.success(
+            request,
+            f"请 {rules.format_queue_number(appointment.queue_number)} 号 {appointment.name} 到 {window.number} 号窗口办理",
+        )
+    return _back_to_queue(request, window.site_id)
+
+
+ACTIONS = {
+    "check-in": (services.appointment_check_in, "{name} 签到成功，排队号 {number}"),
+    "serve": (services.appointment_serve, "{name} 已办结"),
+    "no-show": (services.appointment_no_show, "{name} 已标记未到"),
+    "cancel": (services.appointment_cancel, "已取消 {name} 的预约，时段名额已释放"),
+}
+
+
+@require_POST
+def intake_appointment_action(request, pk, action):
+    _require_county(request.user)
+    if action not in ACTIONS:
+        raise PermissionDenied("不支持的操作")
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    fn, text = ACTIONS[action]
+    kwargs = {"appointment": appointment}
+    if action in ("no-show", "cancel"):
+        kwargs["reason"] = request.POST.get("reason", "")
+    result = _run(request, fn, **kwargs)
+    if result:
+        messages.success(
+            request, text.format(name=result.name, number=rules.format_queue_number(result.queue_number))
+        )
+    return _back_to_queue(request, appointment.site_id, appointment.date)
+
+
+@require_POST
+def intake_assign_list(request):
+    """名单批量预约: give the pre-application list appointments over the free slots."""
+    _require_county(request.user)
+    result = _run(
+        request, services.appointments_assign_to_list, county=request.user.organisation, year=_today().year
+    )
+    if result:
+        text = f"预申请名单批量预约：{result['assigned']}人已分配时段"
+        if result["unassigned"]:
+            messages.warning(
+                request, text + f"，{result['unassigned']}人因时段已满未能分配，请增加时段或窗口"
+            )
+        else:
+            messages.success(request, text)
+    return redirect("intake-queue")
+
+
+# --- 叫号屏: the window screen ---------------------------------------------------------------------
+
+
+def intake_screen(request, pk):
+    _require_reader(request.user)
+    site = selectors.intake_site_get(user=request.user, pk=pk)
+    return render(request, "applications/intake/screen.html", {"site": site, **_board(site)})
+
+
+def intake_screen_board(request, pk):
+    _require_reader(request.user)
+    site = selectors.intake_site_get(user=request.user, pk=pk)
+    return render(request, "applications/intake/_screen_board.html", {"site": site, **_board(site)})
+
+
+def _board(site):
+    board = selectors.window_board(site=site, day=_today())
+    return {
+        "rows": [
+            {
+                "window": window,
+                "number": rules.format_queue_number(a.queue_number) if a else "",
+                "name": rules.mask_name(a.name) if a else "",
+            }
+            for window, a in board["windows"]
+        ],
+        "waiting": [
+            {"number": rules.format_queue_number(a.queue_number), "name": rules.mask_name(a.name)}
+            for a in board["waiting"]
+        ],
+        "waiting_count": board["waiting_count"],
+        "now": timezone.localtime(),
+    }

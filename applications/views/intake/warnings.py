@@ -1,0 +1,126 @@
+"""受理预警 (notice 四(十一)): warning table, county charts, weekly figures."""
+
+import datetime
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from loanportal.roles import COUNTY_ROLES, OrgKind
+
+from ...models import QueueLevel
+from ...rules import intake as rules
+from ...selectors import intake as selectors
+from ...services import intake as services
+from .common import _require_reader, _today
+
+# --- 受理预警 -------------------------------------------------------------------------------------
+
+
+def intake_warnings(request):
+    """County: its own warning page. City/province: all counties in scope with level, figures, plan link."""
+    user = request.user
+    _require_reader(user)
+    if user.organisation.kind == OrgKind.COUNTY:
+        return redirect("intake-warning-county", user.organisation_id)
+    today = _today()
+    counties = list(selectors.intake_counties_visible_to(user=user))
+    snapshots = selectors.latest_snapshots(user=user, on=today)
+    plans = {p.county_id: p for p in selectors.intake_plans_visible_to(user=user, year=today.year)}
+    rows = []
+    for county in counties:
+        plan = plans.get(county.pk)
+        expected = (
+            plan.expected_applicants if plan and plan.expected_applicants else county.expected_applicants
+        )
+        rows.append(
+            {
+                "county": county,
+                "snapshot": snapshots.get(county.pk),
+                "expected": expected,
+                "watched": rules.watched_by_city(expected),
+                "has_plan": plan is not None,
+            }
+        )
+    order = {QueueLevel.RED: 0, QueueLevel.AMBER: 1, QueueLevel.GREEN: 2}
+    rows.sort(key=lambda r: (order.get(r["snapshot"].level, 3) if r["snapshot"] else 3, r["county"].code))
+    return render(
+        request,
+        "applications/intake/warnings.html",
+        {"rows": rows, "today": today, "threshold": rules.CITY_WATCH_THRESHOLD},
+    )
+
+
+def intake_warning_county(request, pk):
+    """One county's warning page: latest figures, reasons, charts (served per day, capacity vs booked), weekly table."""
+    user = request.user
+    _require_reader(user)
+    county = selectors.intake_county_get(user=user, pk=pk)
+    today = _today()
+    snapshot = selectors.queue_snapshots_visible_to(user=user).filter(county=county, date=today).first()
+    history = selectors.daily_series(county=county, start=today - datetime.timedelta(days=13), end=today)
+    ahead = selectors.daily_series(county=county, start=today, end=today + datetime.timedelta(days=7))
+    weeks = _weekly(
+        selectors.daily_series(
+            county=county, start=today - datetime.timedelta(days=56), end=today + datetime.timedelta(days=7)
+        )
+    )
+    figures = services.queue_figures(county=county, on=today)
+    chart = {
+        "history": {
+            "labels": [f"{d['date']:%m-%d}" for d in history],
+            "served": [d["served"] for d in history],
+            "no_show": [d["no_show"] for d in history],
+        },
+        "ahead": {
+            "labels": [f"{d['date']:%m-%d}" for d in ahead],
+            "capacity": [d["capacity"] for d in ahead],
+            "booked": [d["booked"] for d in ahead],
+        },
+    }
+    return render(
+        request,
+        "applications/intake/warning_county.html",
+        {
+            "county": county,
+            "snapshot": snapshot,
+            "figures": figures,
+            "weeks": weeks,
+            "chart": chart,
+            "can_refresh": user.role in COUNTY_ROLES or user.organisation.kind != OrgKind.COUNTY,
+            "today": today,
+        },
+    )
+
+
+def _weekly(series):
+    weeks = {}
+    for day in series:
+        start = rules.iso_week_start(day["date"])
+        row = weeks.setdefault(
+            start,
+            {
+                "start": start,
+                "end": start + datetime.timedelta(days=6),
+                "capacity": 0,
+                "booked": 0,
+                "served": 0,
+                "no_show": 0,
+                "walk_in": 0,
+            },
+        )
+        for key in ("capacity", "booked", "served", "no_show", "walk_in"):
+            row[key] += day[key]
+    rows = [w for w in weeks.values() if w["capacity"] or w["booked"] or w["served"]]
+    for row in rows:
+        row["share"] = round(row["booked"] * 100 / row["capacity"]) if row["capacity"] else None
+    return sorted(rows, key=lambda w: w["start"], reverse=True)
+
+
+@require_POST
+def intake_snapshot_refresh(request, pk):
+    _require_reader(request.user)
+    county = selectors.intake_county_get(user=request.user, pk=pk)
+    snapshot = services.queue_snapshot_compute(county=county, on=_today(), actor=request.user)
+    messages.success(request, f"已重新计算今日受理预警：{snapshot.get_level_display()}")
+    return redirect("intake-warning-county", county.pk)
