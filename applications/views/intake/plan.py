@@ -86,7 +86,7 @@ def intake_plan(request, county_pk=None):
 
 
 def _weekday_labels():
-    from ..forms.intake import WEEKDAYS
+    from ...forms.intake import WEEKDAYS
 
     return WEEKDAYS
 
