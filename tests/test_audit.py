@@ -97,3 +97,13 @@ def test_audit_verify_detects_removed_row(events):
 def test_audit_rows_listed_on_object_page(world, events, client_for):
     page = client_for(world.users.county1_staff).get(f"/students/{world.students.c1_u1.pk}/").content.decode()
     assert "修改学生信息" in page and "更正" in page
+
+
+def test_changes_on_object_pages_read_in_the_users_words(world, client_for):
+    """Audit rows on an object's page show field names and choice labels, not codes."""
+    services.student_update(
+        actor=world.users.county1_staff, student=world.students.c1_u1, level="graduate", reason="升学"
+    )
+    page = client_for(world.users.county1_staff).get(f"/students/{world.students.c1_u1.pk}/").content.decode()
+    assert "学历层次：本科 → 研究生" in page
+    assert "undergraduate" not in page
