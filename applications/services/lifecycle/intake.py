@@ -210,8 +210,8 @@ def application_create(
         obj=application,
         new={
             "year": year,
-            "total_amount": application.total_amount,
-            "eligibility": "预申请" if pre_application else "书面承诺",
+            "合计金额（元）": application.total_amount,
+            "资格": "预申请" if pre_application else "书面承诺",
         },
         reason="预申请学生，免现场资格审核（通知三(六)）"
         if pre_application
