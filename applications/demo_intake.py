@@ -21,6 +21,7 @@ from loanportal.demo import GIVEN, SURNAMES, make_id_number
 
 from .models import Appointment, AppointmentStatus, IntakePlan, IntakeSite, SiteKind, TimeSlot
 from .services import intake as services
+from .services import queue_warnings
 
 ALL_DAYS = [1, 2, 3, 4, 5, 6, 7]
 T = datetime.time
@@ -104,7 +105,7 @@ def seed_intake(context) -> None:
                 _bookings(county, actor, today, people, rng, BOOKED_SHARE.get(index, 0.5))
                 if index == 0:
                     _today_queue(sites[0], actor, today, people)
-    services.queue_snapshots_compute_all(on=today)
+    queue_warnings.queue_snapshots_compute_all(on=today)
 
 
 def _sites(county, index, actor) -> list[IntakeSite]:

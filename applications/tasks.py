@@ -10,7 +10,7 @@ def queue_snapshots_daily(on: str | None = None) -> int:
     and date; warnings are deduplicated). Returns the number of counties computed."""
     import datetime
 
-    from applications.services.intake import queue_snapshots_compute_all
+    from applications.services.queue_warnings import queue_snapshots_compute_all
 
     day = datetime.date.fromisoformat(on) if on else timezone.localdate()
     return queue_snapshots_compute_all(on=day)

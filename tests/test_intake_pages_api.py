@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from applications.models import Appointment, IntakePlan, QueueSnapshot, TimeSlot
 from applications.services import intake as services
+from applications.services import queue_warnings
 
 from .factories_intake import make_site, person
 
@@ -278,7 +279,7 @@ def test_api_in_openapi_schema(world, api_for):
 
 
 def test_warning_page_and_dashboard_cards(world, setup, client_for):
-    services.queue_snapshot_compute(county=world.county1, on=setup["today"])
+    queue_warnings.queue_snapshot_compute(county=world.county1, on=setup["today"])
     QueueSnapshot.objects.filter(county=world.county1).update(level="red", reasons=["测试：预约号将满"])
     county = client_for(world.users.county1_staff).get("/").content.decode()
     assert "受理预警" in county and "今日预约" in county

@@ -15,6 +15,7 @@ from applications.models import (
     TimeSlot,
 )
 from applications.services import intake as services
+from applications.services import queue_warnings
 from applications.tasks import queue_snapshots_daily
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import AuditEvent, Notification
@@ -268,7 +269,7 @@ def test_snapshot_figures_and_red_level(world, site):
     slots = make_slots(site, DAY, DAY + datetime.timedelta(days=6))  # 28 slots × 6 = 168
     _fill(world, site, slots[:26])  # 156 booked = 93 %
     Appointment.objects.update(created_at=at(DAY, 8))  # all booked on the day (booking pace)
-    snapshot = services.queue_snapshot_compute(county=world.county1, on=DAY)
+    snapshot = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     assert (snapshot.capacity_next_7, snapshot.booked_next_7) == (168, 156)
     assert snapshot.level == "red"
     assert snapshot.days_until_full == 0  # 12 free places, 156 bookings in 7 days → 22 a day
@@ -279,7 +280,7 @@ def test_snapshot_is_idempotent_and_notifies_county_and_city_once(world, site):
     """Computing twice gives one row and one notification per user; the city manager is told too."""
     slots = make_slots(site, DAY, DAY + datetime.timedelta(days=6))
     _fill(world, site, slots[:26])
-    first = services.queue_snapshot_compute(county=world.county1, on=DAY)
+    first = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     notified = set(Notification.objects.values_list("recipient__username", flat=True))
     assert {"county1_staff", "county1_manager", "city1_manager"} <= notified
     assert "county2_staff" not in notified and "province_manager" not in notified
@@ -287,7 +288,7 @@ def test_snapshot_is_idempotent_and_notifies_county_and_city_once(world, site):
         Notification.objects.count(),
         AuditEvent.objects.filter(action="queue_snapshot.level").count(),
     )
-    second = services.queue_snapshot_compute(county=world.county1, on=DAY)
+    second = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     assert QueueSnapshot.objects.filter(county=world.county1, date=DAY).count() == 1
     assert first.pk == second.pk and second.level == "red" and second.booked_next_7 == first.booked_next_7
     assert Notification.objects.count() == count
@@ -296,7 +297,7 @@ def test_snapshot_is_idempotent_and_notifies_county_and_city_once(world, site):
 
 def test_green_county_gets_no_notification(world, site):
     make_slots(site, DAY, DAY + datetime.timedelta(days=6))
-    snapshot = services.queue_snapshot_compute(county=world.county1, on=DAY)
+    snapshot = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     assert snapshot.level == "green" and snapshot.reasons == []
     assert not Notification.objects.exists()
 
@@ -311,7 +312,7 @@ def test_served_per_window_hour_and_waiting(world, site):
     for _ in range(2):
         called = services.appointment_call_next(actor=None, window=site.windows.first())
         services.appointment_serve(actor=None, appointment=called)
-    snapshot = services.queue_snapshot_compute(county=world.county1, on=DAY)
+    snapshot = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     assert snapshot.waiting_now == 2 and snapshot.served_today == 2
     # 2 windows × 240 minutes = 8 window-hours; 2 served → 0.25
     assert float(snapshot.served_per_window_hour) == 0.25
@@ -331,5 +332,5 @@ def test_daily_task_and_command_compute_all_counties(world, site):
 
 def test_county_without_slots_is_not_flagged(world, clock):
     """A county that has opened no slots has nothing to run out of: no forecast, no warning."""
-    snapshot = services.queue_snapshot_compute(county=world.county2, on=DAY)
+    snapshot = queue_warnings.queue_snapshot_compute(county=world.county2, on=DAY)
     assert snapshot.days_until_full is None and snapshot.level == "green"

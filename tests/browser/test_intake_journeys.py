@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from applications.models import Appointment
 from applications.services import intake as services
+from applications.services import queue_warnings
 from tests.factories import valid_id
 from tests.factories_intake import make_site, person
 
@@ -102,9 +103,9 @@ def test_city_manager_opens_the_warning_chart_of_a_red_county(
         for _ in range(slot.capacity):
             services.appointment_book(actor=None, slot=slot, **person(county, n))
             n += 1
-    snapshot = services.queue_snapshot_compute(county=county, on=today)
+    snapshot = queue_warnings.queue_snapshot_compute(county=county, on=today)
     assert snapshot.level == "red"
-    services.queue_snapshot_compute(county=live_world.county2, on=today)
+    queue_warnings.queue_snapshot_compute(county=live_world.county2, on=today)
 
     login("city1_manager")
     page.get_by_role("link", name="受理预警").click()

@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from applications.services.intake import queue_snapshots_compute_all
+from applications.services.queue_warnings import queue_snapshots_compute_all
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from loanportal.roles import COUNTY_ROLES, OrgKind
 from ...models import QueueLevel
 from ...rules import intake as rules
 from ...selectors import intake as selectors
-from ...services import intake as services
+from ...services import queue_warnings
 from .common import _require_reader, _today
 
 # --- 受理预警 -------------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def intake_warning_county(request, pk):
             county=county, start=today - datetime.timedelta(days=56), end=today + datetime.timedelta(days=7)
         )
     )
-    figures = services.queue_figures(county=county, on=today)
+    figures = queue_warnings.queue_figures(county=county, on=today)
     chart = {
         "history": {
             "labels": [f"{d['date']:%m-%d}" for d in history],
@@ -121,6 +121,6 @@ def _weekly(series):
 def intake_snapshot_refresh(request, pk):
     _require_reader(request.user)
     county = selectors.intake_county_get(user=request.user, pk=pk)
-    snapshot = services.queue_snapshot_compute(county=county, on=_today(), actor=request.user)
+    snapshot = queue_warnings.queue_snapshot_compute(county=county, on=_today(), actor=request.user)
     messages.success(request, f"已重新计算今日受理预警：{snapshot.get_level_display()}")
     return redirect("intake-warning-county", county.pk)
