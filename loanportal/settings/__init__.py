@@ -217,6 +217,9 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# How often the intake queue page refreshes its figures and table by itself (htmx polling).
+INTAKE_QUEUE_REFRESH_SECONDS = env.int("INTAKE_QUEUE_REFRESH_SECONDS", default=20)
+
 # Spreadsheet uploads: refuse files larger than this, compressed or uncompressed.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 XLSX_MAX_UNCOMPRESSED_BYTES = env.int("XLSX_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024)

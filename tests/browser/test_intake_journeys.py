@@ -119,3 +119,28 @@ def test_city_manager_opens_the_warning_chart_of_a_red_county(
     )
     assert "预约号将满" in page.locator("#warning-reasons").inner_text()
     page.screenshot(path=os.path.join(test_output_dir, "intake-county-warning-chart.png"), full_page=True)
+
+
+def test_queue_page_refreshes_itself_when_a_colleague_checks_someone_in(
+    live_world, morning, page, login, settings
+):
+    """notice 四(十一) (逐日关注排队人数): the clerk's queue page shows a check-in made at another desk without
+    reloading; the booking form on the same page is left as it was."""
+    settings.INTAKE_QUEUE_REFRESH_SECONDS = 1
+    county = live_world.county1
+    site = make_site(county, windows=2, opens=datetime.time(8, 30), closes=datetime.time(12, 0))
+    services.slots_generate(actor=None, site=site, start=morning.date(), end=morning.date())
+    appointment = services.appointment_book(
+        actor=None, slot=site.slots.order_by("starts_at")[0], **person(county, 7)
+    )
+    login("county1_staff")
+    page.goto("/intake/queue/")
+    page.fill("#id_name", "正在输入")
+    row = page.locator(f'tr[data-appointment="{appointment.pk}"]')
+    assert "已签到" not in row.inner_text()
+    services.appointment_check_in(actor=None, appointment=appointment)  # at another desk
+    page.wait_for_function(
+        f"document.querySelector('tr[data-appointment=\"{appointment.pk}\"]').innerText.includes('已签到')",
+        timeout=10_000,
+    )
+    assert page.locator("#id_name").input_value() == "正在输入"

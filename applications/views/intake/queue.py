@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -76,6 +77,7 @@ def intake_queue(request):
             "booking_form": BookingForm(slots=slots.filter(booked__lt=_capacity_f())) if can_act else None,
             "walk_in_form": PersonForm(prefix="walkin") if can_act else None,
             "statuses": AppointmentStatus,
+            "refresh_seconds": settings.INTAKE_QUEUE_REFRESH_SECONDS,
         },
     )
 
