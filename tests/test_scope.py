@@ -189,3 +189,20 @@ def test_admin_lists_go_through_the_selectors(world, client):
         302,
         404,
     )
+
+
+def test_require_own_county_names_the_business(world):
+    """The per-object county check used by the services: other county, other role, and the system."""
+    from loanportal.errors import PermissionDeniedError
+    from loanportal.permissions import require_own_county
+
+    require_own_county(world.users.county1_staff, world.county1, business="受理业务")
+    require_own_county(None, world.county1, business="受理业务", allow_system=True)
+    cases = [
+        (world.users.county2_staff, "只能办理本县的受理业务"),
+        (world.users.university1_officer, "只有县级学生资助管理中心可以办理受理业务"),
+        (None, "系统不能代为办理受理业务"),
+    ]
+    for actor, message in cases:
+        with pytest.raises(PermissionDeniedError, match=message):
+            require_own_county(actor, world.county1, business="受理业务")

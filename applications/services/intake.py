@@ -8,9 +8,9 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from loanportal.audit import audit_record, model_snapshot
-from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
+from loanportal.errors import ConflictError, DomainError
 from loanportal.models import Organisation, User
-from loanportal.roles import COUNTY_ROLES
+from loanportal.permissions import require_own_county
 from loanportal.rules import mask_id_number, normalise_id_number
 from loanportal.transitions import apply_transition
 
@@ -66,12 +66,7 @@ def intake_now():
 
 def _require_county_actor(actor: User | None, county: Organisation) -> None:
     """Only the county's own staff and managers write its intake; None is the system (demo, beat)."""
-    if actor is None:
-        return
-    if actor.role not in COUNTY_ROLES:
-        raise PermissionDeniedError("只有县级资助中心可以办理受理业务")
-    if actor.organisation_id != county.pk:
-        raise PermissionDeniedError("只能办理本县的受理业务")
+    require_own_county(actor, county, business="受理业务", allow_system=True)
 
 
 # --- plan, sites, windows, slots -----------------------------------------------------------------------

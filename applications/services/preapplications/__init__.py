@@ -13,9 +13,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from loanportal.audit import audit_record
-from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
+from loanportal.errors import ConflictError, DomainError
 from loanportal.models import Organisation, Student, User
-from loanportal.roles import COUNTY_ROLES, OrgKind
+from loanportal.permissions import require_own_county
+from loanportal.roles import OrgKind
 from loanportal.rules import mask_id_number, mask_phone, normalise_id_number
 from loanportal.transitions import apply_transition
 
@@ -60,8 +61,7 @@ class PreApplicationImportRejected(DomainError):
 
 
 def _require_county_actor(actor: User, county: Organisation) -> None:
-    if actor.role not in COUNTY_ROLES or actor.organisation_id != county.pk:
-        raise PermissionDeniedError("只有本县学生资助管理中心的人员可以维护本县的预申请名单")
+    require_own_county(actor, county, business="预申请名单维护")
     if county.kind != OrgKind.COUNTY:
         raise DomainError("预申请名单只能属于县级机构")
 
