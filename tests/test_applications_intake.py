@@ -111,6 +111,10 @@ def test_pre_applied_student_skips_the_written_commitment(world):
     pre.refresh_from_db()
     assert application.pre_application == pre and not application.commitment_accepted
     assert pre.status == "applied" and pre.student == application.student
+    from loanportal.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="pre_application.applied", object_pk=str(pre.pk))
+    assert event.old == {"status": "listed"} and event.actor == world.users.county1_staff
 
 
 def test_pre_application_of_another_county_does_not_count(world):

@@ -196,8 +196,15 @@ def application_create(
             _duplicate_message(existing) if existing else "该学生本年度已有贷款申请，不能重复申请"
         ) from exc
     if pre_application is not None:
-        PreApplication.objects.filter(pk=pre_application.pk).update(
-            status=PreApplicationStatus.APPLIED, student=registered
+        # through the pre-application's own transition service, so the change is audited as well
+        from ..preapplications import pre_application_transition
+
+        pre_application_transition(
+            actor=actor,
+            pre_application=pre_application,
+            to=PreApplicationStatus.APPLIED,
+            reason="已受理贷款申请",
+            extra={"student": registered},
         )
     if appointment is not None and appointment.status == "called":
         # The student called to the window has been served (办结): the queue moves on.

@@ -345,9 +345,10 @@ def _snapshot(pre_application: PreApplication) -> dict:
 
 
 def pre_application_transition(
-    *, actor: User, pre_application: PreApplication, to: str, reason: str = ""
+    *, actor: User, pre_application: PreApplication, to: str, reason: str = "", extra: dict | None = None
 ) -> PreApplication:
-    """The one state change of a pre-application (listed / applied / withdrawn)."""
+    """The one state change of a pre-application (listed / applied / withdrawn); `extra` fields are saved
+    with it (e.g. the registered student when it becomes applied)."""
     return apply_transition(
         instance=pre_application,
         to=to,
@@ -358,6 +359,7 @@ def pre_application_transition(
         labels=PreApplicationStatus,
         organisation=pre_application.county,
         action_prefix="pre_application",
+        extra=extra,
     )
 
 
