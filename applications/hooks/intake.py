@@ -99,13 +99,11 @@ def _seed(context):
 
 def _close_intake(*, loan_year, key_date, organisation, as_of, dry_run):
     """deadlines enforcement `applications.close_intake` (notice 八): see services.intake.intake_close."""
-    from deadlines.services import deadline_for
-
-    from ..services.intake import intake_close
+    from ..services.intake import intake_close, intake_window_end
 
     if organisation is None:
         return []
-    end = deadline_for("intake_window", organisation, year=getattr(loan_year, "year", loan_year))
+    end = intake_window_end(organisation, getattr(loan_year, "year", loan_year))
     return intake_close(county=organisation, window_end=end, dry_run=dry_run)
 
 

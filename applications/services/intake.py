@@ -500,6 +500,17 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, reason: 
     return result
 
 
+def intake_window_end(county: Organisation, year: int) -> datetime.date:
+    """The last day of county intake: the calendar's 'intake_window' (with the county's extension) when the
+    calendar has it, else 9/20 (notice 八 default)."""
+    try:
+        from deadlines.services import deadline_for
+
+        return deadline_for("intake_window", county, year=year)
+    except Exception:  # noqa: BLE001 - no calendar for that year yet: the notice's default date
+        return datetime.date(year, 9, 20)
+
+
 # --- closing the intake window (notice 八: 7月15日至9月20日 现场受理) ------------------------------------
 
 INTAKE_CLOSED_REASON = "现场受理期已结束（通知第八部分：7月15日至9月20日），预约自动取消"

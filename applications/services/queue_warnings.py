@@ -26,18 +26,7 @@ from ..models import (
     TimeSlot,
 )
 from ..rules import intake as rules
-from .intake import S
-
-
-def intake_window_end(county: Organisation, year: int) -> datetime.date:
-    """The last day of county intake: the calendar's 'intake_window' (with the county's extension) when the
-    calendar has it, else 9/20 (notice 八 default)."""
-    try:
-        from deadlines.services import deadline_for
-
-        return deadline_for("intake_window", county, year=year)
-    except Exception:  # noqa: BLE001 - no calendar for that year yet: the notice's default date
-        return datetime.date(year, 9, 20)
+from .intake import S, intake_window_end
 
 
 def expected_applicants(county: Organisation, year: int) -> int:
