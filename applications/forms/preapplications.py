@@ -19,7 +19,7 @@ def _year_field():
         min_value=2000,
         max_value=2100,
         initial=current_year,
-        widget=forms.NumberInput(attrs={"class": "form-control", "style": "max-width:8rem"}),
+        widget=forms.NumberInput(attrs={"class": "form-control mw-8rem"}),
     )
 
 
@@ -29,12 +29,12 @@ class PreApplicationSearchForm(forms.Form):
         label="身份证后4位",
         required=False,
         max_length=4,
-        widget=forms.TextInput(attrs={"class": "form-control", "style": "width:7rem"}),
+        widget=forms.TextInput(attrs={"class": "form-control w-7rem"}),
     )
     year = forms.IntegerField(
         label="年度",
         required=False,
-        widget=forms.NumberInput(attrs={"class": "form-control", "style": "width:6rem"}),
+        widget=forms.NumberInput(attrs={"class": "form-control w-6rem"}),
     )
     basis = forms.ChoiceField(
         label="预申请依据",

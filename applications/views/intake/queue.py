@@ -27,7 +27,9 @@ from .common import _require_county, _require_reader, _run, _today
 # --- 预约与叫号: today's queue at a site ------------------------------------------------------------
 
 
-def intake_queue(request):
+def intake_queue(request, *, booking_form=None, walk_in_form=None, status=200):
+    """The day's queue at a site. `booking_form` / `walk_in_form` are bound forms redisplayed after an error
+    (entered data kept, messages next to the fields)."""
     user = request.user
     _require_reader(user)
     sites = selectors.intake_sites_visible_to(user=user).filter(is_active=True)
@@ -41,6 +43,10 @@ def intake_queue(request):
         form = QueueDayForm(initial={"site": site, "day": day}, sites=sites)
     if site is None:
         return render(request, "applications/intake/queue.html", {"form": form, "site": None})
+    if booking_form is not None or walk_in_form is not None:
+        # Redisplay after a refused booking / walk-in: the page of the site the form was posted to.
+        site = (booking_form or walk_in_form).site
+        day = _today()
     can_act = user.role in COUNTY_ROLES and user.organisation_id == site.county_id
     queue = selectors.site_day_queue(user=user, site=site, day=day)
     show = request.GET.get("show", "")
@@ -55,6 +61,11 @@ def intake_queue(request):
         .filter(date__lte=max(day, clock.date()) + datetime.timedelta(days=13))
         .exclude(date=clock.date(), ends_at__lte=clock.time())
     )
+    groups, done_page = _queue_groups(list(queue), show=show, page=request.GET.get("page"))
+    if can_act and booking_form is None:
+        booking_form = BookingForm(slots=slots.filter(booked__lt=_capacity_f()))
+    elif booking_form is not None:
+        booking_form.fields["slot"].queryset = slots.filter(booked__lt=_capacity_f())
     return render(
         request,
         "applications/intake/queue.html",
@@ -63,7 +74,8 @@ def intake_queue(request):
             "site": site,
             "day": day,
             "is_today": day == _today(),
-            "queue": list(queue),
+            "groups": groups,
+            "done_page": done_page,
             "show": show,
             "search": search,
             "filters": [(key, label) for key, (label, _) in QUEUE_FILTERS.items()],
@@ -74,12 +86,42 @@ def intake_queue(request):
             "windows": site.active_windows,
             "board": selectors.window_board(site=site, day=day),
             "can_act": can_act,
-            "booking_form": BookingForm(slots=slots.filter(booked__lt=_capacity_f())) if can_act else None,
-            "walk_in_form": PersonForm(prefix="walkin") if can_act else None,
+            "booking_form": booking_form if can_act else None,
+            "walk_in_form": (walk_in_form or PersonForm(prefix="walkin")) if can_act else None,
             "statuses": AppointmentStatus,
             "refresh_seconds": settings.INTAKE_QUEUE_REFRESH_SECONDS,
         },
+        status=status,
     )
+
+
+# Display groups of the queue table: the people being served and waiting first, then those still to check
+# in, then the day's finished cases (paged, so a busy day never pushes the live rows out of sight).
+QUEUE_GROUPS = (
+    ("active", "正在办理与排队", ("called", "checked_in")),
+    ("booked", "待签到", ("booked",)),
+    ("done", "已结束", ("served", "no_show", "cancelled")),
+)
+DONE_PAGE_SIZE = 20
+
+
+def _queue_groups(rows, *, show, page):
+    from django.core.paginator import Paginator
+
+    status_order = {"called": 0, "checked_in": 1}
+    groups = []
+    done_page = None
+    for key, label, statuses in QUEUE_GROUPS:
+        members = [a for a in rows if a.status in statuses]
+        if key == "active":
+            members.sort(key=lambda a: (status_order[a.status], a.queue_number or 0, a.pk))
+        if key == "done":
+            members.sort(key=lambda a: (-(a.queue_number or 0), -a.pk))  # latest finished first
+            done_page = Paginator(members, DONE_PAGE_SIZE).get_page(page)
+            groups.append({"key": key, "label": label, "rows": list(done_page), "total": len(members)})
+        else:
+            groups.append({"key": key, "label": label, "rows": members, "total": len(members)})
+    return [g for g in groups if g["total"]], done_page
 
 
 QUEUE_FILTERS = {
@@ -104,17 +146,18 @@ def _back_to_queue(request, site_pk, day=None):
 
 @require_POST
 def intake_book(request, site_pk):
-    """电话预约: a clerk books a slot for a caller."""
+    """电话预约: a clerk books a slot for a caller. A refused booking redisplays the queue page with the
+    entered data kept and the reason next to the field."""
     _require_county(request.user)
     site = selectors.intake_site_get(user=request.user, pk=site_pk)
     slots = selectors.free_slots_for(user=request.user, site=site, day=_today())
     form = BookingForm(request.POST, slots=slots)
-    day = None
+    form.site = site
     if form.is_valid():
         data = form.cleaned_data
-        day = data["slot"].date
-        appointment = _run(
+        appointment = _run_form(
             request,
+            form,
             services.appointment_book,
             slot=data["slot"],
             name=data["name"],
@@ -124,31 +167,49 @@ def intake_book(request, site_pk):
         if appointment:
             messages.success(
                 request,
-                f"已为 {appointment.name} 预约 {appointment.date:%m月%d日} {appointment.slot}（{site.name}）",
+                f"已为 {appointment.name} 预约 {appointment.date.month}月{appointment.date.day}日 "
+                f"{appointment.slot.starts_at:%H:%M}–{appointment.slot.ends_at:%H:%M}（{site.name}）",
             )
-    else:
-        messages.error(request, "预约未成功：" + "；".join(e for errs in form.errors.values() for e in errs))
-    return _back_to_queue(request, site.pk, day)
+            return _back_to_queue(request, site.pk, data["slot"].date)
+    messages.error(request, "预约未成功，请按提示修改后再提交。")
+    return intake_queue(request, booking_form=form, status=400)
 
 
 @require_POST
 def intake_walk_in(request, site_pk):
-    """现场取号: a student without an appointment checks in directly."""
+    """现场取号: a student without an appointment checks in directly. Errors keep the entered data."""
     _require_county(request.user)
     site = selectors.intake_site_get(user=request.user, pk=site_pk)
     form = PersonForm(request.POST, prefix="walkin")
+    form.site = site
     if form.is_valid():
-        appointment = _run(request, services.appointment_walk_in, site=site, **form.cleaned_data)
+        appointment = _run_form(request, form, services.appointment_walk_in, site=site, **form.cleaned_data)
         if appointment:
             messages.success(
                 request,
                 f"现场取号成功：{appointment.name}，排队号 {rules.format_queue_number(appointment.queue_number)}",
             )
-    else:
-        messages.error(
-            request, "现场取号未成功：" + "；".join(e for errs in form.errors.values() for e in errs)
-        )
-    return _back_to_queue(request, site.pk)
+            return _back_to_queue(request, site.pk)
+    messages.error(request, "现场取号未成功，请按提示修改后再提交。")
+    return intake_queue(request, walk_in_form=form, status=400)
+
+
+def _run_form(request, form, fn, **kwargs):
+    """Call a service; a domain error goes onto the form (its field, or the whole form)."""
+    from django.core.exceptions import ValidationError
+
+    from loanportal.errors import DomainError, PermissionDeniedError
+
+    try:
+        return fn(actor=request.user, **kwargs)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ValidationError as exc:
+        form.add_error(None, "；".join(exc.messages))
+    except DomainError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+    return None
 
 
 @require_POST
@@ -184,7 +245,10 @@ def intake_appointment_action(request, pk, action):
     fn, text = ACTIONS[action]
     kwargs = {"appointment": appointment}
     if action in ("no-show", "cancel"):
-        kwargs["reason"] = request.POST.get("reason", "")
+        kwargs["reason"] = request.POST.get("reason", "").strip()
+    if action == "cancel" and not kwargs["reason"]:
+        messages.error(request, f"取消 {appointment.name} 的预约须填写取消原因")
+        return _back_to_queue(request, appointment.site_id, appointment.date)
     result = _run(request, fn, **kwargs)
     if result:
         messages.success(
