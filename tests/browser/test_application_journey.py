@@ -117,8 +117,11 @@ def test_clerk_from_queue_to_acceptance_certificate(live_world, morning, page, l
     assert id_number not in page.content()
     page.screenshot(path=os.path.join(test_output_dir, "application-detail-accepted.png"), full_page=True)
     # 5. sign → the acceptance certificate
+    dialogs = []  # signing asks for confirmation first (issue 8)
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="签订合同").click()
     page.wait_for_url(f"**/applications/{application.pk}/certificate/")
+    assert "签订贷款合同" in dialogs[0] and "李明远" in dialogs[0]
     application.refresh_from_db()
     code = rules.receipt_code_display(application.receipt_code)
     certificate = page.locator("#certificate")

@@ -140,7 +140,7 @@ def test_queue_page_refreshes_itself_when_a_colleague_checks_someone_in(
     assert "已签到" not in row.inner_text()
     services.appointment_check_in(actor=None, appointment=appointment)  # at another desk
     page.wait_for_function(
-        f"document.querySelector('tr[data-appointment=\"{appointment.pk}\"]').innerText.includes('已签到')",
+        f"() => document.querySelector('tr[data-appointment=\"{appointment.pk}\"]').innerText.includes('已签到')",
         timeout=10_000,
     )
     assert page.locator("#id_name").input_value() == "正在输入"

@@ -72,6 +72,8 @@ def application_new(request):
             else:
                 messages.success(request, f"已受理 {application.student.name} 的贷款申请，请核对后签订合同")
                 return redirect("application-detail", pk=application.pk)
+        else:
+            _add_amount_errors(form, year)
     else:
         form = ApplicationForm(initial=initial)
     for name in form.errors:
@@ -90,6 +92,22 @@ def application_new(request):
             "appointment": appointment,
         },
     )
+
+
+def _add_amount_errors(form, year):
+    """With other fields in error, the amounts are still checked against the year's limits now, so that
+    every error shows at once instead of the over-limit one appearing on the next submit."""
+    d = form.cleaned_data
+    if not all(d.get(k) is not None for k in ("level", "tuition_amount", "accommodation_amount")):
+        return
+    try:
+        services.amounts_check(
+            year=year, level=d["level"], tuition=d["tuition_amount"], accommodation=d["accommodation_amount"]
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, errors)
 
 
 def application_precheck(request):
