@@ -32,3 +32,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# Chinese error pages (loanportal.error_pages), also under DEBUG.
+handler403 = "loanportal.error_pages.permission_denied"
+handler404 = "loanportal.error_pages.page_not_found"
+handler500 = "loanportal.error_pages.server_error"

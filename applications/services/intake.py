@@ -198,7 +198,9 @@ def _take_place(slot: TimeSlot) -> None:
     PostgreSQL takes for the update, so two clerks can never overbook the last place."""
     taken = TimeSlot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
     if not taken:
-        raise ConflictError(f"该时段已约满：{slot.site.name} {slot.date:%m月%d日} {slot}，请选择其他时段")
+        raise ConflictError(
+            f"该时段已约满：{slot.site.name} {slot.date.month}月{slot.date.day}日 {slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}，请选择其他时段"
+        )
 
 
 def _free_place(slot_id: int | None) -> None:
@@ -255,7 +257,9 @@ def appointment_book(
         raise DomainError(f"受理点“{site.name}”已停用")
     now = _now()
     if (slot.date, slot.ends_at) < (now.date(), now.time()) and not (record_late and slot.date == now.date()):
-        raise DomainError(f"时段 {slot.date:%m月%d日} {slot} 已结束，不能预约")
+        raise DomainError(
+            f"时段 {slot.date.month}月{slot.date.day}日 {slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} 已结束，不能预约"
+        )
     id_number = normalise_id_number(id_number)
     _take_place(slot)
     appointment = _create_appointment(

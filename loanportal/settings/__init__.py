@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "loanportal.error_pages.ChineseErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "loanportal.urls"

@@ -113,7 +113,45 @@ def receipt_enter(*, actor, receipt_code: str) -> Application:
     application = Application.objects.filter(receipt_code=code, university_id=actor.organisation_id).first()
     if application is None:
         raise DomainError("未找到该回执码", field="receipt_code")
+    if application.status in RECEIPT_ALREADY_ENTERED:
+        raise ConflictError(_receipt_already_entered_text(application), field="receipt_code")
     return application_transition(actor=actor, application=application, to=ApplicationStatus.RECEIPT_ENTERED)
+
+
+# A repeated receipt says it was already entered, by whom and when (not a bare state-machine refusal).
+RECEIPT_ALREADY_ENTERED = frozenset(
+    {
+        ApplicationStatus.RECEIPT_ENTERED,
+        ApplicationStatus.RECEIPT_CONFIRMED,
+        ApplicationStatus.BANK_APPROVED,
+        ApplicationStatus.DISBURSED,
+        ApplicationStatus.FEE_CERTIFIED,
+        ApplicationStatus.ARCHIVED,
+    }
+)
+
+
+def _receipt_already_entered_text(application) -> str:
+    from loanportal.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            object_type=application._meta.label_lower,
+            object_pk=str(application.pk),
+            action="application.receipt_entered",
+        )
+        .select_related("actor")
+        .order_by("pk")
+        .first()
+    )
+    if event is None:
+        return f"{application.student.name}的回执已录入，无需重复录入"
+    who = str(event.actor) if event.actor else event.actor_username
+    when = timezone.localtime(event.created_at)
+    return (
+        f"{application.student.name}的回执已于{when.year}年{when.month}月{when.day}日 {when:%H:%M} "
+        f"由{who}录入，无需重复录入"
+    )
 
 
 # --- corrections to a signed application (maker–checker) ----------------------------------------

@@ -68,12 +68,12 @@ def intake_warning_county(request, pk):
     figures = queue_warnings.queue_figures(county=county, on=today)
     chart = {
         "history": {
-            "labels": [f"{d['date']:%m-%d}" for d in history],
+            "labels": [f"{d['date'].month}月{d['date'].day}日" for d in history],
             "served": [d["served"] for d in history],
             "no_show": [d["no_show"] for d in history],
         },
         "ahead": {
-            "labels": [f"{d['date']:%m-%d}" for d in ahead],
+            "labels": [f"{d['date'].month}月{d['date'].day}日" for d in ahead],
             "capacity": [d["capacity"] for d in ahead],
             "booked": [d["booked"] for d in ahead],
         },
@@ -122,5 +122,20 @@ def intake_snapshot_refresh(request, pk):
     _require_reader(request.user)
     county = selectors.intake_county_get(user=request.user, pk=pk)
     snapshot = queue_warnings.queue_snapshot_compute(county=county, on=_today(), actor=request.user)
-    messages.success(request, f"已重新计算今日受理预警：{snapshot.get_level_display()}")
+    messages.success(request, _refresh_message(county, snapshot))
     return redirect("intake-warning-county", county.pk)
+
+
+LEVEL_SENTENCES = {
+    "green": "排队正常，无需预警",
+    "amber": "黄色关注",
+    "red": "红色预警",
+}
+
+
+def _refresh_message(county, snapshot) -> str:
+    """A sentence, not a bare label: 「榆中县…今日受理预警已重新计算：红色预警（原因：…）」."""
+    text = f"{county.name}今日受理预警已重新计算：{LEVEL_SENTENCES.get(snapshot.level, snapshot.get_level_display())}"
+    if snapshot.reasons:
+        text += "（" + "；".join(snapshot.reasons) + "）"
+    return text
