@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from . import selectors
 from .models import StudyLevel
@@ -37,7 +38,7 @@ class StudentSearchForm(forms.Form):
 
 class AuditSearchForm(forms.Form):
     action = forms.CharField(label="操作", required=False)
-    actor = forms.CharField(label="操作人账号", required=False)
+    actor = forms.CharField(label="操作人（姓名或账号）", required=False)
     object_repr = forms.CharField(label="对象", required=False)
     date_from = forms.DateField(
         label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -51,7 +52,8 @@ class AuditSearchForm(forms.Form):
         if data.get("action"):
             qs = qs.filter(action__icontains=data["action"].strip())
         if data.get("actor"):
-            qs = qs.filter(actor_username__icontains=data["actor"].strip())
+            term = data["actor"].strip()
+            qs = qs.filter(Q(actor_username__icontains=term) | Q(actor__full_name__icontains=term))
         if data.get("object_repr"):
             qs = qs.filter(object_repr__icontains=data["object_repr"].strip())
         if data.get("date_from"):

@@ -12,6 +12,7 @@ from . import registry, selectors, services
 from .errors import DomainError, PermissionDeniedError
 from .forms import AuditSearchForm, StudentSearchForm
 from .roles import MANAGER_ROLES
+from .templatetags.portal import place
 
 PAGE_SIZE = 50
 
@@ -29,6 +30,7 @@ def dashboard(request):
 
 def student_list(request):
     form = StudentSearchForm(request.GET or None, user=request.user)
+    form.fields["household_county"].label_from_instance = place  # 榆中县, not the centre's name
     students = selectors.students_visible_to(user=request.user).order_by("-pk")
     if form.is_valid():
         students = form.filter(students)
@@ -78,7 +80,11 @@ def audit_search(request):
     if request.user.role not in MANAGER_ROLES:
         raise PermissionDenied("仅负责人可查询审计日志")
     form = AuditSearchForm(request.GET or None)
-    events = selectors.audit_events_visible_to(user=request.user).order_by("-pk")
+    events = (
+        selectors.audit_events_visible_to(user=request.user)
+        .select_related("actor", "actor_organisation")
+        .order_by("-pk")
+    )
     if form.is_valid():
         events = form.filter(events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -66,7 +66,7 @@ def test_precheck_announces_pre_applied_student_and_duplicate_county(world, clie
         .get("/applications/new/precheck/", {"id_number": application.student.id_number})
         .content.decode()
     )
-    assert "榆中县学生资助管理中心" in body and application.student.name not in body
+    assert "已在榆中县申请贷款" in body and application.student.name not in body  # the place, not the centre
 
 
 def test_new_application_prefilled_from_a_pre_application(world, client_for):

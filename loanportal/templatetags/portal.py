@@ -1,3 +1,5 @@
+import re
+
 from django import template
 
 from loanportal.rules import mask_id_number, mask_phone
@@ -15,6 +17,37 @@ def masked_id(value):
 def masked_phone(value):
     """手机号脱敏：138****5678."""
     return mask_phone(value)
+
+
+# The place of an administrative organisation: 「榆中县学生资助管理中心」→「榆中县」, 「兰州市教育局资助中心」→
+# 「兰州市」: the name without the centre's part; failing that, the shortest prefix ending in a county-level
+# unit (自治县/自治旗/县/区/旗/市).
+_CENTRE = re.compile(
+    r"(?:教育局|教育和体育局|教体局|教育体育局)?(?:学生资助管理中心|学生资助中心|资助管理中心|资助中心|学生资助管理办公室)$"
+)
+_PLACE = re.compile(r"^(.+?(?:自治县|自治旗|县|区|旗|市))")
+
+
+@register.filter
+def place(organisation):
+    """地名: the place an organisation stands for (生源地, 受理县), not the name of its centre."""
+    if organisation is None:
+        return ""
+    name = getattr(organisation, "name", None) or str(organisation)
+    stripped = _CENTRE.sub("", name)
+    if stripped and stripped != name:
+        return stripped
+    match = _PLACE.match(name)
+    return match.group(1) if match else name
+
+
+@register.filter
+def person(user):
+    """A person as the pages show them: their name (and account), never just the login."""
+    if user is None:
+        return ""
+    full_name = getattr(user, "full_name", "")
+    return full_name or getattr(user, "username", str(user))
 
 
 @register.filter
@@ -64,3 +97,24 @@ def audit_change(event):
         else:
             parts.append(f"{label}：{before}（已删除）")
     return "；".join(parts)
+
+
+@register.filter
+def styled(field, size=""):
+    """A form field rendered with Bootstrap's classes (filter bars): form-select for choices, form-check-input
+    for check boxes, form-control otherwise; is-invalid when the field has errors."""
+    from django import forms
+
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if size:
+        css += f" {css.split()[0]}-{size}" if css != "form-check-input" else ""
+    if field.errors:
+        css += " is-invalid"
+    existing = widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})

@@ -186,7 +186,28 @@ def correction_request(
         organisation=application.county,
         university=application.university,
     )
+    _correction_notify_managers(correction, application)
     return correction
+
+
+def _correction_notify_managers(correction, application) -> None:
+    """The county's managers other than the requester learn that a correction waits for their approval."""
+    from loanportal.models import User
+    from loanportal.services import notification_send
+
+    managers = User.objects.filter(
+        organisation_id=application.county_id, role=Role.COUNTY_MANAGER, is_active=True
+    ).exclude(pk=correction.requested_by_id)
+    notification_send(
+        recipients=managers,
+        title=f"更正待审批：{application.student.name}",
+        body=f"{correction.requested_by}申请更正{application.student.name}的贷款申请（原因：{correction.reason}），"
+        "须由本县另一位负责人审批后生效。",
+        url=f"/applications/{application.pk}/",
+        category="correction",
+        level="warning",
+        dedupe_key=f"correction-pending-{correction.pk}",
+    )
 
 
 @transaction.atomic

@@ -128,5 +128,11 @@ def intake_slots_generate(request, pk):
             **form.cleaned_data,
         )
     else:
-        messages.error(request, "请填写开始和结束日期")
+        messages.error(
+            request,
+            "生成预约时段未成功："
+            + "；".join(
+                f"{form.fields[name].label}：{e}" for name, errs in form.errors.items() for e in errs
+            ),
+        )
     return redirect("intake-plan")

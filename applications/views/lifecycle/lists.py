@@ -6,6 +6,7 @@ from django.utils.html import format_html_join
 
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
 from loanportal.rules import mask_id_number
+from loanportal.templatetags.portal import place
 
 from ...forms.lifecycle import (
     ApplicationFilterForm,
@@ -69,7 +70,7 @@ def _rows_html(page) -> str:
                 pk,
                 name,
                 mask_id_number(id_number),
-                county,
+                place(county),
                 university,
                 tuition + accommodation,
                 contract or "—",
@@ -88,6 +89,9 @@ def application_list(request):
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
     applications = selectors.application_list(user=request.user, status=status, query=query)
+    correction = request.GET.get("correction") == "pending"
+    if correction:  # 待审批更正: applications with a correction waiting for a manager
+        applications = applications.filter(corrections__status="pending").distinct()
     paginator = selectors.CappedCountPaginator(
         applications.values_list(*LIST_COLUMNS),
         _page_size(request),
@@ -104,6 +108,7 @@ def application_list(request):
             "rows": _rows_html(page),
             "status": status,
             "query": query,
+            "correction": correction,
             "status_choices": STATUS_CHOICES,
             "is_county": request.user.role in COUNTY_ROLES,
             "is_university": request.user.role in UNIVERSITY_ROLES,
