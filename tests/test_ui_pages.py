@@ -203,3 +203,109 @@ def test_issue8_ui_server_error_page_is_chinese(rf):
     assert urls.handler500 == "loanportal.error_pages.server_error"
     response = server_error(rf.get("/"))
     assert response.status_code == 500 and "系统暂时无法处理" in response.content.decode()
+
+
+# --- lists, names, places, dashboards ----------------------------------------------------------------
+
+
+def test_issue8_ui_place_names_not_centre_names(world, client_for):
+    from loanportal.templatetags.portal import place
+
+    assert place(world.county1) == "榆中县" and place(world.city1) == "兰州市"
+    application = make_application(world, student=world.students.c1_u1, to="accepted")
+    client = client_for(world.users.city1_manager)
+    body = client.get("/students/").content.decode()
+    assert "<td>榆中县</td>" in body and "<td>榆中县学生资助管理中心</td>" not in body
+    assert f"<option value=\"{world.county1.pk}\">榆中县</option>" in body  # the filter bar too
+    detail = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "<dt>受理县</dt><dd>榆中县</dd>" in detail
+    listing = client.get("/applications/").content.decode()
+    assert "<td>榆中县</td>" in listing
+
+
+def test_issue8_ui_audit_log_shows_names_and_styled_filter_bar(world, client_for):
+    clerk = world.users.county1_staff
+    clerk.full_name = "孙丽"
+    clerk.save()
+    make_application(world, student=world.students.c1_u1, to="accepted")
+    client = client_for(world.users.county1_manager)
+    body = client.get("/audit/").content.decode()
+    assert "孙丽" in body
+    assert 'class="form-control' in body and "filter-bar" in body and "novalidate" in body
+    found = client.get("/audit/", {"actor": "孙丽"}).content.decode()
+    assert "录入贷款申请" in found
+    students = client.get("/students/").content.decode()
+    assert 'class="form-select' in students and 'class="form-control' in students
+
+
+def test_issue8_ui_date_forms_have_no_browser_validation(world, client_for):
+    """Every form leaves validation to the server, which answers in Chinese."""
+    import re
+
+    from tests.test_csp import TEMPLATES
+
+    for path in TEMPLATES:
+        for tag in re.findall(r"<form\b[^>]*>", path.read_text(encoding="utf-8")):
+            assert "novalidate" in tag, (path, tag)
+    client = client_for(world.users.county1_manager)
+    body = client.get("/audit/", {"date_from": "2026-13-45"}).content.decode()
+    assert "输入一个有效的日期" in body
+
+
+@pytest.mark.parametrize("username", ["province_manager", "city1_manager", "bank_officer"])
+def test_issue8_ui_overseers_see_per_county_figures(world, client_for, username):
+    make_application(world, student=world.students.c1_u1, to="disbursed")
+    make_application(world, actor=world.users.county3_staff, student=world.students.c3_u1, to="accepted")
+    body = client_for(getattr(world.users, username)).get("/").content.decode()
+    assert 'id="county-figures"' in body
+    table = body[body.index('id="county-figures"') :]
+    county1_row = table[table.index(f'data-county="{world.county1.pk}"') :].split("</tr>")[0]
+    assert "榆中县" in county1_row and ">6200<" in county1_row  # one disbursed loan of 5000 + 1200
+    if username == "city1_manager":
+        assert f'data-county="{world.county3.pk}"' not in table  # another city's county
+    else:
+        assert f'data-county="{world.county3.pk}"' in table
+
+
+def test_issue8_ui_county_staff_see_no_county_table(world, client_for):
+    body = client_for(world.users.county1_staff).get("/").content.decode()
+    assert 'id="county-figures"' not in body
+
+
+def test_issue8_ui_pending_correction_reaches_the_managers(world, client_for):
+    from loanportal.models import Notification
+    from tests.factories import UserFactory
+
+    second_manager = UserFactory(
+        username="county1_manager2", role="county_manager", organisation=world.county1
+    )
+    application = make_application(world, student=world.students.c1_u1, to="contract_signed")
+    requester = world.users.county1_manager
+    client_for(requester).post(
+        f"/applications/{application.pk}/corrections/",
+        {
+            "tuition_amount": 4000,
+            "accommodation_amount": 1200,
+            "major": application.major,
+            "enrolment_year": application.enrolment_year,
+            "study_years": application.study_years,
+            "reason": "学费标准调整",
+        },
+    )
+    assert application.corrections.filter(status="pending").count() == 1
+    # notification: the other manager, not the requester
+    assert Notification.objects.filter(
+        recipient=second_manager, url=f"/applications/{application.pk}/"
+    ).exists()
+    assert not Notification.objects.filter(recipient=requester, title__startswith="更正待审批").exists()
+    # dashboard card and list filter
+    client = client_for(second_manager)
+    body = client.get("/").content.decode()
+    assert "待审批更正" in body and "?correction=pending" in body
+    listing = client.get("/applications/", {"correction": "pending"}).content.decode()
+    assert f"/applications/{application.pk}/" in listing
+    other = make_application(
+        world, student=world.students.c1_u4, university=world.university4, to="contract_signed"
+    )
+    assert f"/applications/{other.pk}/" not in listing
+    assert f"/applications/{other.pk}/" in client.get("/applications/").content.decode()
