@@ -309,3 +309,22 @@ def test_issue8_ui_pending_correction_reaches_the_managers(world, client_for):
     )
     assert f"/applications/{other.pk}/" not in listing
     assert f"/applications/{other.pk}/" in client.get("/applications/").content.decode()
+
+
+def test_issue8_ui_refused_correction_keeps_what_was_typed(world, client_for):
+    application = make_application(world, student=world.students.c1_u1, to="contract_signed")
+    response = client_for(world.users.county1_staff).post(
+        f"/applications/{application.pk}/corrections/",
+        {
+            "tuition_amount": 4321,
+            "accommodation_amount": 1200,
+            "major": "化学工程",
+            "enrolment_year": application.enrolment_year,
+            "study_years": application.study_years,
+            "reason": "",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'value="4321"' in body and 'value="化学工程"' in body and "请填写更正原因" in body
+    assert not application.corrections.exists()

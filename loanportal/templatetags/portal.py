@@ -112,9 +112,9 @@ def styled(field, size=""):
         css = "form-select"
     else:
         css = "form-control"
-    if size:
-        css += f" {css.split()[0]}-{size}" if css != "form-check-input" else ""
+    classes = widget.attrs.get("class", "").split() + [css]
+    if size and css != "form-check-input":
+        classes.append(f"{css}-{size}")
     if field.errors:
-        css += " is-invalid"
-    existing = widget.attrs.get("class", "")
-    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+        classes.append("is-invalid")
+    return field.as_widget(attrs={"class": " ".join(dict.fromkeys(classes))})

@@ -34,7 +34,11 @@ def _labelled(corrections):
 
 
 def application_detail(request, pk):
-    application = selectors.application_get(user=request.user, pk=pk)
+    return _detail_page(request, selectors.application_get(user=request.user, pk=pk))
+
+
+def _detail_page(request, application, *, correction_form=None, status=200):
+    """The application page; after a refused correction, the bound form is shown again with its errors."""
     moves = rules.moves_for(role=request.user.role, status=application.status)
     if request.user.role in COUNTY_ROLES and application.county_id != request.user.organisation_id:
         moves = []
@@ -62,10 +66,13 @@ def application_detail(request, pk):
             "audit_events": audit_events_for_object(obj=application)[:100],
             "corrections": _labelled(selectors.applications_pending_corrections(application=application)),
             "can_correct": can_correct,
-            "correction_form": CorrectionForm(application=application) if can_correct else None,
+            "correction_form": (correction_form or CorrectionForm(application=application))
+            if can_correct
+            else None,
             "is_county_manager": request.user.role == Role.COUNTY_MANAGER,
             "receipt_code": rules.receipt_code_display(application.receipt_code or ""),
         },
+        status=status,
     )
 
 
@@ -138,25 +145,24 @@ def receipt_entry(request):
 def correction_new(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     form = CorrectionForm(request.POST, application=application)
-    if not form.is_valid():
-        messages.error(
-            request, "更正内容有误：" + "；".join(e for errs in form.errors.values() for e in errs)
-        )
-        return redirect("application-detail", pk=pk)
-    try:
-        services.correction_request(
-            actor=request.user,
-            application=application,
-            changes=form.changes(),
-            reason=form.cleaned_data["reason"],
-        )
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已提交更正申请，待本县另一位负责人审批")
-    return redirect("application-detail", pk=pk)
+    if form.is_valid():
+        try:
+            services.correction_request(
+                actor=request.user,
+                application=application,
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "已提交更正申请，待本县另一位负责人审批")
+            return redirect("application-detail", pk=pk)
+    # Refused: the page again with what was typed and the reasons next to the fields.
+    messages.error(request, "更正申请未提交，请按提示修改后再提交。")
+    return _detail_page(request, application, correction_form=form, status=400)
 
 
 @require_POST
