@@ -216,7 +216,7 @@ def test_issue8_ui_place_names_not_centre_names(world, client_for):
     client = client_for(world.users.city1_manager)
     body = client.get("/students/").content.decode()
     assert "<td>榆中县</td>" in body and "<td>榆中县学生资助管理中心</td>" not in body
-    assert f"<option value=\"{world.county1.pk}\">榆中县</option>" in body  # the filter bar too
+    assert f'<option value="{world.county1.pk}">榆中县</option>' in body  # the filter bar too
     detail = client.get(f"/applications/{application.pk}/").content.decode()
     assert "<dt>受理县</dt><dd>榆中县</dd>" in detail
     listing = client.get("/applications/").content.decode()
