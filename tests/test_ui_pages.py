@@ -328,3 +328,11 @@ def test_issue8_ui_refused_correction_keeps_what_was_typed(world, client_for):
     body = response.content.decode()
     assert 'value="4321"' in body and 'value="化学工程"' in body and "请填写更正原因" in body
     assert not application.corrections.exists()
+
+
+def test_issue8_ui_refused_slot_generation_keeps_the_dates(world, site, client_for):
+    client = client_for(world.users.county1_staff)
+    response = client.post(f"/intake/sites/{site.pk}/slots/", {"start": "2026-08-03", "end": ""})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'value="2026-08-03"' in body and "该字段是必填项" in body

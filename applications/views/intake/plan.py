@@ -22,9 +22,10 @@ from .common import _require_county, _require_reader, _run, _today
 # --- 受理安排: the county's plan on one page -----------------------------------------------------------
 
 
-def intake_plan(request, county_pk=None):
+def intake_plan(request, county_pk=None, *, slot_form=None, slot_site=None, status=200):
     """受理预案 (notice 四(九)): sites, windows, hours, capacity, volunteers, expected applicants, measures.
-    The county edits its own; the city and the province read their counties' plans."""
+    The county edits its own; the city and the province read their counties' plans. After a refused slot
+    generation (`slot_form` bound, for `slot_site`) the page shows the entered dates and the reasons."""
     user = request.user
     _require_reader(user)
     if county_pk is None:
@@ -37,7 +38,7 @@ def intake_plan(request, county_pk=None):
     plan = selectors.intake_plan_for(county=county, year=year)
     can_edit = user.role in COUNTY_ROLES and user.organisation_id == county.pk
     form = IntakePlanForm(instance=plan) if can_edit else None
-    if request.method == "POST":
+    if request.method == "POST" and slot_form is None:
         if not can_edit:
             raise PermissionDenied("只能编辑本县的受理预案")
         form = IntakePlanForm(request.POST, instance=plan)
@@ -78,10 +79,11 @@ def intake_plan(request, county_pk=None):
             "total_capacity": sum(s.capacity for s in sites if s.is_active),
             "expected": expected,
             "watched": rules.watched_by_city(expected),
-            "slot_form": SlotGenerateForm(
-                initial={"start": _today(), "end": _today() + datetime.timedelta(days=13)}
-            ),
+            "slot_form": slot_form
+            or SlotGenerateForm(initial={"start": _today(), "end": _today() + datetime.timedelta(days=13)}),
+            "slot_site": slot_site,
         },
+        status=status,
     )
 
 
@@ -120,19 +122,16 @@ def intake_slots_generate(request, pk):
     site = selectors.intake_site_get(user=request.user, pk=pk)
     form = SlotGenerateForm(request.POST)
     if form.is_valid():
-        _run(
+        done = _run(
             request,
             services.slots_generate,
             "已生成预约时段：新增{result[created]}个，调整{result[updated]}个（共{result[days]}个开放日）",
             site=site,
             **form.cleaned_data,
         )
+        if done is not None:
+            return redirect("intake-plan")
     else:
-        messages.error(
-            request,
-            "生成预约时段未成功："
-            + "；".join(
-                f"{form.fields[name].label}：{e}" for name, errs in form.errors.items() for e in errs
-            ),
-        )
-    return redirect("intake-plan")
+        messages.error(request, "生成预约时段未成功，请按提示修改日期。")
+    # Refused: the plan page again with the dates as typed for this site.
+    return intake_plan(request, slot_form=form, slot_site=site, status=400)
