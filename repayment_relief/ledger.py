@@ -119,7 +119,9 @@ class LedgerSnapshot:
         overdue_principal = overdue_interest = 0
         for item in self.overdue:
             if item.kind not in OVERDUE_KINDS:
-                raise LedgerError(f"{where}：逾期项目的{_label('kind')}应为 principal 或 interest，收到“{item.kind}”")
+                raise LedgerError(
+                    f"{where}：逾期项目的{_label('kind')}应为 principal 或 interest，收到“{item.kind}”"
+                )
             amount = _fen(item.amount, where, "overdue.amount")
             if item.due > self.as_of:
                 raise LedgerError(
@@ -150,12 +152,16 @@ class LedgerSnapshot:
         if len(set(days)) != len(days):
             raise LedgerError(f"{where}：{_label('schedule')}中有重复的到期日")
         schedule_fen = [_fen(i.principal, where, "schedule.principal") for i in schedule]
-        latest_known = max(self.as_of, self.interest_settled_through)
+        settled = self.interest_settled_through
         for instalment in schedule:
-            if instalment.due <= latest_known:
+            if settled < instalment.due <= self.as_of:
                 raise LedgerError(
-                    f"{where}：还款计划只列台账日期后尚未到期的期次，到期日 {instalment.due} "
-                    f"不晚于台账日期 {self.as_of} 或利息结算日 {self.interest_settled_through}"
+                    f"{where}：到期日 {instalment.due} 在利息结算日 {settled} 之后、台账日期 {self.as_of} 之前（含），"
+                    "请银行先结清该期再提供台账"
+                )
+            if instalment.due <= max(settled, self.as_of):
+                raise LedgerError(
+                    f"{where}：还款计划只列尚未到期的期次，到期日 {instalment.due} 不晚于利息结算日 {settled}"
                 )
         if sum(schedule_fen) != outstanding - overdue_principal:
             raise LedgerError(
@@ -243,7 +249,9 @@ def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
             raise LedgerError(f"{where}：{_label(name)}第{index}项应为 JSON 对象")
         absent = [k for k in keys if k not in item or item[k] is None]
         if absent:
-            raise LedgerError(f"{where}：{_label(name)}第{index}项缺少字段 " + "、".join(_label(k) for k in absent))
+            raise LedgerError(
+                f"{where}：{_label(name)}第{index}项缺少字段 " + "、".join(_label(k) for k in absent)
+            )
         return item
 
     def in_item(name: str, index: int, key: str) -> str:
@@ -284,7 +292,9 @@ def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
             interest_settled_through=_date(
                 data["interest_settled_through"], where, _label("interest_settled_through")
             ),
-            outstanding_principal=_decimal(data["outstanding_principal"], where, _label("outstanding_principal")),
+            outstanding_principal=_decimal(
+                data["outstanding_principal"], where, _label("outstanding_principal")
+            ),
             rates=tuple(rates),
             overdue=tuple(overdue),
             penalty_accrued=_decimal(data["penalty_accrued"], where, _label("penalty_accrued")),
@@ -332,5 +342,5 @@ def _decimal(value, where: str, what: str) -> Decimal:
         except InvalidOperation:
             pass
     elif isinstance(value, float):
-        raise LedgerError(f"{where}：{what}请写成字符串（如 \"4000.00\"），不能用浮点数")
+        raise LedgerError(f'{where}：{what}请写成字符串（如 "4000.00"），不能用浮点数')
     raise LedgerError(f"{where}：{what}不是有效数字（收到“{value}”）")

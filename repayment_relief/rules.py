@@ -34,7 +34,9 @@ def amount_cutoff_date(received_on: datetime.date) -> datetime.date:
 # page's half-up at the fen when accrued interest becomes overdue and for each part at the end.
 
 SCOPE_ALL = "all"  # art. 18: categories 1–2, everything outstanding at once
-SCOPE_CURRENT_YEAR = "current_year"  # art. 18: categories 3–5, this repayment year's due principal and interest
+SCOPE_CURRENT_YEAR = (
+    "current_year"  # art. 18: categories 3–5, this repayment year's due principal and interest
+)
 CATEGORY_SCOPES = {"1": SCOPE_ALL, "2": SCOPE_ALL, "3": SCOPE_CURRENT_YEAR, "4": SCOPE_CURRENT_YEAR}
 CATEGORY_SCOPES |= {"5": SCOPE_CURRENT_YEAR, "5a": SCOPE_CURRENT_YEAR, "5b": SCOPE_CURRENT_YEAR}
 
@@ -107,7 +109,9 @@ def relief_amount(
     settled = ledger.interest_settled_through
     as_of = ledger.as_of
     if as_of > cutoff:
-        raise LedgerError(f"合同{ledger.contract_no}：台账日期 {as_of} 晚于计算截止日 {cutoff}，请使用截止日前的台账")
+        raise LedgerError(
+            f"合同{ledger.contract_no}：台账日期 {as_of} 晚于计算截止日 {cutoff}，请使用截止日前的台账"
+        )
     year = settled.year
     settlement = parameters.settlement_on(year)
     if settlement <= settled:
@@ -194,7 +198,9 @@ def relief_amount(
             end = parameters.settlement_on(cutoff.year + 1)
         end_day = end.toordinal()
         principal = sum(
-            fen for day, fen in zip(ledger.schedule_days, ledger.schedule_fen, strict=True) if last <= day <= end_day
+            fen
+            for day, fen in zip(ledger.schedule_days, ledger.schedule_fen, strict=True)
+            if last <= day <= end_day
         )
     interest = _round_half_up(interest_num, denominator)
     factor_num, factor_den = parameters.penalty_factor.as_integer_ratio()
@@ -215,5 +221,7 @@ def relief_amounts(
     ledgers, *, category, cutoff: datetime.date, parameters: ReliefParameters
 ) -> tuple[list[ReliefAmount], Decimal]:
     """A case's contracts → (amount per contract, the case's total)."""
-    amounts = [relief_amount(ledger, category=category, cutoff=cutoff, parameters=parameters) for ledger in ledgers]
+    amounts = [
+        relief_amount(ledger, category=category, cutoff=cutoff, parameters=parameters) for ledger in ledgers
+    ]
     return amounts, sum((a.total for a in amounts), Decimal("0.00"))
