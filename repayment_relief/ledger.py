@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import NamedTuple
 
 from loanportal.errors import DomainError
 
@@ -57,23 +59,20 @@ def _label(name: str) -> str:
     return f"{FIELD_LABELS.get(name, name)}（{name}）"
 
 
-@dataclass(frozen=True, slots=True)
-class RateEntry:
+class RateEntry(NamedTuple):
     """From `start` on (the ledger's `from`), the contract's annual rate in percent."""
 
     start: datetime.date
     annual_rate: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class OverdueItem:
+class OverdueItem(NamedTuple):
     kind: str  # "principal" | "interest"
     due: datetime.date
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Instalment:
+class Instalment(NamedTuple):
     due: datetime.date
     principal: Decimal
 
@@ -204,13 +203,21 @@ def _yuan(fen: int) -> str:
 
 def _scaled(value, places: int, where: str, name: str) -> int:
     """A non-negative Decimal with at most `places` decimals → the integer value × 10**places."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise LedgerError(f"{where}：{_label(name.split('.')[-1])}不是有效数字")
+    found = _scaled_or_problem(value, places) if isinstance(value, Decimal) else "不是有效数字"
+    if type(found) is str:
+        raise LedgerError(f"{where}：{_label(name.split('.')[-1])}{found}")
+    return found
+
+
+@lru_cache(maxsize=8192)
+def _scaled_or_problem(value: Decimal, places: int) -> int | str:
+    if not value.is_finite():
+        return "不是有效数字"
     if value < 0:
-        raise LedgerError(f"{where}：{_label(name.split('.')[-1])}不能为负数（收到 {value}）")
+        return f"不能为负数（收到 {value}）"
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise LedgerError(f"{where}：{_label(name.split('.')[-1])}最多{places}位小数（收到 {value}）")
+        return f"最多{places}位小数（收到 {value}）"
     return int(scaled)
 
 
@@ -245,25 +252,24 @@ def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
             raise LedgerError(f"{where}：{_label(name)}应为列表")
 
     def entry(item, name: str, index: int, keys: tuple[str, ...]) -> Mapping:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict) and not isinstance(item, Mapping):
             raise LedgerError(f"{where}：{_label(name)}第{index}项应为 JSON 对象")
-        absent = [k for k in keys if k not in item or item[k] is None]
-        if absent:
-            raise LedgerError(
-                f"{where}：{_label(name)}第{index}项缺少字段 " + "、".join(_label(k) for k in absent)
-            )
+        for key in keys:
+            if item.get(key) is None:
+                absent = [k for k in keys if item.get(k) is None]
+                raise LedgerError(
+                    f"{where}：{_label(name)}第{index}项缺少字段 " + "、".join(_label(k) for k in absent)
+                )
         return item
 
-    def in_item(name: str, index: int, key: str) -> str:
-        return f"{_label(name)}第{index}项的{_label(key)}"
-
+    # The message's place is a tuple (list name, index, key) formatted only when a value is refused.
     rates = []
     for index, item in enumerate(data["rates"], start=1):
         item = entry(item, "rates", index, ("from", "annual_rate"))
         rates.append(
             RateEntry(
-                start=_date(item["from"], where, in_item("rates", index, "from")),
-                annual_rate=_decimal(item["annual_rate"], where, in_item("rates", index, "annual_rate")),
+                start=_date(item["from"], where, ("rates", index, "from")),
+                annual_rate=_decimal(item["annual_rate"], where, ("rates", index, "annual_rate")),
             )
         )
     overdue = []
@@ -272,8 +278,8 @@ def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
         overdue.append(
             OverdueItem(
                 kind=str(item["kind"]),
-                due=_date(item["due"], where, in_item("overdue", index, "due")),
-                amount=_decimal(item["amount"], where, in_item("overdue", index, "amount")),
+                due=_date(item["due"], where, ("overdue", index, "due")),
+                amount=_decimal(item["amount"], where, ("overdue", index, "amount")),
             )
         )
     schedule = []
@@ -281,23 +287,21 @@ def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
         item = entry(item, "schedule", index, ("due", "principal"))
         schedule.append(
             Instalment(
-                due=_date(item["due"], where, in_item("schedule", index, "due")),
-                principal=_decimal(item["principal"], where, in_item("schedule", index, "principal")),
+                due=_date(item["due"], where, ("schedule", index, "due")),
+                principal=_decimal(item["principal"], where, ("schedule", index, "principal")),
             )
         )
     try:
         return LedgerSnapshot(
             contract_no=contract_no.strip(),
-            as_of=_date(data["as_of"], where, _label("as_of")),
+            as_of=_date(data["as_of"], where, ("as_of",)),
             interest_settled_through=_date(
-                data["interest_settled_through"], where, _label("interest_settled_through")
+                data["interest_settled_through"], where, ("interest_settled_through",)
             ),
-            outstanding_principal=_decimal(
-                data["outstanding_principal"], where, _label("outstanding_principal")
-            ),
+            outstanding_principal=_decimal(data["outstanding_principal"], where, ("outstanding_principal",)),
             rates=tuple(rates),
             overdue=tuple(overdue),
-            penalty_accrued=_decimal(data["penalty_accrued"], where, _label("penalty_accrued")),
+            penalty_accrued=_decimal(data["penalty_accrued"], where, ("penalty_accrued",)),
             schedule=tuple(schedule),
         )
     except LedgerError as exc:
@@ -320,27 +324,54 @@ def ledgers_parse(data) -> tuple[LedgerSnapshot, ...]:
     return ledgers
 
 
-def _date(value, where: str, what: str) -> datetime.date:
-    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise LedgerError(f"{where}：{what}应为 YYYY-MM-DD 格式的有效日期（收到“{value}”）")
+def _what(place: tuple) -> str:
+    if len(place) == 1:
+        return _label(place[0])
+    name, index, key = place
+    return f"{_label(name)}第{index}项的{_label(key)}"
 
 
-def _decimal(value, where: str, what: str) -> Decimal:
-    if isinstance(value, bool):
+@lru_cache(maxsize=8192)
+def _date_from_text(text: str) -> datetime.date | None:
+    text = text.strip()
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=8192)
+def _decimal_from_text(text: str) -> Decimal | None:
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+
+
+def _date(value, where: str, place: tuple) -> datetime.date:
+    if type(value) is str:
+        found = _date_from_text(value)
+        if found is not None:
+            return found
+    raise LedgerError(f"{where}：{_what(place)}应为 YYYY-MM-DD 格式的有效日期（收到“{value}”）")
+
+
+def _decimal(value, where: str, place: tuple) -> Decimal:
+    if type(value) is str:
+        found = _decimal_from_text(value)
+        if found is not None:
+            return found
+    elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
         return Decimal(value)
     elif isinstance(value, Decimal) and value.is_finite():
         return value
-    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            pass
     elif isinstance(value, float):
-        raise LedgerError(f'{where}：{what}请写成字符串（如 "4000.00"），不能用浮点数')
-    raise LedgerError(f"{where}：{what}不是有效数字（收到“{value}”）")
+        raise LedgerError(f'{where}：{_what(place)}请写成字符串（如 "4000.00"），不能用浮点数')
+    raise LedgerError(f"{where}：{_what(place)}不是有效数字（收到“{value}”）")
