@@ -9,6 +9,7 @@ from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
+RELIEF_DEFAULTS = {"penalty_factor": "1.30", "day_basis": 360, "settlement_month": 12, "settlement_day": 20}
 
 
 def test_update_by_province_manager_is_audited(world):
@@ -59,6 +60,7 @@ def test_pages(world, client_for):
             "minimum_amount": 1500,
             "rate_rule": "5年期LPR减70个基点",
             "rate_spread_bp": -70,
+            **RELIEF_DEFAULTS,
             "reason": "提高最低金额",
         },
     )
@@ -73,6 +75,7 @@ def test_pages(world, client_for):
             "minimum_amount": 1000,
             "rate_rule": "x",
             "rate_spread_bp": -70,
+            **RELIEF_DEFAULTS,
             "reason": "错误的修改",
         },
     )

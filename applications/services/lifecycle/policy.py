@@ -20,6 +20,10 @@ POLICY_FIELDS = [
     "minimum_amount",
     "rate_rule",
     "rate_spread_bp",
+    "penalty_factor",
+    "day_basis",
+    "settlement_month",
+    "settlement_day",
 ]
 POLICY_EDITOR_ROLES = frozenset({Role.PROVINCE_MANAGER})
 NOTICE_8_ABANDON = "逾期未录入回执，视为该校借款学生放弃当年贷款申请（通知八：10月10日前完成回执录入）"
