@@ -1,1 +1,157 @@
-"""REST API of this app: viewsets register on loanportal.api.router."""
+"""REST API of this app: viewsets register on loanportal.api.router.
+
+/api/v1/loan-contracts/ — the bank's contracts in the user's scope (bank officers: the whole province),
+each with its latest ledger snapshot; with `?category=N&received=YYYY-MM-DD` also the portal's relief
+amount to the cutoff (RELIEF-AMOUNTS.md) per contract.
+"""
+
+import datetime
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, viewsets
+
+from loanportal.api import MaskedIdField, ScopedViewSetMixin, router
+from loanportal.errors import DomainError
+
+from . import rules, selectors
+from .ledger import LedgerError
+from .models import LoanContract, LoanLedgerSnapshot
+
+AMOUNT_PARAMETERS = [
+    OpenApiParameter("category", OpenApiTypes.STR, description="救助类别 1–5（第五类可写 5a/5b）"),
+    OpenApiParameter("received", OpenApiTypes.DATE, description="银行收到救助材料的日期（YYYY-MM-DD）"),
+]
+AmountSerializer = inline_serializer(
+    "ReliefAmount",
+    fields={
+        "cutoff": serializers.DateField(),
+        "category": serializers.CharField(),
+        **{
+            part: serializers.DecimalField(max_digits=14, decimal_places=2)
+            for part in rules.ReliefAmount.PARTS
+        },
+        "error": serializers.CharField(required=False),
+    },
+)
+
+
+class LedgerSnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoanLedgerSnapshot
+        fields = [
+            "id",
+            "as_of",
+            "interest_settled_through",
+            "outstanding_principal",
+            "penalty_accrued",
+            "rates",
+            "overdue",
+            "schedule",
+            "received_at",
+        ]
+        read_only_fields = fields
+
+
+class LoanContractSerializer(serializers.ModelSerializer):
+    borrower_name = serializers.CharField(source="borrower.name", read_only=True)
+    borrower_id_number = MaskedIdField(source="borrower.id_number", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    latest_snapshot = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LoanContract
+        fields = [
+            "id",
+            "contract_no",
+            "borrower",
+            "borrower_name",
+            "borrower_id_number",
+            "county",
+            "county_name",
+            "principal",
+            "school_year",
+            "latest_snapshot",
+            "amount",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def _latest(contract):
+        latest = getattr(contract, "latest_snapshots", None)
+        if latest is None:
+            latest = list(contract.ledger_snapshots.filter(is_latest=True))
+        return latest[0] if latest else None
+
+    @extend_schema_field(LedgerSnapshotSerializer(allow_null=True))
+    def get_latest_snapshot(self, contract):
+        snapshot = self._latest(contract)
+        return LedgerSnapshotSerializer(snapshot).data if snapshot else None
+
+    @extend_schema_field(AmountSerializer)
+    def get_amount(self, contract):
+        query = self.context.get("amount_query")
+        if query is None:
+            return None
+        category, cutoff, parameters = query
+        head = {"cutoff": cutoff.isoformat(), "category": category}
+        snapshot = self._latest(contract)
+        if snapshot is None:
+            return {**head, "error": "该合同尚无银行台账"}
+        try:
+            result = rules.relief_amount(
+                snapshot.to_ledger(), category=category, cutoff=cutoff, parameters=parameters
+            )
+        except LedgerError as exc:
+            return {**head, "error": exc.message}
+        return {**head, **{part: value for part, value in result.to_json().items() if part != "contract_no"}}
+
+
+class LoanContractFilter(django_filters.FilterSet):
+    class Meta:
+        model = LoanContract
+        fields = {
+            "school_year": ["exact"],
+            "county": ["exact"],
+            "borrower": ["exact"],
+            "contract_no": ["exact"],
+        }
+
+
+@extend_schema(parameters=AMOUNT_PARAMETERS)
+class LoanContractViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """借款合同与最新台账；带 category 与 received 参数时附门户按截止日计算的救助金额（第二十一条（二））。"""
+
+    serializer_class = LoanContractSerializer
+    filterset_class = LoanContractFilter
+    ordering_fields = ["contract_no", "school_year"]
+
+    def selector(self, user):
+        return selectors.loan_contracts_visible_to(user=user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        request = context.get("request")
+        if request is None or getattr(self, "swagger_fake_view", False):
+            return context
+        category = request.query_params.get("category")
+        received = request.query_params.get("received")
+        if category is None and received is None:
+            return context
+        if not category or not received:
+            raise DomainError("计算救助金额需要同时提供 category（类别）和 received（收到材料日期）")
+        rules.category_scope(category)  # 400 with the category message
+        try:
+            received_on = datetime.date.fromisoformat(received)
+        except ValueError:
+            raise DomainError(
+                f"received 应为 YYYY-MM-DD 格式的日期（收到“{received[:20]}”）", field="received"
+            ) from None
+        cutoff = rules.amount_cutoff_date(received_on)
+        context["amount_query"] = (category.strip(), cutoff, selectors.relief_parameters_for(cutoff=cutoff))
+        return context
+
+
+router.register("loan-contracts", LoanContractViewSet, basename="api-loan-contract")

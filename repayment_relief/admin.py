@@ -1,0 +1,52 @@
+"""Admin of the loan ledger: read-only, scoped by the same selectors as the API. The ledger changes only
+through the bank's imports and the services."""
+
+from django.contrib import admin
+
+from loanportal.admin import ScopedAdmin
+
+from . import selectors
+from .models import LoanContract, LoanLedgerSnapshot
+
+
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LedgerSnapshotInline(admin.TabularInline):
+    model = LoanLedgerSnapshot
+    fields = ["as_of", "interest_settled_through", "outstanding_principal", "penalty_accrued", "is_latest"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-as_of", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoanContract)
+class LoanContractAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(selectors.loan_contracts_visible_to)
+    list_display = ["contract_no", "borrower", "county", "school_year", "principal"]
+    list_filter = ["school_year"]
+    search_fields = ["contract_no"]
+    inlines = [LedgerSnapshotInline]
+
+
+@admin.register(LoanLedgerSnapshot)
+class LoanLedgerSnapshotAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(selectors.ledger_snapshots_visible_to)
+    list_display = ["contract", "as_of", "interest_settled_through", "outstanding_principal", "is_latest"]
+    list_filter = ["is_latest"]
+    search_fields = ["contract__contract_no"]
