@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from loanportal.errors import DomainError
@@ -21,6 +22,7 @@ OVERDUE_KINDS = {"principal": "本金", "interest": "利息"}
 AMOUNT_PLACES = 2  # fen
 RATE_PLACES = 6  # annual rate in percent, e.g. "2.80" or "3.0500"
 RATE_SCALE = 10**RATE_PLACES
+_FIRST = itemgetter(0)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 REQUIRED_FIELDS = (
@@ -107,8 +109,8 @@ class LedgerSnapshot:
         where = f"合同{self.contract_no}"
         if not isinstance(self.contract_no, str) or not self.contract_no.strip():
             raise LedgerError(f"{_label('contract_no')}不能为空")
-        rates = tuple(sorted(self.rates, key=lambda r: r.start))
-        schedule = tuple(sorted(self.schedule, key=lambda i: i.due))
+        rates = tuple(sorted(self.rates, key=_FIRST))
+        schedule = tuple(sorted(self.schedule, key=_FIRST))
         object.__setattr__(self, "rates", rates)
         object.__setattr__(self, "schedule", schedule)
         object.__setattr__(self, "overdue", tuple(self.overdue))
@@ -152,15 +154,16 @@ class LedgerSnapshot:
             raise LedgerError(f"{where}：{_label('schedule')}中有重复的到期日")
         schedule_fen = [_fen(i.principal, where, "schedule.principal") for i in schedule]
         settled = self.interest_settled_through
-        for instalment in schedule:
-            if settled < instalment.due <= self.as_of:
+        if schedule:  # sorted: the first instalment is the one that could be due already
+            due = schedule[0].due
+            if settled < due <= self.as_of:
                 raise LedgerError(
-                    f"{where}：到期日 {instalment.due} 在利息结算日 {settled} 之后、台账日期 {self.as_of} 之前（含），"
+                    f"{where}：到期日 {due} 在利息结算日 {settled} 之后、台账日期 {self.as_of} 之前（含），"
                     "请银行先结清该期再提供台账"
                 )
-            if instalment.due <= max(settled, self.as_of):
+            if due <= settled:
                 raise LedgerError(
-                    f"{where}：还款计划只列尚未到期的期次，到期日 {instalment.due} 不晚于利息结算日 {settled}"
+                    f"{where}：还款计划只列尚未到期的期次，到期日 {due} 不晚于利息结算日 {settled}"
                 )
         if sum(schedule_fen) != outstanding - overdue_principal:
             raise LedgerError(
@@ -228,12 +231,57 @@ def _fen(value, where: str, name: str) -> int:
 # --- JSON → snapshot ------------------------------------------------------------------------------
 
 
+class _NotPlain(Exception):
+    """The fast path met something it does not handle; the careful path decides and explains."""
+
+
+def _plain_date(text) -> datetime.date:
+    found = _date_from_text(text) if type(text) is str else None
+    if found is None:
+        raise _NotPlain
+    return found
+
+
+def _plain_decimal(text) -> Decimal:
+    found = _decimal_from_text(text) if type(text) is str else None
+    if found is None:
+        raise _NotPlain
+    return found
+
+
 def ledger_parse(data, *, position: int | None = None) -> LedgerSnapshot:
     """One ledger JSON object (already decoded) → `LedgerSnapshot`; `LedgerError` in Chinese otherwise.
 
     Amounts may be strings ("16000.00"), integers or Decimals (decode JSON with parse_float=Decimal);
     binary floats are refused because they cannot hold fen exactly. Unknown keys are ignored.
     """
+    # Fast path for the usual ledger (every value a well-formed string): no bookkeeping for messages.
+    # Anything else, valid or not, goes the careful way below, which gives the message.
+    try:
+        return LedgerSnapshot(
+            contract_no=data["contract_no"].strip(),
+            as_of=_plain_date(data["as_of"]),
+            interest_settled_through=_plain_date(data["interest_settled_through"]),
+            outstanding_principal=_plain_decimal(data["outstanding_principal"]),
+            rates=tuple(
+                [RateEntry(_plain_date(r["from"]), _plain_decimal(r["annual_rate"])) for r in data["rates"]]
+            ),
+            overdue=tuple(
+                [
+                    OverdueItem(o["kind"], _plain_date(o["due"]), _plain_decimal(o["amount"]))
+                    for o in data["overdue"]
+                ]
+            ),
+            penalty_accrued=_plain_decimal(data["penalty_accrued"]),
+            schedule=tuple(
+                [Instalment(_plain_date(i["due"]), _plain_decimal(i["principal"])) for i in data["schedule"]]
+            ),
+        )
+    except Exception:  # noqa: BLE001 - any surprise is explained by the careful path
+        return _ledger_parse_careful(data, position=position)
+
+
+def _ledger_parse_careful(data, *, position: int | None) -> LedgerSnapshot:
     prefix = f"第{position}个合同" if position is not None else "合同台账"
     if not isinstance(data, Mapping):
         raise LedgerError(f"{prefix}应为 JSON 对象")
