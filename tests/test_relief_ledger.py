@@ -202,7 +202,7 @@ def make_contract(world, student, contract_no="GS2021-0107", school_year=2021):
     )
 
 
-def test_ledger_one_contract_per_borrower_per_school_year(world):
+def test_issue12_ledger_one_contract_per_borrower_per_school_year(world):
     make_contract(world, world.students.c1_u1)
     from django.core.exceptions import ValidationError
 
@@ -211,7 +211,7 @@ def test_ledger_one_contract_per_borrower_per_school_year(world):
     make_contract(world, world.students.c1_u1, contract_no="GS2022-0107", school_year=2022)
 
 
-def test_ledger_newer_snapshot_replaces_older_history_kept(world):
+def test_issue12_ledger_newer_snapshot_replaces_older_history_kept(world):
     contract = make_contract(world, world.students.c1_u1)
     older = ledger_parse({**CONTRACT_B, "as_of": "2026-06-30"})
     newer = ledger_parse(CONTRACT_B)
@@ -226,7 +226,7 @@ def test_ledger_newer_snapshot_replaces_older_history_kept(world):
         LoanLedgerSnapshot.objects.filter(pk=first.pk).update(is_latest=True)
 
 
-def test_ledger_snapshot_must_match_the_contract(world):
+def test_issue12_ledger_snapshot_must_match_the_contract(world):
     contract = make_contract(world, world.students.c1_u1, contract_no="OTHER-1")
     with pytest.raises(LedgerError, match="不符"):
         services.ledger_snapshot_record(contract=contract, ledger=ledger_parse(CONTRACT_B))
@@ -244,7 +244,7 @@ def test_ledger_snapshot_must_match_the_contract(world):
         ("university4_officer", set()),
     ],
 )
-def test_ledger_contracts_scoped(world, api_for, role, visible):
+def test_issue12_ledger_contracts_scoped(world, api_for, role, visible):
     make_contract(world, world.students.c1_u1, "GS-C1")
     make_contract(world, world.students.c2_u2, "GS-C2")
     make_contract(world, world.students.c3_u1, "GS-C3")
@@ -257,7 +257,7 @@ def test_ledger_contracts_scoped(world, api_for, role, visible):
         assert api_for(user).get(f"/api/v1/loan-contracts/{outside.pk}/").status_code == 404
 
 
-def test_ledger_api_detail_with_latest_snapshot_and_amount(world, api_for, django_assert_max_num_queries):
+def test_issue12_ledger_api_detail_with_latest_snapshot_and_amount(world, api_for, django_assert_max_num_queries):
     contract = make_contract(world, world.students.c1_u1)
     services.ledger_snapshot_record(
         contract=contract, ledger=ledger_parse({**CONTRACT_B, "as_of": "2026-06-30"})
@@ -298,12 +298,12 @@ def test_ledger_api_detail_with_latest_snapshot_and_amount(world, api_for, djang
         ("category=1", "同时提供"),
     ],
 )
-def test_ledger_api_bad_amount_query_is_400(world, api_for, query, message):
+def test_issue12_ledger_api_bad_amount_query_is_400(world, api_for, query, message):
     response = api_for(world.users.province_officer).get(f"/api/v1/loan-contracts/?{query}")
     assert response.status_code == 400 and message in response.json()["detail"]
 
 
-def test_ledger_api_in_openapi_schema_and_read_only(world, api_for):
+def test_issue12_ledger_api_in_openapi_schema_and_read_only(world, api_for):
     api = api_for(world.users.province_manager)
     schema = api.get("/api/schema/?format=json").json()
     assert "/api/v1/loan-contracts/" in schema["paths"] and "/api/v1/loan-contracts/{id}/" in schema["paths"]
@@ -313,7 +313,7 @@ def test_ledger_api_in_openapi_schema_and_read_only(world, api_for):
     assert api.post("/api/v1/loan-contracts/", {}, format="json").status_code == 405
 
 
-def test_ledger_admin_read_only_and_scoped(world, client_for):
+def test_issue12_ledger_admin_read_only_and_scoped(world, client_for):
     contract = make_contract(world, world.students.c1_u1)
     services.ledger_snapshot_record(contract=contract, ledger=ledger_parse(CONTRACT_B))
     admin_user = world.users.county3_staff
