@@ -225,7 +225,10 @@ def _scaled_or_problem(value: Decimal, places: int) -> int | str:
 
 
 def _fen(value, where: str, name: str) -> int:
-    return _scaled(value, AMOUNT_PLACES, where, name)
+    found = _scaled_or_problem(value, AMOUNT_PLACES) if type(value) is Decimal else None
+    if type(found) is int:
+        return found
+    return _scaled(value, AMOUNT_PLACES, where, name)  # raises with the message
 
 
 # --- JSON → snapshot ------------------------------------------------------------------------------
