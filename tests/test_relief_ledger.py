@@ -257,7 +257,9 @@ def test_issue12_ledger_contracts_scoped(world, api_for, role, visible):
         assert api_for(user).get(f"/api/v1/loan-contracts/{outside.pk}/").status_code == 404
 
 
-def test_issue12_ledger_api_detail_with_latest_snapshot_and_amount(world, api_for, django_assert_max_num_queries):
+def test_issue12_ledger_api_detail_with_latest_snapshot_and_amount(
+    world, api_for, django_assert_max_num_queries
+):
     contract = make_contract(world, world.students.c1_u1)
     services.ledger_snapshot_record(
         contract=contract, ledger=ledger_parse({**CONTRACT_B, "as_of": "2026-06-30"})
