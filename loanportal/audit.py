@@ -1,18 +1,55 @@
-"""The audit log service: one append-only, hash-chained row per action."""
+"""The audit log service: one append-only row per action, sealed after commit into a keyed chain.
 
+Lock order (docs/architecture.md "Audit"): a business transaction takes its own row locks and INSERTs
+its audit rows; it takes no audit lock at all. After it commits, `audit_seal` runs in its own short
+transaction and is the only holder of the sealer's advisory lock; it reads committed rows only and
+locks no business row. So an audited write never waits for an audited write of another county, and
+the sealer never waits for a business lock.
+
+The chain: every sealed row gets `seq` 1, 2, 3 … in sealing (= commit) order and `row_hash` =
+HMAC-SHA256(AUDIT_HMAC_KEY, canonical JSON of seq, previous hash, sealing time and the row's values as
+stored). Without the key nobody can recompute a hash after rewriting a row. Signed checkpoints of the
+latest hash are written outside the database (`audit_checkpoint`, daily), so removing the newest rows
+is noticed too.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .context import current_ip
-from .models import AuditEvent
+from .models import AuditEvent, AuditSeal
+
+logger = logging.getLogger("loanportal.audit")
 
 GENESIS = "0" * 64
-# pg_advisory_xact_lock key that serialises appends to the chain (held only until commit).
-_CHAIN_LOCK_KEY = 7_410_001
+# pg_advisory_xact_lock key held by the sealer only, in its own short transaction.
+_SEAL_LOCK_KEY = 7_410_001
+# Right after a commit the sealer looks only at recent rows (index on created_at); the periodic job
+# looks at all of them.
+_RECENT = timedelta(hours=1)
+CHECKPOINT_FILE = "checkpoints.jsonl"
 
 
 def _object_type(obj) -> str:
     return obj._meta.label_lower if isinstance(obj, models.Model) else str(obj)
+
+
+def _as_stored(value):
+    """The value as the JSON column will give it back (dates, decimals, UUIDs → strings), so the row in
+    memory, the row in the database and the hash all agree."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
 def audit_record(
@@ -29,48 +66,243 @@ def audit_record(
     organisation=None,
     university=None,
 ) -> AuditEvent:
-    """Append one audit row. Call it last in the service's transaction: the chain lock is held to commit."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-pk").values_list("row_hash", flat=True).first()
-        user = actor if getattr(actor, "is_authenticated", False) else None
-        event = AuditEvent(
-            created_at=timezone.now(),
-            actor=user,
-            actor_username=user.username if user else "system",
-            actor_organisation=getattr(user, "organisation", None) if user else None,
-            action=action,
-            object_type=object_type or (_object_type(obj) if obj is not None else ""),
-            object_pk=str(object_pk if object_pk is not None else getattr(obj, "pk", "") or ""),
-            object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[
-                :200
-            ],
-            organisation=organisation,
-            university=university,
-            old=old,
-            new=new,
-            reason=reason or "",
-            ip_address=current_ip.get(),
-            prev_hash=last or GENESIS,
-        )
-        event.row_hash = event.compute_hash()
-        event.save()
-        return event
+    """Append one audit row inside the caller's transaction. No lock is taken: the row is sealed into
+    the chain after the transaction commits (or rolled back with it)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=user,
+        actor_username=user.username if user else "system",
+        actor_organisation=getattr(user, "organisation", None) if user else None,
+        action=action,
+        object_type=object_type or (_object_type(obj) if obj is not None else ""),
+        object_pk=str(object_pk if object_pk is not None else getattr(obj, "pk", "") or ""),
+        object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
+        organisation=organisation,
+        university=university,
+        old=_as_stored(old),
+        new=_as_stored(new),
+        reason="" if reason is None else str(reason),  # a text column: hashed as the text it stores
+        ip_address=current_ip.get(),
+    )
+    event.save()
+    _seal_after_commit_once()
+    return event
+
+
+# --- sealing --------------------------------------------------------------------------------------
+
+
+def _seal_after_commit() -> None:
+    try:
+        audit_seal(recent_only=True)
+    except Exception:  # noqa: BLE001 - the business write is committed; the periodic sealer catches up
+        logger.exception("sealing audit rows after commit failed; the periodic sealer will retry")
+
+
+def _seal_after_commit_once() -> None:
+    """One sealer run per transaction, however many rows it appended."""
+    if connection.in_atomic_block and any(
+        entry[1] is _seal_after_commit for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_seal_after_commit)
+
+
+def _hmac(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    key = settings.AUDIT_HMAC_KEY.encode()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def event_payload(event) -> dict:
+    """An audit row's values as the database stores them (plain JSON types): what its seal covers."""
+    return {
+        "pk": event.pk,
+        "at": event.created_at.isoformat(),
+        "actor": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_org": event.actor_organisation_id,
+        "action": event.action,
+        "type": event.object_type,
+        "object_pk": event.object_pk,
+        "repr": event.object_repr,
+        "org": event.organisation_id,
+        "univ": event.university_id,
+        "old": event.old,
+        "new": event.new,
+        "reason": event.reason,
+        "ip": event.ip_address,
+    }
+
+
+def seal_hash(*, event: AuditEvent, seq: int, prev_hash: str, sealed_at) -> str:
+    """HMAC of one sealed row: its place in the chain and its values exactly as stored."""
+    return _hmac(
+        {
+            "kind": "audit-seal",
+            "seq": seq,
+            "prev": prev_hash,
+            "sealed_at": sealed_at.isoformat(),
+            "event": event_payload(event),
+        }
+    )
+
+
+def _seal_lock(*, wait: bool) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite serialises writers itself (development only)
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _pending(recent_only: bool):
+    pending = AuditEvent.objects.filter(seal__isnull=True)
+    if recent_only:
+        pending = pending.filter(created_at__gte=timezone.now() - _RECENT)
+    return pending
+
+
+def audit_seal(*, recent_only: bool = False, wait: bool = False, batch: int = 2000) -> int:
+    """封存: give every committed, unsealed audit row its place in the chain, in commit order. Returns
+    how many rows were sealed.
+
+    Runs in its own transaction under the sealer's advisory lock. With `wait=False` (after a request's
+    commit) a sealer that finds the lock taken leaves: the holder looks again for pending rows after it
+    commits, so a row committed meanwhile is not left behind."""
+    sealed = 0
+    for _ in range(50):
+        with transaction.atomic():
+            if not _seal_lock(wait=wait):
+                return sealed
+            last = AuditSeal.objects.order_by("-seq").values_list("seq", "row_hash").first()
+            seq, previous = last or (0, GENESIS)
+            events = list(_pending(recent_only).order_by("pk")[:batch])
+            now = timezone.now()
+            seals = []
+            for event in events:
+                seq += 1
+                row_hash = seal_hash(event=event, seq=seq, prev_hash=previous, sealed_at=now)
+                seals.append(
+                    AuditSeal(seq=seq, event=event, sealed_at=now, prev_hash=previous, row_hash=row_hash)
+                )
+                previous = row_hash
+            AuditSeal.objects.bulk_create(seals)
+        sealed += len(seals)
+        if not _pending(recent_only).exists():
+            break
+    return sealed
+
+
+# --- checkpoints outside the database ---------------------------------------------------------------
+
+
+def _checkpoint_dir() -> Path:
+    return Path(settings.AUDIT_CHECKPOINT_DIR)
+
+
+def audit_checkpoint() -> dict | None:
+    """检查点: seal what is pending, then append the latest sealed hash, signed with the key, as one JSON
+    line to AUDIT_CHECKPOINT_DIR/checkpoints.jsonl (outside the database). None when nothing is sealed."""
+    audit_seal(wait=True)
+    last = AuditSeal.objects.order_by("-seq").values_list("seq", "row_hash").first()
+    if last is None:
+        return None
+    record = {"seq": last[0], "hash": last[1], "at": timezone.now().isoformat()}
+    record["hmac"] = _hmac({"kind": "audit-checkpoint", **record})
+    directory = _checkpoint_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / CHECKPOINT_FILE, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return record
+
+
+def _read_checkpoints(problems: list[str]) -> list[dict]:
+    directory = _checkpoint_dir()
+    checkpoints = []
+    if not directory.is_dir():
+        return checkpoints
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                body = {"seq": int(record["seq"]), "hash": str(record["hash"]), "at": str(record["at"])}
+                signature = str(record["hmac"])
+            except (ValueError, KeyError, TypeError):
+                problems.append(f"检查点文件 {path.name} 第{number}行：无法解析")
+                continue
+            if not hmac.compare_digest(signature, _hmac({"kind": "audit-checkpoint", **body})):
+                problems.append(f"检查点文件 {path.name} 第{number}行：签名不符（检查点被篡改或密钥不对）")
+                continue
+            checkpoints.append({**body, "where": f"{path.name} 第{number}行"})
+    return checkpoints
+
+
+# --- verification -----------------------------------------------------------------------------------
 
 
 def audit_verify() -> list[str]:
-    """Walk the chain in order; return a list of problems (empty when the log is intact)."""
+    """Walk the sealed chain with the key and compare it with the checkpoints outside the database;
+    return a list of problems (empty when the log is intact). Read-only: seals nothing."""
     problems: list[str] = []
-    previous = GENESIS
-    for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
-        if event.prev_hash != previous:
-            problems.append(f"第{event.pk}条：与前一条的链接断开（可能有记录被删除或插入）")
-        if event.compute_hash() != event.row_hash:
-            problems.append(f"第{event.pk}条：内容与哈希不符（记录被篡改）")
-        previous = event.row_hash
+    checkpoints = _read_checkpoints(problems)
+    wanted = {checkpoint["seq"] for checkpoint in checkpoints}
+    hashes_at: dict[int, str] = {}
+    previous, expected = GENESIS, 1
+
+    def check(rows):
+        nonlocal previous, expected
+        events = AuditEvent.objects.in_bulk([row[1] for row in rows])
+        for seq, event_pk, sealed_at, prev_hash, row_hash in rows:
+            if seq != expected:
+                problems.append(f"第{expected}至{seq - 1}号封存缺失（记录被删除）")
+            if prev_hash != previous:
+                problems.append(f"第{seq}号封存：与前一条的链接断开（可能有记录被删除或插入）")
+            event = events.get(event_pk)
+            if event is None:
+                problems.append(f"第{seq}号封存：所封存的第{event_pk}条记录已不存在（记录被删除）")
+            else:
+                recomputed = seal_hash(event=event, seq=seq, prev_hash=prev_hash, sealed_at=sealed_at)
+                if not hmac.compare_digest(recomputed, row_hash):
+                    problems.append(f"第{seq}号封存（第{event_pk}条记录）：内容与密钥签名不符（记录被篡改）")
+            if seq in wanted:
+                hashes_at[seq] = row_hash
+            previous, expected = row_hash, seq + 1
+
+    rows = []
+    seals = AuditSeal.objects.order_by("seq").values_list(
+        "seq", "event_id", "sealed_at", "prev_hash", "row_hash"
+    )
+    for row in seals.iterator(chunk_size=2000):
+        rows.append(row)
+        if len(rows) == 2000:
+            check(rows)
+            rows = []
+    check(rows)
+    last_seq = expected - 1
+    for checkpoint in checkpoints:
+        seq = checkpoint["seq"]
+        if seq > last_seq:
+            problems.append(
+                f"检查点（{checkpoint['where']}）记录到第{seq}号封存，数据库只到第{last_seq}号（最新的记录被删除）"
+            )
+        elif seq not in hashes_at:
+            problems.append(f"检查点（{checkpoint['where']}）的第{seq}号封存已不存在（记录被删除）")
+        elif not hmac.compare_digest(hashes_at[seq], checkpoint["hash"]):
+            problems.append(f"第{seq}号封存与检查点（{checkpoint['where']}）不符（记录被改写）")
     return problems
+
+
+def audit_unsealed_count() -> int:
+    return AuditEvent.objects.filter(seal__isnull=True).count()
 
 
 def model_snapshot(instance, fields) -> dict:

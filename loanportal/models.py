@@ -1,8 +1,5 @@
 """Core models: organisations, users, students, co-borrowers, audit log, notifications."""
 
-import hashlib
-import json
-
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -220,8 +217,10 @@ class CoBorrower(models.Model):
 class AuditEvent(models.Model):
     """One row per action: who, what object, old → new, reason, when, from where.
 
-    Append-only: `save()` refuses updates, `delete()` refuses, and on PostgreSQL a trigger refuses
-    UPDATE and DELETE from anyone. Rows form a hash chain checked by `manage.py audit_verify`.
+    Append-only: `save()` refuses updates, `delete()` refuses; on PostgreSQL triggers refuse UPDATE and
+    DELETE, and the application's database role may only INSERT and SELECT. A row is written inside the
+    business transaction without any chain lock; after commit the sealer (`loanportal.audit.audit_seal`)
+    gives it its place in the keyed chain (`AuditSeal`), checked by `manage.py audit_verify`.
     """
 
     created_at = models.DateTimeField("时间", db_index=True)
@@ -261,8 +260,6 @@ class AuditEvent(models.Model):
     new = models.JSONField("变更后", null=True, blank=True)
     reason = models.TextField("原因", blank=True)
     ip_address = models.GenericIPAddressField("来源地址", null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    row_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计日志"
@@ -280,26 +277,35 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("审计日志不能删除")
 
-    def compute_hash(self) -> str:
-        payload = {
-            "prev": self.prev_hash,
-            "at": self.created_at.isoformat(),
-            "actor": self.actor_id,
-            "actor_username": self.actor_username,
-            "actor_org": self.actor_organisation_id,
-            "action": self.action,
-            "type": self.object_type,
-            "pk": self.object_pk,
-            "repr": self.object_repr,
-            "org": self.organisation_id,
-            "univ": self.university_id,
-            "old": self.old,
-            "new": self.new,
-            "reason": self.reason,
-            "ip": self.ip_address,
-        }
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+class AuditSeal(models.Model):
+    """封存: an audit row's place in the keyed chain, given after its transaction committed.
+
+    `seq` counts 1, 2, 3 … in sealing order (commit order); `row_hash` is an HMAC (key `AUDIT_HMAC_KEY`,
+    never in the database) over the sequence, the previous hash, the time of sealing and the row's stored
+    values. Append-only like the rows it seals.
+    """
+
+    seq = models.BigIntegerField("序号", primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
+    sealed_at = models.DateTimeField("封存时间")
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志封存"
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.row_hash[:12]}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("审计日志封存只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("审计日志封存不能删除")
 
 
 class Notification(models.Model):

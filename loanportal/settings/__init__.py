@@ -91,6 +91,16 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Migrations (`manage.py migrate`) and `manage.py db_roles` connect as the schema owner given here; the
+# portal itself connects with DATABASE_URL as a role that owns nothing (docs/architecture.md "Audit").
+# Unset (SQLite, development, the test suite): migrations use DATABASE_URL.
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
+
+# Audit chain: HMAC key (never stored in the database) and the directory of the signed checkpoints
+# written outside the database by the daily job. Development default key only; production requires one.
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="dev-only-audit-hmac-key-do-not-use-in-production")
+AUDIT_CHECKPOINT_DIR = env("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "audit-checkpoints"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "loanportal.User"
 

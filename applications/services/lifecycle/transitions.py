@@ -39,7 +39,9 @@ def _check_actor(*, actor, application: Application, to: str) -> None:
 
 def _next_contract_number(application: Application) -> str:
     # Lock the county row: contract numbers of one county and year are handed out one at a time.
-    county = Organisation.objects.select_for_update().get(pk=application.county_id)
+    # FOR NO KEY UPDATE: it does not block the FOR KEY SHARE that every insert referencing the county
+    # (audit rows, appointments) takes at commit, which deadlocked with FOR UPDATE (issue 7 item 2).
+    county = Organisation.objects.select_for_update(no_key=True).get(pk=application.county_id)
     prefix = f"{application.year}{county.code}"
     last = (
         Application.objects.filter(contract_number__startswith=prefix)
