@@ -19,6 +19,7 @@ import json
 import logging
 import os
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -34,9 +35,9 @@ logger = logging.getLogger("loanportal.audit")
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key held by the sealer only, in its own short transaction.
 _SEAL_LOCK_KEY = 7_410_001
-# Right after a commit the sealer looks only at recent rows (index on created_at); the periodic job
-# looks at all of them.
-_RECENT = timedelta(hours=1)
+# The periodic sealer looks at the rows of the last days (index on created_at); the checkpoint job and
+# `manage.py audit_seal` at all of them.
+RECENT_DAYS = 2
 CHECKPOINT_FILE = "checkpoints.jsonl"
 
 
@@ -86,27 +87,28 @@ def audit_record(
         ip_address=current_ip.get(),
     )
     event.save()
-    _seal_after_commit_once()
+    _seal_after_commit_once(event.pk)
     return event
 
 
 # --- sealing --------------------------------------------------------------------------------------
 
 
-def _seal_after_commit() -> None:
+def _seal_after_commit(first_pk: int) -> None:
     try:
-        audit_seal(recent_only=True)
+        audit_seal(since_pk=first_pk)
     except Exception:  # noqa: BLE001 - the business write is committed; the periodic sealer catches up
         logger.exception("sealing audit rows after commit failed; the periodic sealer will retry")
 
 
-def _seal_after_commit_once() -> None:
-    """One sealer run per transaction, however many rows it appended."""
+def _seal_after_commit_once(pk: int) -> None:
+    """One sealer run per transaction, however many rows it appended, from its first row on (a
+    transaction's rows get increasing keys)."""
     if connection.in_atomic_block and any(
-        entry[1] is _seal_after_commit for entry in connection.run_on_commit
+        getattr(entry[1], "func", None) is _seal_after_commit for entry in connection.run_on_commit
     ):
         return
-    transaction.on_commit(_seal_after_commit)
+    transaction.on_commit(partial(_seal_after_commit, pk))
 
 
 def _hmac(body: dict) -> str:
@@ -160,20 +162,23 @@ def _seal_lock(*, wait: bool) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _pending(recent_only: bool):
+def _pending(since_pk, since):
     pending = AuditEvent.objects.filter(seal__isnull=True)
-    if recent_only:
-        pending = pending.filter(created_at__gte=timezone.now() - _RECENT)
+    if since_pk is not None:
+        pending = pending.filter(pk__gte=since_pk)
+    if since is not None:
+        pending = pending.filter(created_at__gte=since)
     return pending
 
 
-def audit_seal(*, recent_only: bool = False, wait: bool = False, batch: int = 2000) -> int:
-    """封存: give every committed, unsealed audit row its place in the chain, in commit order. Returns
-    how many rows were sealed.
+def audit_seal(*, since_pk: int | None = None, since=None, wait: bool = False, batch: int = 2000) -> int:
+    """封存: give committed, unsealed audit rows their place in the chain, in commit order; all of them,
+    or those from key `since_pk` on (right after a commit: the transaction's own rows and any later),
+    or those created `since` (the periodic sealer). Returns how many rows were sealed.
 
-    Runs in its own transaction under the sealer's advisory lock. With `wait=False` (after a request's
-    commit) a sealer that finds the lock taken leaves: the holder looks again for pending rows after it
-    commits, so a row committed meanwhile is not left behind."""
+    Runs in its own short transaction under the sealer's advisory lock. With `wait=False` (after a
+    request's commit) a sealer that finds the lock taken leaves at once: the holder looks again for
+    pending rows after it commits, and the periodic sealer picks up within a minute whatever is left."""
     sealed = 0
     for _ in range(50):
         with transaction.atomic():
@@ -181,7 +186,7 @@ def audit_seal(*, recent_only: bool = False, wait: bool = False, batch: int = 20
                 return sealed
             last = AuditSeal.objects.order_by("-seq").values_list("seq", "row_hash").first()
             seq, previous = last or (0, GENESIS)
-            events = list(_pending(recent_only).order_by("pk")[:batch])
+            events = list(_pending(since_pk, since).order_by("pk")[:batch])
             now = timezone.now()
             seals = []
             for event in events:
@@ -193,9 +198,14 @@ def audit_seal(*, recent_only: bool = False, wait: bool = False, batch: int = 20
                 previous = row_hash
             AuditSeal.objects.bulk_create(seals)
         sealed += len(seals)
-        if not _pending(recent_only).exists():
+        if not seals or not _pending(since_pk, since).exists():
             break
     return sealed
+
+
+def audit_seal_recent() -> int:
+    """The periodic sealer: rows of the last RECENT_DAYS days not yet sealed."""
+    return audit_seal(since=timezone.now() - timedelta(days=RECENT_DAYS), wait=True)
 
 
 # --- checkpoints outside the database ---------------------------------------------------------------
@@ -299,6 +309,10 @@ def audit_verify() -> list[str]:
         elif not hmac.compare_digest(hashes_at[seq], checkpoint["hash"]):
             problems.append(f"第{seq}号封存与检查点（{checkpoint['where']}）不符（记录被改写）")
     return problems
+
+
+def audit_checkpoint_count() -> int:
+    return len(_read_checkpoints([]))
 
 
 def audit_unsealed_count() -> int:

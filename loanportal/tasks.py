@@ -7,9 +7,9 @@ from celery import shared_task
 def audit_seal_pending() -> int:
     """封存: seal every committed audit row not yet sealed (requests seal their own rows right after
     commit; this catches any left behind). Returns how many rows were sealed."""
-    from loanportal.audit import audit_seal
+    from loanportal.audit import audit_seal_recent
 
-    return audit_seal(wait=True)
+    return audit_seal_recent()
 
 
 @shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)

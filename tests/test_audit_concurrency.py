@@ -191,3 +191,19 @@ def test_issue7_2_audited_writes_in_two_counties_do_not_wait_for_each_other(live
     audit_seal(wait=True)
     assert audit_verify() == []
     assert not AuditEvent.objects.filter(seal__isnull=True).exists()
+
+
+def test_issue7_2_rows_are_sealed_right_after_their_commit(live_world):
+    """No periodic job needed in the normal case: the request's own commit runs the sealer once."""
+    with transaction.atomic():
+        for major in ("数学", "物理", "化学"):
+            core_services.student_update(
+                actor=live_world.users.county1_staff, student=live_world.students.c1_u1, major=major
+            )
+        ours = [
+            entry for entry in connections["default"].run_on_commit if "_seal_after_commit" in repr(entry[1])
+        ]
+        assert len(ours) == 1  # one sealer run per transaction, not one per row
+        assert AuditEvent.objects.filter(seal__isnull=True).count() == 3
+    assert not AuditEvent.objects.filter(seal__isnull=True).exists()
+    assert audit_verify() == []

@@ -26,6 +26,7 @@ def test_check_deploy_clean_with_production_settings():
         {
             "DJANGO_SECRET_KEY": "k8#Qz!p2Lm9@Xv4Rt7&Yw1*Bn6^Hc3(Jd5)Fg0-Sa8+Ue2=Io7?Pl4",
             "DJANGO_ALLOWED_HOSTS": "loans.example.gov.cn",
+            "AUDIT_HMAC_KEY": "Vq3!xN8@rT5#mK2$wL9%pB4^hJ7&cF1*dG6(",
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
