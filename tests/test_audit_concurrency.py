@@ -56,7 +56,7 @@ def race(jobs, *, timeout=60):
 def test_issue7_2_fifty_mixed_audited_writes_in_one_county_no_deadlock_chain_verifies(live_world, clock):
     """Sign, withdraw (racing a sign of the same application), reveal, book and cancel, 50 at once in
     county 1: every write is done or a clear ConflictError (409), never a deadlock; every done write has
-    its audit row, and the chain seals and verifies."""
+    its audit row, and the chain seals and verifies. Today: "deadlock detected" (500) in most rounds."""
     world, staff, manager = live_world, live_world.users.county1_staff, live_world.users.county1_manager
     contested = [make_application(world) for _ in range(8)]  # each: a sign and a withdraw at once
     to_sign = [make_application(world) for _ in range(6)]
@@ -118,11 +118,12 @@ def test_issue7_2_fifty_mixed_audited_writes_in_one_county_no_deadlock_chain_ver
     done = [r for r in results if not isinstance(r, Exception)]
     conflicts = [r for r in results if isinstance(r, ConflictError)]
     assert len(done) + len(conflicts) == 50
-    # sign vs withdraw of the same application: exactly one of each pair wins
+    # sign vs withdraw of the same application: withdrawn either way; a sign that came second is a 409
     for application in contested:
         application.refresh_from_db()
-        assert application.status in ("contract_signed", "withdrawn")
-    assert len(conflicts) >= 8 and all(c.message for c in conflicts)
+        assert application.status == "withdrawn"
+    late_signs = sum(1 for application in contested if not application.contract_number)
+    assert len(conflicts) == late_signs and all("不能变更为“已签合同”" in c.message for c in conflicts)
     for application in to_sign:
         application.refresh_from_db()
         assert application.status == "contract_signed" and application.contract_number
