@@ -47,4 +47,4 @@ beat: venv
 	$(BIN)/celery -A loanportal beat -l info
 
 clean:
-	rm -rf $(VENV) staticfiles test-output .hypothesis db.sqlite3
+	rm -rf $(VENV) staticfiles test-output .hypothesis db.sqlite3 var
