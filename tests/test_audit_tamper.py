@@ -124,8 +124,8 @@ def test_issue7_3_removed_newest_rows_are_detected_by_the_checkpoint(logged, che
 
     newest = [event.pk for event in logged[-2:]]
     _as_dba(
-        ("DELETE FROM loanportal_auditseal WHERE event_id = ANY(%s)", [newest]),
-        ("DELETE FROM loanportal_auditevent WHERE id = ANY(%s)", [newest]),
+        ("DELETE FROM loanportal_auditseal WHERE event_id IN (%s, %s)", newest),
+        ("DELETE FROM loanportal_auditevent WHERE id IN (%s, %s)", newest),
     )
     problems = audit_verify()
     assert any("最新的记录被删除" in p for p in problems), problems
@@ -140,7 +140,8 @@ def test_issue7_3_rewritten_checkpoint_line_is_detected(logged, checkpoint_dir):
     assert any("签名不符" in p for p in audit_verify())
 
 
-def test_issue7_3_removed_middle_row_and_rewritten_seal_are_detected(logged):
+@pytest.mark.skipif(not is_postgresql(), reason="SQLite checks the dangling foreign key at teardown")
+def test_issue7_3_removed_middle_row_and_its_seal_are_detected(logged):
     victim = logged[2]
     _as_dba(("DELETE FROM loanportal_auditevent WHERE id = %s", [victim.pk]))
     assert any(f"第{victim.pk}条记录已不存在" in p for p in audit_verify())
