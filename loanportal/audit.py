@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import os
+import time
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -96,7 +97,7 @@ def audit_record(
 
 def _seal_after_commit(first_pk: int) -> None:
     try:
-        audit_seal(since_pk=first_pk)
+        audit_seal(since_pk=first_pk, durable=False)
     except Exception:  # noqa: BLE001 - the business write is committed; the periodic sealer catches up
         logger.exception("sealing audit rows after commit failed; the periodic sealer will retry")
 
@@ -171,22 +172,32 @@ def _pending(since_pk, since):
     return pending
 
 
-def audit_seal(*, since_pk: int | None = None, since=None, wait: bool = False, batch: int = 2000) -> int:
+def audit_seal(
+    *, since_pk: int | None = None, since=None, wait: bool = False, durable: bool = True, batch: int = 2000
+) -> int:
     """封存: give committed, unsealed audit rows their place in the chain, in commit order; all of them,
     or those from key `since_pk` on (right after a commit: the transaction's own rows and any later),
     or those created `since` (the periodic sealer). Returns how many rows were sealed.
 
     Runs in its own short transaction under the sealer's advisory lock. With `wait=False` (after a
     request's commit) a sealer that finds the lock taken leaves at once: the holder looks again for
-    pending rows after it commits, and the periodic sealer picks up within a minute whatever is left."""
+    pending rows after it commits, and the periodic sealer picks up within a minute whatever is left.
+    With `durable=False` (after a request's commit) the seal's commit does not wait for its own disk
+    flush: a crash may lose the newest seals, never the rows, and the sealer seals those rows again;
+    `audit_checkpoint` waits for the flush before it anchors a hash outside the database."""
     sealed = 0
     for _ in range(50):
         with transaction.atomic():
             if not _seal_lock(wait=wait):
                 return sealed
+            if not durable and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            events = list(_pending(since_pk, since).order_by("pk")[:batch])
+            if not events:
+                return sealed
             last = AuditSeal.objects.order_by("-seq").values_list("seq", "row_hash").first()
             seq, previous = last or (0, GENESIS)
-            events = list(_pending(since_pk, since).order_by("pk")[:batch])
             now = timezone.now()
             seals = []
             for event in events:
@@ -198,7 +209,7 @@ def audit_seal(*, since_pk: int | None = None, since=None, wait: bool = False, b
                 previous = row_hash
             AuditSeal.objects.bulk_create(seals)
         sealed += len(seals)
-        if not seals or not _pending(since_pk, since).exists():
+        if not _pending(since_pk, since).exists():
             break
     return sealed
 
@@ -222,6 +233,7 @@ def audit_checkpoint() -> dict | None:
     last = AuditSeal.objects.order_by("-seq").values_list("seq", "row_hash").first()
     if last is None:
         return None
+    _wait_until_flushed()  # never anchor a seal a crash could still take back
     record = {"seq": last[0], "hash": last[1], "at": timezone.now().isoformat()}
     record["hmac"] = _hmac({"kind": "audit-checkpoint", **record})
     directory = _checkpoint_dir()
@@ -231,6 +243,24 @@ def audit_checkpoint() -> dict | None:
         handle.flush()
         os.fsync(handle.fileno())
     return record
+
+
+def _wait_until_flushed(timeout: float = 10.0) -> None:
+    """Wait until PostgreSQL has flushed its write-ahead log up to now, so every seal committed so far
+    (also those committed without waiting for the flush) is on disk."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        target = cursor.fetchone()[0]
+        while True:
+            cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [target])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL did not flush its log in time; checkpoint not written")
+            time.sleep(0.05)
 
 
 def _read_checkpoints(problems: list[str]) -> list[dict]:
