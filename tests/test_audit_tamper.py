@@ -199,3 +199,25 @@ def test_issue7_3_production_requires_the_audit_key():
     assert missing.returncode != 0 and "AUDIT_HMAC_KEY" in missing.stderr
     short = run_check({**env, "AUDIT_HMAC_KEY": "short"})
     assert short.returncode != 0 and "AUDIT_HMAC_KEY" in short.stderr
+
+
+def test_issue7_3_sealer_and_daily_checkpoint_are_scheduled_and_run(logged, checkpoint_dir):
+    """django-celery-beat holds the sealer (every minute) and the daily checkpoint (migration 0003);
+    the tasks seal what is pending and write the signed line outside the database."""
+    from django_celery_beat.models import PeriodicTask
+
+    from loanportal import tasks
+
+    scheduled = dict(
+        PeriodicTask.objects.filter(task__startswith="loanportal.tasks.").values_list("task", "enabled")
+    )
+    assert scheduled == {
+        "loanportal.tasks.audit_seal_pending": True,
+        "loanportal.tasks.audit_checkpoint_daily": True,
+    }
+    assert PeriodicTask.objects.get(task="loanportal.tasks.audit_checkpoint_daily").crontab.hour == "1"
+    audit_record(actor=None, action="test.pending", object_type="test")
+    assert tasks.audit_seal_pending() == 1
+    assert tasks.audit_checkpoint_daily() == len(logged) + 1
+    assert len((checkpoint_dir / CHECKPOINT_FILE).read_text().splitlines()) == 1
+    assert audit_verify() == []
