@@ -140,6 +140,7 @@ def test_issue7_3_migrate_runs_as_the_owner_and_grants_the_app_role(app_role):
             "DO $$ BEGIN CREATE ROLE loanportal_test_owner LOGIN CREATEROLE; "
             "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )
+        cursor.execute(f"ALTER ROLE {owner} PASSWORD %s", [PASSWORD])
         cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{database}" OWNER {owner}')
     s = connection.settings_dict
@@ -147,7 +148,7 @@ def test_issue7_3_migrate_runs_as_the_owner_and_grants_the_app_role(app_role):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DJANGO_"))}
     env.update(
         DATABASE_URL=f"postgres://{ROLE}:{PASSWORD}@{where}",
-        DATABASE_OWNER_URL=f"postgres://{owner}@{where}",
+        DATABASE_OWNER_URL=f"postgres://{owner}:{PASSWORD}@{where}",
         DJANGO_SETTINGS_MODULE="loanportal.settings",
     )
     try:
