@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
         from . import dashboard, signals  # noqa: F401  (signals: lockout → audit row)
 
         dashboard.register()
+        from .exports import navigation
+
+        navigation.register()

@@ -337,3 +337,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+from .exports.models import ExportRequest, ExportStatus  # noqa: E402,F401  (导出申请; lives with the export service)

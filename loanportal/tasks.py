@@ -20,3 +20,7 @@ def audit_checkpoint_daily() -> int | None:
 
     record = audit_checkpoint()
     return record["seq"] if record else None
+
+
+# The export service's jobs (loanportal.exports.tasks), found by autodiscovery through this module.
+from .exports.tasks import export_generate_task, exports_sweep_task  # noqa: E402,F401

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 # Each app registers its viewsets on the shared router when its api module is imported.
 import applications.api  # noqa: E402,F401
 import deadlines.api  # noqa: E402,F401
+import loanportal.exports.api  # noqa: E402,F401
 import renewals.api  # noqa: E402,F401
 import repayment_relief.api  # noqa: E402,F401
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("renewals.urls")),
     path("", include("repayment_relief.urls")),
     path("", include("deadlines.urls")),
+    path("", include("loanportal.exports.views")),
     path("api/v1/auth/token/", api.TokenView.as_view(), name="api-token"),
     path("api/v1/", include(api.router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

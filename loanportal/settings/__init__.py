@@ -170,6 +170,14 @@ REVEAL_ROLES = env.list(
     default=["county_staff", "county_manager", "university_manager", "province_officer", "province_manager"],
 )
 
+# Exports (导出, notice 二十一): files outside MEDIA_ROOT (never served directly), downloadable by the
+# requester for EXPORT_DOWNLOAD_HOURS after generation, at most EXPORT_MAX_DOWNLOADS times.
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=str(BASE_DIR / "private" / "exports"))
+EXPORT_DOWNLOAD_HOURS = env.int("EXPORT_DOWNLOAD_HOURS", default=24)
+EXPORT_MAX_DOWNLOADS = env.int("EXPORT_MAX_DOWNLOADS", default=3)
+EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=10)
+EXPORT_PROGRESS_REFRESH_SECONDS = env.int("EXPORT_PROGRESS_REFRESH_SECONDS", default=2)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 
 from defusedxml import ElementTree  # entities and external references refused: the file is untrusted
 from django.conf import settings
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from loanportal.errors import DomainError
 
-from ...rules.preapplications import BASIS_LABELS, COLUMNS, COUNTY_HEADER, EXAMPLE_ROW, is_blank_row
+# The writers live in the one export writer (loanportal.exports): formulas from user data stay text.
+from loanportal.exports.preapplications import error_report_workbook, template_workbook
+
+from ...rules.preapplications import is_blank_row
 
 XLSX_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 MACRO_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -245,73 +244,4 @@ def open_rows(data: bytes) -> tuple[tuple, Iterator[tuple[int, tuple]]]:
     return tuple(header), ((number, row + (None,) * (width - len(row))) for number, row in rows)
 
 
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def template_workbook(*, county_code: str = "620123") -> bytes:
-    """The downloadable template: Chinese headers, one example row, a dropdown of the six bases."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "预申请名单"
-    sheet.append([c.header for c in COLUMNS])
-    example = list(EXAMPLE_ROW)
-    example[[c.header for c in COLUMNS].index(COUNTY_HEADER)] = county_code
-    sheet.append(example)
-    for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=True, color="C00000" if column.required else "000000")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center")
-        note = ("必填。" if column.required else "选填。") + column.hint
-        cell.comment = Comment(note, "助学贷款平台")
-        letter = cell.column_letter
-        sheet.column_dimensions[letter].width = column.width
-        if column.key in ("id_number", "phone", "county"):
-            for row in range(2, 2001):  # text format, so Excel keeps all 18 digits and leading zeros
-                sheet.cell(row=row, column=index).number_format = "@"
-    for cell in sheet[2]:
-        cell.font = Font(color="808080", italic=True)
-    basis_col = [c.key for c in COLUMNS].index("basis") + 1
-    letter = sheet.cell(row=1, column=basis_col).column_letter
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(BASIS_LABELS) + '"',
-        allow_blank=False,
-        showErrorMessage=True,
-        errorTitle="预申请依据",
-        error="请从下拉列表中选择六类依据之一",
-    )
-    validation.add(f"{letter}2:{letter}5000")
-    sheet.add_data_validation(validation)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def error_report_workbook(errors: list[dict]) -> bytes:
-    """The error report as a spreadsheet: one line per problem, in the uploaded sheet's row numbers."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "错误说明"
-    headers = ["行号", "列", "列名", "姓名", "错误说明"]
-    sheet.append(headers)
-    for error in errors:
-        sheet.append(
-            [
-                error.get("row") or "",
-                error.get("column") or "",
-                error.get("header") or "",
-                error.get("name") or "",
-                error.get("message") or "",
-            ]
-        )
-    for index, width in enumerate((8, 6, 26, 14, 80), start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        sheet.column_dimensions[cell.column_letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+__all__ = ["check_package", "error_report_workbook", "open_rows", "read_upload", "template_workbook"]

@@ -1,0 +1,569 @@
+"""The portal's first exports, each from the page it belongs to, with that page's own filter code.
+
+`params` are the page's GET parameters as the requester saw them; each definition cleans them with the
+page's filter form (an invalid filter exports what the page shows for it: no filter), then scopes the
+rows with the requester's selector. Later apps register their forms the same way (`registry.register`).
+"""
+
+import datetime
+
+from django.db.models import Count, F, Q, Sum
+
+from loanportal.roles import COUNTY_ROLES, MANAGER_ROLES, PROVINCE_ROLES, Role
+
+from .registry import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    ID_NUMBER,
+    INTEGER,
+    MONEY,
+    PHONE,
+    Column,
+    ExportDefinition,
+    register,
+)
+
+ALL = frozenset(Role.values)
+INTAKE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
+
+
+def _labels(choices) -> dict:
+    return dict(choices)
+
+
+# --- 生源地助学贷款申请汇总表 (applications: county, city, province, university, bank) -----------------
+
+APPLICATION_COLUMNS = (
+    Column("申请编号", INTEGER, 10),
+    Column("贷款年度", INTEGER, 9),
+    Column("受理县", width=24),
+    Column("所属市", width=22),
+    Column("学生姓名", width=10),
+    Column("身份证号", ID_NUMBER, 21),
+    Column("联系电话", PHONE, 14),
+    Column("家庭住址", width=30),
+    Column("就读高校", width=22),
+    Column("院系", width=16),
+    Column("专业", width=16),
+    Column("学历层次", width=10),
+    Column("入学年份", INTEGER, 9),
+    Column("学制（年）", INTEGER, 9),
+    Column("学费贷款金额（元）", MONEY, 12),
+    Column("住宿费贷款金额（元）", MONEY, 12),
+    Column("贷款总额（元）", MONEY, 12),
+    Column("状态", width=10),
+    Column("合同号", width=20),
+    Column("共同借款人", width=10),
+    Column("已预申请", BOOLEAN, 8),
+    Column("已签书面承诺", BOOLEAN, 8),
+    Column("受理时间", DATETIME, 17),
+    Column("签约时间", DATETIME, 17),
+    Column("创建时间", DATETIME, 17),
+)
+
+APPLICATION_FIELDS = (
+    "pk",
+    "year",
+    "county__name",
+    "county__parent__name",
+    "student__name",
+    "student__id_number",
+    "student__phone",
+    "student__address",
+    "university__name",
+    "student__department",
+    "major",
+    "level",
+    "enrolment_year",
+    "study_years",
+    "tuition_amount",
+    "accommodation_amount",
+    "total",
+    "status",
+    "contract_number",
+    "co_borrower__name",
+    "pre_applied",
+    "commitment_accepted",
+    "accepted_at",
+    "contract_signed_at",
+    "created_at",
+)
+
+
+def _application_filters(params: dict) -> dict:
+    from applications.forms.lifecycle import ApplicationFilterForm
+
+    form = ApplicationFilterForm(params or None)
+    if form.is_bound and form.is_valid():
+        return {"status": form.cleaned_data["status"], "query": form.cleaned_data["q"]}
+    return {"status": "", "query": ""}
+
+
+def _applications(*, user, params):
+    from applications.selectors import lifecycle
+
+    return lifecycle.application_list(user=user, **_application_filters(params))
+
+
+def application_rows(*, user, params):
+    """The rows of the applications list page with these filters, as plain tuples (no model instances)."""
+    from applications.models import ApplicationStatus
+    from loanportal.models import StudyLevel
+
+    status_label, level_label = _labels(ApplicationStatus.choices), _labels(StudyLevel.choices)
+    qs = (
+        _applications(user=user, params=params)
+        .select_related(None)
+        .annotate(
+            total=F("tuition_amount") + F("accommodation_amount"),
+            pre_applied=Q(pre_application__isnull=False),
+        )
+        .values_list(*APPLICATION_FIELDS)
+    )
+    status_at, level_at = APPLICATION_FIELDS.index("status"), APPLICATION_FIELDS.index("level")
+    for row in qs.iterator(chunk_size=5000):
+        row = list(row)
+        row[status_at] = status_label.get(row[status_at], row[status_at])
+        row[level_at] = level_label.get(row[level_at], row[level_at])
+        yield row
+
+
+def _describe_applications(params: dict) -> str:
+    from applications.models import ApplicationStatus
+
+    filters = _application_filters(params)
+    parts = []
+    if filters["status"]:
+        parts.append("状态：" + _labels(ApplicationStatus.choices).get(filters["status"], filters["status"]))
+    if filters["query"]:
+        parts.append("姓名或身份证号后几位：" + filters["query"])
+    return "；".join(parts) or "全部（本机构范围内）"
+
+
+register(
+    ExportDefinition(
+        name="applications",
+        title="生源地助学贷款申请汇总表",
+        columns=APPLICATION_COLUMNS,
+        rows=application_rows,
+        count=lambda *, user, params: _applications(user=user, params=params).count(),
+        roles=ALL,
+        personal=True,
+        page="application-list",
+        describe=_describe_applications,
+    )
+)
+
+
+# --- 首贷预申请名单 (pre-application list) ---------------------------------------------------------------
+
+
+def _pre_applications(*, user, params):
+    from applications.forms.preapplications import PreApplicationSearchForm
+    from applications.selectors import preapplications
+
+    form = PreApplicationSearchForm(
+        params or None, high_schools=preapplications.high_schools_visible_to(user=user)
+    )
+    rows = preapplications.pre_applications_visible_to(user=user).order_by("-year", "-pk")
+    if form.is_bound and form.is_valid():
+        rows = form.filter(rows)
+    return rows
+
+
+def pre_application_rows(*, user, params):
+    from applications.models.preapplication import PreApplicationBasis, PreApplicationStatus
+
+    basis, status = _labels(PreApplicationBasis.choices), _labels(PreApplicationStatus.choices)
+    source = {"import": "名单导入", "manual": "现场补录"}
+    qs = _pre_applications(user=user, params=params).values_list(
+        "year",
+        "county__name",
+        "name",
+        "id_number",
+        "basis",
+        "high_school",
+        "phone",
+        "note",
+        "status",
+        "source",
+        "created_at",
+    )
+    for row in qs.iterator(chunk_size=5000):
+        row = list(row)
+        row[4], row[8], row[9] = basis.get(row[4], row[4]), status.get(row[8], row[8]), source.get(row[9])
+        yield row
+
+
+register(
+    ExportDefinition(
+        name="pre_applications",
+        title="首贷预申请名单",
+        columns=(
+            Column("贷款年度", INTEGER, 9),
+            Column("生源地（县）", width=24),
+            Column("姓名", width=10),
+            Column("身份证号", ID_NUMBER, 21),
+            Column("预申请依据", width=30),
+            Column("高中学校", width=20),
+            Column("联系电话", PHONE, 14),
+            Column("备注", width=24),
+            Column("状态", width=10),
+            Column("来源", width=10),
+            Column("录入时间", DATETIME, 17),
+        ),
+        rows=pre_application_rows,
+        count=lambda *, user, params: _pre_applications(user=user, params=params).count(),
+        roles=INTAKE_READERS,
+        personal=True,
+        page="preapplication-list",
+    )
+)
+
+
+# --- 受理预约名单 (a day's appointments at a site: the queue page) ------------------------------------------
+
+
+def _appointments(*, user, params):
+    from applications.forms.intake import QueueDayForm
+    from applications.selectors import intake
+    from applications.views.intake.queue import QUEUE_FILTERS
+
+    sites = intake.intake_sites_visible_to(user=user)
+    form = QueueDayForm(params or None, sites=sites)
+    if form.is_bound and form.is_valid():
+        site, day = form.cleaned_data["site"], form.cleaned_data["day"]
+    else:
+        from django.utils import timezone
+
+        site, day = sites.filter(is_active=True).first(), timezone.localdate()
+    if site is None:
+        return intake.appointments_visible_to(user=user).none()
+    queue = intake.site_day_queue(user=user, site=site, day=day)
+    show = (params or {}).get("show", "")
+    if show in QUEUE_FILTERS:
+        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
+    search = str((params or {}).get("q", "")).strip()
+    if search:
+        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
+    return queue
+
+
+def appointment_rows(*, user, params):
+    from applications.models import AppointmentStatus
+
+    status = _labels(AppointmentStatus.choices)
+    qs = (
+        _appointments(user=user, params=params)
+        .select_related(None)
+        .values_list(
+            "date",
+            "site__name",
+            "slot__starts_at",
+            "queue_number",
+            "name",
+            "id_number",
+            "phone",
+            "is_walk_in",
+            "status",
+            "window__number",
+            "checked_in_at",
+            "called_at",
+            "finished_at",
+        )
+    )
+    for row in qs.iterator(chunk_size=2000):
+        row = list(row)
+        row[2] = row[2].strftime("%H:%M") if row[2] else ""
+        row[8] = status.get(row[8], row[8])
+        yield row
+
+
+register(
+    ExportDefinition(
+        name="appointments_day",
+        title="现场受理预约名单",
+        columns=(
+            Column("日期", DATE, 11),
+            Column("受理点", width=22),
+            Column("预约时段", width=9),
+            Column("排队号", INTEGER, 8),
+            Column("姓名", width=10),
+            Column("身份证号", ID_NUMBER, 21),
+            Column("联系电话", PHONE, 14),
+            Column("现场取号", BOOLEAN, 8),
+            Column("状态", width=10),
+            Column("窗口", INTEGER, 6),
+            Column("签到时间", DATETIME, 17),
+            Column("叫号时间", DATETIME, 17),
+            Column("办结时间", DATETIME, 17),
+        ),
+        rows=appointment_rows,
+        count=lambda *, user, params: _appointments(user=user, params=params).count(),
+        roles=INTAKE_READERS,
+        personal=True,
+        page="intake-queue",
+    )
+)
+
+
+# --- 受理预警 daily and weekly figures of a county (aggregate: no approval) --------------------------------
+
+WARNING_DAYS_BACK, WARNING_DAYS_AHEAD = 56, 7
+
+
+def _warning_series(*, user, params):
+    from django.http import Http404
+    from django.utils import timezone
+
+    from applications.selectors import intake
+
+    try:
+        county = intake.intake_county_get(user=user, pk=int((params or {}).get("county", "")))
+    except (TypeError, ValueError, Http404):
+        return None, []
+    today = timezone.localdate()
+    return county, intake.daily_series(
+        county=county,
+        start=today - datetime.timedelta(days=WARNING_DAYS_BACK),
+        end=today + datetime.timedelta(days=WARNING_DAYS_AHEAD),
+    )
+
+
+def warning_daily_rows(*, user, params):
+    county, series = _warning_series(user=user, params=params)
+    for day in series:
+        if day["capacity"] or day["booked"] or day["served"] or day["walk_in"]:
+            yield [
+                county.name,
+                day["date"],
+                day["capacity"],
+                day["booked"],
+                day["served"],
+                day["no_show"],
+                day["walk_in"],
+            ]
+
+
+def warning_weekly_rows(*, user, params):
+    from applications.views.intake.warnings import _weekly  # the page's own weekly table
+
+    county, series = _warning_series(user=user, params=params)
+    for week in _weekly(series):
+        yield [
+            county.name,
+            week["start"],
+            week["end"],
+            week["capacity"],
+            week["booked"],
+            week["share"],
+            week["served"],
+            week["no_show"],
+            week["walk_in"],
+        ]
+
+
+register(
+    ExportDefinition(
+        name="intake_warning_daily",
+        title="受理预警每日数据",
+        columns=(
+            Column("县", width=24),
+            Column("日期", DATE, 11),
+            Column("可预约名额", INTEGER, 10),
+            Column("已预约", INTEGER, 8),
+            Column("已办结", INTEGER, 8),
+            Column("未到", INTEGER, 8),
+            Column("现场取号", INTEGER, 8),
+        ),
+        rows=warning_daily_rows,
+        count=lambda *, user, params: sum(1 for _ in warning_daily_rows(user=user, params=params)),
+        roles=INTAKE_READERS,
+        personal=False,
+        page="intake-warnings",
+    )
+)
+register(
+    ExportDefinition(
+        name="intake_warning_weekly",
+        title="受理预警每周数据",
+        columns=(
+            Column("县", width=24),
+            Column("周起", DATE, 11),
+            Column("周止", DATE, 11),
+            Column("可预约名额", INTEGER, 10),
+            Column("已预约", INTEGER, 8),
+            Column("预约占比（%）", INTEGER, 10),
+            Column("已办结", INTEGER, 8),
+            Column("未到", INTEGER, 8),
+            Column("现场取号", INTEGER, 8),
+        ),
+        rows=warning_weekly_rows,
+        count=lambda *, user, params: sum(1 for _ in warning_weekly_rows(user=user, params=params)),
+        roles=INTAKE_READERS,
+        personal=False,
+        page="intake-warnings",
+    )
+)
+
+
+# --- 审计日志摘录 (managers) ---------------------------------------------------------------------------
+
+
+def _audit_events(*, user, params):
+    from loanportal import selectors
+    from loanportal.forms import AuditSearchForm
+
+    form = AuditSearchForm(params or None)
+    events = selectors.audit_events_visible_to(user=user).order_by("-pk")
+    if form.is_bound and form.is_valid():
+        events = form.filter(events)
+    return events
+
+
+def audit_rows(*, user, params):
+    from loanportal.registry import action_label
+
+    qs = (
+        _audit_events(user=user, params=params)
+        .select_related(None)
+        .values_list(
+            "pk",
+            "created_at",
+            "actor_username",
+            "actor_organisation__name",
+            "action",
+            "object_type",
+            "object_pk",
+            "object_repr",
+            "organisation__name",
+            "reason",
+            "ip_address",
+        )
+    )
+    for row in qs.iterator(chunk_size=5000):
+        row = list(row)
+        row[4] = action_label(row[4])
+        yield row
+
+
+register(
+    ExportDefinition(
+        name="audit_log",
+        title="审计日志摘录",
+        columns=(
+            Column("序号", INTEGER, 9),
+            Column("时间", DATETIME, 17),
+            Column("操作人账号", width=14),
+            Column("操作人机构", width=22),
+            Column("操作", width=16),
+            Column("对象类型", width=18),
+            Column("对象编号", width=10),
+            Column("对象", width=24),
+            Column("归属机构", width=22),
+            Column("原因", width=30),
+            Column("来源地址", width=15),
+        ),
+        rows=audit_rows,
+        count=lambda *, user, params: _audit_events(user=user, params=params).count(),
+        roles=MANAGER_ROLES,
+        personal=True,
+        page="audit-search",
+    )
+)
+
+
+# --- 年度分县进度表 (per-county progress of the year: counts and amounts by stage; aggregate) --------------
+
+PROGRESS_STAGES = (
+    "accepted",
+    "contract_signed",
+    "receipt_entered",
+    "receipt_confirmed",
+    "bank_approved",
+    "disbursed",
+    "fee_certified",
+    "archived",
+)
+PROGRESS_CLOSED = ("returned", "rejected", "withdrawn", "abandoned")
+
+
+def _progress_year(params) -> int:
+    from django.utils import timezone
+
+    try:
+        year = int((params or {}).get("year") or 0)
+    except (TypeError, ValueError):
+        year = 0
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+def progress_rows(*, user, params):
+    from applications.selectors import lifecycle
+    from loanportal.selectors import counties_visible_to
+
+    year = _progress_year(params)
+    live = ~Q(status__in=PROGRESS_CLOSED + ("draft",))
+    amount = F("tuition_amount") + F("accommodation_amount")
+    figures = {
+        row["county_id"]: row
+        for row in lifecycle.applications_visible_to(user=user)
+        .filter(year=year)
+        .select_related(None)
+        .order_by()
+        .values("county_id")
+        .annotate(
+            total=Count("pk"),
+            live_amount=Sum(amount, filter=live),
+            disbursed_amount=Sum(amount, filter=Q(status__in=("disbursed", "fee_certified", "archived"))),
+            **{f"n_{s}": Count("pk", filter=Q(status=s)) for s in PROGRESS_STAGES + PROGRESS_CLOSED},
+        )
+    }
+    for county in counties_visible_to(user=user).order_by("code"):
+        row = figures.get(county.pk, {})
+        yield [
+            year,
+            county.code,
+            county.name,
+            county.parent.name if county.parent else "",
+            row.get("total", 0),
+            *(row.get(f"n_{s}", 0) for s in PROGRESS_STAGES),
+            sum(row.get(f"n_{s}", 0) for s in PROGRESS_CLOSED),
+            row.get("live_amount") or 0,
+            row.get("disbursed_amount") or 0,
+        ]
+
+
+PROGRESS_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
+
+register(
+    ExportDefinition(
+        name="county_progress",
+        title="生源地助学贷款年度分县进度表",
+        columns=(
+            Column("贷款年度", INTEGER, 9),
+            Column("县区代码", width=9),
+            Column("县", width=24),
+            Column("所属市", width=22),
+            Column("申请总数", INTEGER, 9),
+            Column("已受理", INTEGER, 8),
+            Column("已签合同", INTEGER, 8),
+            Column("回执已录入", INTEGER, 9),
+            Column("回执已确认", INTEGER, 9),
+            Column("银行已审批", INTEGER, 9),
+            Column("已放款", INTEGER, 8),
+            Column("已开收费证明", INTEGER, 10),
+            Column("已归档", INTEGER, 8),
+            Column("退回/不予受理/撤回/放弃", INTEGER, 12),
+            Column("在办申请金额（元）", MONEY, 14),
+            Column("已放款金额（元）", MONEY, 14),
+        ),
+        rows=progress_rows,
+        count=lambda *, user, params: sum(1 for _ in progress_rows(user=user, params=params)),
+        roles=PROGRESS_READERS,
+        personal=False,
+        page="export-progress",
+        describe=lambda params: f"{_progress_year(params)}年度",
+    )
+)
