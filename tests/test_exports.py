@@ -283,7 +283,8 @@ def test_issue9_export_cells_typed_masked_and_formula_safe(
         django_capture_on_commit_callbacks, _request(staff, params={"q": "=HYP"}), world.users.county1_manager
     )
     assert export.row_count == 1
-    book = Book(_content(_download(client_for(staff), export)))
+    content = _content(_download(client_for(staff), export))
+    book = Book(content)
     _assert_text_everywhere(book, [PAYLOAD, "@SUM(A1)", "-2+3"])
     cells = book.sheets["生源地助学贷款申请汇总表"].cells
     headers = [cells[f"{col}1"][1] for col in "ABCDEFGHIJKLMNOPQRSTUVWXY"]
@@ -305,6 +306,16 @@ def test_issue9_export_cells_typed_masked_and_formula_safe(
     as_datetime = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=serial)
     assert abs(as_datetime - local.replace(tzinfo=None)) < datetime.timedelta(seconds=1)  # Asia/Shanghai
     assert id_number not in str(book.sheets["生源地助学贷款申请汇总表"].xml)
+    # The file opens in openpyxl with the same values and types (the rows are streamed as XML).
+    import io
+
+    from openpyxl import load_workbook
+
+    opened = load_workbook(io.BytesIO(content))
+    sheet = opened["生源地助学贷款申请汇总表"]
+    assert sheet.cell(2, 5).value == PAYLOAD and sheet.cell(2, 5).data_type == "s"
+    assert sheet.cell(2, 15).value == 5000 and isinstance(sheet.cell(2, 25).value, datetime.datetime)
+    assert opened["导出信息"].sheet_state == "hidden"
 
 
 def test_issue9_export_full_numbers_only_when_the_approval_covers_them(
