@@ -537,3 +537,13 @@ def test_issue9_export_every_definition_writes_scoped_safe_files(
             _assert_text_everywhere(book, [PAYLOAD])
         if definition.name == "pre_applications":
             _assert_text_everywhere(book, ["@一中", "-1+1"])
+
+
+def test_issue9_export_hostile_filters_are_400_not_500(world, client_for):
+    client = client_for(world.users.county1_staff)
+    many = "&".join(f"k{i}=v" for i in range(30))
+    assert client.get(reverse("export-new", args=["applications"]) + "?" + many).status_code == 400
+    long = client.get(reverse("export-new", args=["applications"]) + "?q=" + "x" * 500)
+    assert long.status_code == 400
+    odd = client.get(reverse("export-new", args=["applications"]) + "?status=%00&q=%3Cscript%3E")
+    assert odd.status_code == 200 and "<script>" not in odd.content.decode().split("</nav>")[-1]

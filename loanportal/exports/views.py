@@ -3,7 +3,7 @@ request page (progress bar polled with htmx, approve/refuse, download), and the 
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -62,7 +62,7 @@ def export_new(request, kind):
     try:
         cleaned = services.export_params_clean(params)
     except DomainError as exc:
-        raise Http404 from exc
+        raise BadRequest(exc.message) from exc
     return render(
         request,
         "exports/new.html",
