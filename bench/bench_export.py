@@ -300,15 +300,19 @@ def _measure_main(argv: list[str]) -> None:
     django.setup()
     idle = _peak_mb()
     variant, path = argv[0], argv[1]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if variant == "ours":
         outcome = measure_ours(int(argv[2]), path)
     elif variant == "floor":
         outcome = measure_floor(path)
     else:
         outcome = measure_import_export(path, int(argv[2]))
-    seconds = time.perf_counter() - start
-    print(json.dumps({**outcome, "seconds": seconds, "peak_mb": _peak_mb(), "idle_mb": idle}))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(
+        json.dumps(
+            {**outcome, "seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "idle_mb": idle}
+        )
+    )
 
 
 def _child(*args) -> dict:
@@ -385,6 +389,9 @@ def run() -> list[dict]:
             floor_seconds=round(floor["seconds"], 2),
             floor_peak_mb=round(floor["peak_mb"], 1),
             floor_ratio=round(rate / floor_rate, 2),
+            cpu_seconds=round(ours.get("cpu_seconds", 0), 2),
+            floor_cpu_seconds=round(floor.get("cpu_seconds", 0), 2),
+            baseline_cpu_seconds=round(baseline.get("cpu_seconds", 0), 2),
             baseline_rows=baseline["rows"],
             baseline_seconds=round(baseline["seconds"], 2),
             baseline_peak_mb=round(baseline["peak_mb"], 1),
