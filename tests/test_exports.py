@@ -547,3 +547,15 @@ def test_issue9_export_hostile_filters_are_400_not_500(world, client_for):
     assert long.status_code == 400
     odd = client.get(reverse("export-new", args=["applications"]) + "?status=%00&q=%3Cscript%3E")
     assert odd.status_code == 200 and "<script>" not in odd.content.decode().split("</nav>")[-1]
+
+
+def test_issue9_export_follows_the_pending_corrections_box(world, applications):
+    from applications.models import ApplicationCorrection
+
+    staff = world.users.county1_staff
+    assert _request(staff, params={"correction": "pending"}).total_rows == 0
+    ApplicationCorrection.objects.create(
+        application=applications["second"], changes={"major": "数学"}, reason="录错", requested_by=staff
+    )
+    export = _request(staff, params={"correction": "pending"})
+    assert export.total_rows == 1 and "待审批更正" in export.filter_summary

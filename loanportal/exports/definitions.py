@@ -103,7 +103,12 @@ def _application_filters(params: dict) -> dict:
 def _applications(*, user, params):
     from applications.selectors import lifecycle
 
-    return lifecycle.application_list(user=user, **_application_filters(params))
+    qs = lifecycle.application_list(user=user, **_application_filters(params))
+    if (params or {}).get(
+        "correction"
+    ) == "pending":  # the list's 仅看待审批更正 box (views/lifecycle/lists.py)
+        qs = qs.filter(corrections__status="pending").distinct()
+    return qs
 
 
 def application_rows(*, user, params):
@@ -138,6 +143,8 @@ def _describe_applications(params: dict) -> str:
         parts.append("状态：" + _labels(ApplicationStatus.choices).get(filters["status"], filters["status"]))
     if filters["query"]:
         parts.append("姓名或身份证号后几位：" + filters["query"])
+    if (params or {}).get("correction") == "pending":
+        parts.append("仅看待审批更正")
     return "；".join(parts) or "全部（本机构范围内）"
 
 
