@@ -29,5 +29,5 @@ class ProgressYearForm(forms.Form):
         min_value=2000,
         max_value=2100,
         required=False,
-        widget=forms.NumberInput(attrs={"class": "form-control", "style": "width:7rem"}),
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
     )

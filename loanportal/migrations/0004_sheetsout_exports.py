@@ -36,7 +36,7 @@ def remove_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loanportal', '0002_audit_append_only'),
+        ('loanportal', '0003_audit_sealed_chain'),
         ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 
