@@ -1,0 +1,7 @@
+"""The intake clock (local time) the queue services and pages share; tests set `now`."""
+
+from django.utils import timezone
+
+
+def now():
+    return timezone.localtime()
