@@ -488,7 +488,7 @@ def test_issue8_receipt_entry_checked_against_the_calendar_and_extensions(world,
         services.receipt_enter(
             actor=world.users.university1_officer, receipt_code=application.receipt_code, on=late
         )
-    assert "已录入" in again.value.message
+    assert "无需重复录入" in again.value.message
 
 
 # --- one pending correction per application ---------------------------------------------------------------

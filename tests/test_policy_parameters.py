@@ -124,6 +124,10 @@ def test_issue8_get_never_writes_policy_pages_and_form(world, client_for):
             "minimum_amount": 1500,
             "rate_rule": "5年期LPR减70个基点",
             "rate_spread_bp": -70,
+            "penalty_factor": "1.30",
+            "day_basis": 360,
+            "settlement_month": 12,
+            "settlement_day": 20,
             "reason": "提高最低金额",
         },
     )

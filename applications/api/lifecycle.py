@@ -260,6 +260,19 @@ class LoanPolicyViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.Re
     def get_serializer_class(self):
         return LoanPolicyUpdateSerializer if self.action == "partial_update" else LoanPolicySerializer
 
+    def get_object(self):
+        """A year still on the defaults table is read (and edited) as its defaults; reading never stores it
+        (loan_policy_for is a read; the edit stores it through loan_policy_update)."""
+        from django.http import Http404
+
+        try:
+            return super().get_object()
+        except Http404:
+            year = str(self.kwargs.get(self.lookup_field, ""))
+            if not year.isdigit() or not 2000 <= int(year) <= services.current_loan_year() + 1:
+                raise
+            return services.loan_policy_for(int(year))
+
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         reason = data.pop("reason", "")

@@ -3,3 +3,4 @@ appointments). New code imports `services.queue`; the loan application is `servi
 
 from .queue import *  # noqa: F403
 from .queue import __all__  # noqa: F401
+from .queue.clock import _local as _now  # noqa: F401  (tests of the former name set it)
