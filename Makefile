@@ -23,8 +23,9 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# Development server: DEBUG only here (settings default to DEBUG off).
 run: seed
-	$(BIN)/python manage.py runserver $(HOST)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 
 test: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -rs $(PYTEST_ARGS)
@@ -41,10 +42,10 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 worker: venv
-	$(BIN)/celery -A loanportal worker -l info
+	DJANGO_SETTINGS_MODULE=loanportal.settings $(BIN)/celery -A loanportal worker -l info
 
 beat: venv
-	$(BIN)/celery -A loanportal beat -l info
+	DJANGO_SETTINGS_MODULE=loanportal.settings $(BIN)/celery -A loanportal beat -l info
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .hypothesis db.sqlite3 var

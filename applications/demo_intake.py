@@ -17,10 +17,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from deadlines.services import current_loan_year
 from loanportal.demo import GIVEN, SURNAMES, make_id_number
+from loanportal.errors import ConflictError
 
 from .models import Appointment, AppointmentStatus, IntakePlan, IntakeSite, SiteKind, TimeSlot
-from .services import intake as services
+from .services import queue as services
 from .services import queue_warnings
 
 ALL_DAYS = [1, 2, 3, 4, 5, 6, 7]
@@ -83,11 +85,11 @@ def seed_intake(context) -> None:
         people = _People(county, rng)
         with transaction.atomic():
             sites = _sites(county, index, actor)
-            if not IntakePlan.objects.filter(county=county, year=today.year).exists():
+            if not IntakePlan.objects.filter(county=county, year=current_loan_year(today)).exists():
                 services.intake_plan_save(
                     actor=actor,
                     county=county,
-                    year=today.year,
+                    year=current_loan_year(today),
                     expected_applicants=county.expected_applicants,
                     volunteers=4 + 2 * len(sites),
                     measures=MEASURES,
@@ -228,8 +230,8 @@ def _today_queue(site, actor, today, people) -> None:
         for window in windows[:2]:
             try:
                 services.appointment_call_next(actor=actor, window=window)
-            except services.ConflictError:
+            except ConflictError:
                 break
     name, id_number, phone = people.next()
-    with contextlib.suppress(services.ConflictError):  # the day is full: no walk-in place, as at a window
+    with contextlib.suppress(ConflictError):  # the day is full: no walk-in place, as at a window
         services.appointment_walk_in(actor=actor, site=site, name=name, id_number=id_number, phone=phone)

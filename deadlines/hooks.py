@@ -63,13 +63,20 @@ def obligations_card(user) -> dict | None:
 
 
 def seed_calendar(context: dict) -> None:
-    """Demo: loan years 2026 and 2027 with the default calendar; county 2's intake window to 9/30."""
+    """Demo: the current loan year with its calendar placed so that today lies in the intake window
+    (`loan_year_ensure_holding`: `make run` demonstrates the whole cycle on any day) and the next year
+    with the default calendar; county 2's intake window extended by ten days."""
     from .models import KeyDateExtension
-    from .services import calendar_schedule_ensure, key_date_extend, loan_year_ensure
+    from .services import (
+        calendar_schedule_ensure,
+        key_date_extend,
+        loan_year_ensure,
+        loan_year_ensure_holding,
+    )
 
     manager = context["users"].get("province_manager")
-    loan_year = loan_year_ensure(year=2026, actor=manager)
-    loan_year_ensure(year=2027, actor=manager)
+    loan_year = loan_year_ensure_holding(on=timezone.localdate(), actor=manager)
+    loan_year_ensure(year=loan_year.year + 1, actor=manager)
     calendar_schedule_ensure()
     county2 = context["counties"][1]
     intake = loan_year.key_dates.get(code="intake_window")
@@ -78,8 +85,8 @@ def seed_calendar(context: dict) -> None:
             actor=manager,
             key_date=intake,
             organisation=county2,
-            end_date=datetime.date(2026, 9, 30),
-            reason="受理点装修，9月上旬暂停受理，顺延十天",
+            end_date=intake.end_date + datetime.timedelta(days=10),
+            reason="受理点装修，暂停受理期间顺延十天",
         )
 
 

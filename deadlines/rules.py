@@ -105,6 +105,13 @@ DEFAULT_CALENDAR: tuple[DefaultKeyDate, ...] = (
 )
 
 
+def loan_year_number(on: datetime.date) -> int:
+    """The loan year a day belongs to when no calendar says otherwise: a loan year runs from its summer
+    to the archive deadline at the end of March of the next year, so January–March belong to the previous
+    year (notice 八: 次年3月底前归档)."""
+    return on.year - 1 if on.month <= 3 else on.year
+
+
 def default_dates(year: int, spec: DefaultKeyDate) -> tuple[datetime.date, datetime.date]:
     """The start and end date of one default key date in loan year `year` (notice 八)."""
     y = year + 1 if spec.next_year else year

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind
+from loanportal.scope import scope_q
 from loanportal.selectors import NOTHING
 
 from . import registry, rules
@@ -30,14 +31,7 @@ def key_dates_visible_to(*, user) -> QuerySet[KeyDate]:
 
 def _owing_q(user) -> Q:
     """Organisations whose calendar rows the user sees: own; a city also its counties; province all."""
-    org = user.organisation if _active(user) else None
-    if org is None:
-        return NOTHING
-    if org.kind == OrgKind.PROVINCE:
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(pk=org.pk) | Q(parent_id=org.pk)
-    return Q(pk=org.pk)
+    return scope_q(user, organisation="")
 
 
 def extensions_visible_to(*, user) -> QuerySet[KeyDateExtension]:

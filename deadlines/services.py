@@ -5,6 +5,7 @@ Other apps call:
     require_open(code, organisation, *, on, action="办理", year=None) -> KeyDate   (raises DomainError)
     deadline_for(code, organisation, *, year=None, on=None) -> datetime.date
     loan_year_of(on) -> LoanYear | None
+    current_loan_year(on=None) -> int            (THE loan year of a day, for every page and service)
 The daily job calls calendar_run (deadlines.engine).
 """
 
@@ -12,6 +13,7 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Max, Min
+from django.utils import timezone
 
 from loanportal.audit import audit_record
 from loanportal.errors import DomainError, PermissionDeniedError
@@ -45,6 +47,15 @@ def loan_year_of(on: datetime.date) -> LoanYear | None:
         if loan_year.first > on and following is None:
             following = loan_year
     return following
+
+
+def current_loan_year(on: datetime.date | None = None) -> int:
+    """The loan year (贷款年度) of a day — the one function every page, service and job uses. The
+    calendar decides when it has the day (loan_year_of); otherwise January–March belong to the previous
+    year (rules.loan_year_number), so pages do not switch years on 1 January in the archive period."""
+    on = on or timezone.localdate()
+    loan_year = loan_year_of(on)
+    return loan_year.year if loan_year is not None else rules.loan_year_number(on)
 
 
 def key_date_get(code: str, *, year: int | None = None, on: datetime.date | None = None) -> KeyDate:
@@ -177,6 +188,32 @@ def loan_year_ensure(*, year: int, actor=None) -> LoanYear:
             action="loan_year.ensure",
             obj=loan_year,
             new={"year": year, "added": added},
+        )
+    return loan_year
+
+
+DEMO_SHIFT_REASON = "演示环境：整体平移本年度工作日历，使今天处于现场受理期，以便演示完整流程"
+
+
+@transaction.atomic
+def loan_year_ensure_holding(*, on: datetime.date, actor) -> LoanYear:
+    """Demo data only (`seed_demo`): the loan year of day `on` with its calendar moved as a whole, so that
+    `on` lies in the first week of the county intake window — every later date (receipts, bank,
+    certificates, archive) keeps its distance and still lies ahead, and `make run` demonstrates the whole
+    cycle on any day. Each moved key date is an audited `key_date_update` by the province manager."""
+    year = current_loan_year(on)
+    loan_year = loan_year_ensure(year=year, actor=actor)
+    intake = loan_year.key_dates.get(code="intake_window")
+    if intake.start_date <= on <= intake.end_date:
+        return loan_year
+    shift = on - datetime.timedelta(days=7) - intake.start_date
+    for key_date in loan_year.key_dates.order_by("-end_date" if shift.days > 0 else "start_date"):
+        key_date_update(
+            actor=actor,
+            key_date=key_date,
+            start_date=key_date.start_date + shift,
+            end_date=key_date.end_date + shift,
+            reason=DEMO_SHIFT_REASON,
         )
     return loan_year
 

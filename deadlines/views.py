@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.roles import Role
 
@@ -111,11 +112,8 @@ def extension_create(request):
                 end_date=data["end_date"],
                 reason=data["reason"],
             )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except (DomainError, ValidationError) as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -148,11 +146,8 @@ def key_date_edit(request, pk):
                 reminder_days=data["reminder_days"],
                 reason=data["reason"],
             )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except (DomainError, ValidationError) as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"已修改“{key_date.short_label}”的日期")
             return redirect(f"{reverse('calendar')}?year={key_date.loan_year.year}")

@@ -16,9 +16,9 @@ CITIES = [("620100", "兰州市教育局资助中心"), ("620500", "天水市教
 # county 1 and 2 share city 1; county 3 and 4 are in city 2.
 COUNTIES = [
     ("620123", "榆中县学生资助管理中心", "620100", 6200),
-    ("620122", "皋兰县学生资助管理中心", "620100", 1800),
+    ("620122", "皋兰县学生资助管理中心", "620100", 400),
     ("620522", "秦安县学生资助管理中心", "620500", 5400),
-    ("620523", "甘谷县学生资助管理中心", "620500", 3900),
+    ("620523", "甘谷县学生资助管理中心", "620500", 900),
 ]
 UNIVERSITIES = [
     ("10730", "兰州大学", True),
@@ -153,7 +153,13 @@ def seed_core(*, password: str | None, stdout) -> dict:
 
     counties = [orgs[c[0]] for c in COUNTIES]
     universities = [orgs[u[0]] for u in UNIVERSITIES]
-    students = _seed_students(counties, universities, users["county1_staff"])
+    # each county's students are registered by that county's own clerk (a write checks the actor's scope)
+    clerks = {
+        user.organisation_id: user
+        for user in users.values()
+        if user.role == Role.COUNTY_STAFF and user.organisation_id is not None
+    }
+    students = _seed_students(counties, universities, clerks)
     return {
         "province": province,
         "cities": [orgs[c[0]] for c in CITIES],
@@ -165,7 +171,7 @@ def seed_core(*, password: str | None, stdout) -> dict:
     }
 
 
-def _seed_students(counties, universities, actor) -> list[Student]:
+def _seed_students(counties, universities, clerks: dict) -> list[Student]:
     rng = random.Random(20261121)
     students = []
     # 12 per county; in county 1 a share study at university 4 (out of province).
@@ -188,7 +194,7 @@ def _seed_students(counties, universities, actor) -> list[Student]:
                 else (StudyLevel.VOCATIONAL if i % 5 == 4 else StudyLevel.UNDERGRADUATE)
             )
             student = services.student_create(
-                actor=actor,
+                actor=clerks.get(county.pk),
                 name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                 id_number=id_number,
                 household_county=county,

@@ -24,6 +24,16 @@ class RequestContextMiddleware:
             current_ip.reset(token)
 
 
+def duration_text(seconds: int) -> str:
+    """A timeout setting in words: 1800 → "30分钟", 43200 → "12小时", 5400 → "90分钟", 45 → "45秒"."""
+    seconds = int(seconds)
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}分钟"
+    return f"{seconds}秒"
+
+
 class SessionTimeoutMiddleware:
     """Idle timeout (default 30 minutes) and absolute timeout (default 12 hours) for logged-in sessions."""
 
@@ -39,9 +49,9 @@ class SessionTimeoutMiddleware:
             last = session.get("last_activity_at", now)
             expired = None
             if now - last > settings.SESSION_IDLE_TIMEOUT:
-                expired = "您已超过30分钟未操作，请重新登录"
+                expired = f"您已超过{duration_text(settings.SESSION_IDLE_TIMEOUT)}未操作，请重新登录"
             elif now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
-                expired = "登录已超过12小时，请重新登录"
+                expired = f"登录已超过{duration_text(settings.SESSION_ABSOLUTE_TIMEOUT)}，请重新登录"
             if expired:
                 logout(request)
                 if request.path.startswith("/api/"):

@@ -9,41 +9,22 @@ from django.shortcuts import get_object_or_404
 
 from .models import AuditEvent, Notification, Organisation, Student, User
 from .roles import MANAGER_ROLES, OrgKind
-
-NOTHING = Q(pk__in=[])
+from .scope import NOTHING as NOTHING  # re-exported: other apps' selectors import it from here
+from .scope import org_kind, scope_q
 
 
 def student_scope_q(user, prefix: str = "") -> Q:
     """The Q object limiting anything that belongs to a student to the user's scope.
 
     `prefix` is the path from the queried model to the student, e.g. "student__" for an application.
-    """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return NOTHING
-    org = user.organisation
-    if org is None:
-        return NOTHING
-    if org.kind == OrgKind.PROVINCE:
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(**{f"{prefix}household_county__parent_id": org.pk})
-    if org.kind == OrgKind.COUNTY:
-        return Q(**{f"{prefix}household_county_id": org.pk})
-    if org.kind == OrgKind.UNIVERSITY:
-        return Q(**{f"{prefix}university_id": org.pk})
-    return NOTHING  # bank: sees cases handed to it through their own selectors, not the student register
+    The bank sees no student through the register (it reaches the cases handed to it through their own
+    selectors)."""
+    return scope_q(user, county=f"{prefix}household_county", university=f"{prefix}university")
 
 
 def organisation_scope_q(user, field: str = "organisation") -> Q:
     """Limit rows owned by an organisation (county, university, city) to the user's part of the tree."""
-    org = getattr(user, "organisation", None)
-    if org is None or not user.is_active:
-        return NOTHING
-    if org.kind in (OrgKind.PROVINCE,):
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(**{f"{field}_id": org.pk}) | Q(**{f"{field}__parent_id": org.pk})
-    return Q(**{f"{field}_id": org.pk})
+    return scope_q(user, organisation=field)
 
 
 def students_visible_to(*, user) -> QuerySet[Student]:
@@ -64,20 +45,8 @@ def organisations_visible_to(*, user) -> QuerySet[Organisation]:
 
 def counties_visible_to(*, user) -> QuerySet[Organisation]:
     """Counties the user works with: its own, its city's, or all (province, bank)."""
-    return Organisation.objects.filter(kind=OrgKind.COUNTY).filter(_county_q(user)).select_related("parent")
-
-
-def _county_q(user) -> Q:
-    org = getattr(user, "organisation", None)
-    if org is None:
-        return NOTHING
-    if org.kind in (OrgKind.PROVINCE, OrgKind.BANK):
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(parent_id=org.pk)
-    if org.kind == OrgKind.COUNTY:
-        return Q(pk=org.pk)
-    return NOTHING
+    scope = Q() if org_kind(user) == OrgKind.BANK else scope_q(user, organisation="")
+    return Organisation.objects.filter(kind=OrgKind.COUNTY).filter(scope).select_related("parent")
 
 
 def users_visible_to(*, user) -> QuerySet[User]:
@@ -91,13 +60,13 @@ def audit_events_visible_to(*, user) -> QuerySet[AuditEvent]:
     """Managers search the audit rows of their scope: rows about their objects or done by their people."""
     if user.role not in MANAGER_ROLES or user.organisation is None:
         return AuditEvent.objects.none()
-    org = user.organisation
-    if org.kind == OrgKind.PROVINCE:
-        scope = Q()
-    elif org.kind == OrgKind.UNIVERSITY:
-        scope = Q(university_id=org.pk) | Q(actor_organisation_id=org.pk)
-    else:
-        scope = organisation_scope_q(user, "organisation") | organisation_scope_q(user, "actor_organisation")
+    # Rows ABOUT objects in scope (the object's county / university), never rows merely done by the
+    # manager's people about objects outside it; rows about no object (logins) by the actor's organisation.
+    about = scope_q(user, organisation="organisation", university="university")
+    own_actions = Q(organisation__isnull=True, university__isnull=True) & scope_q(
+        user, organisation="actor_organisation"
+    )
+    scope = (about | own_actions) if about else Q()  # Q() (the province) | x would narrow to x
     return AuditEvent.objects.filter(scope).select_related("actor", "actor_organisation")
 
 

@@ -11,6 +11,8 @@ from .errors import DomainError, PermissionDeniedError
 from .models import CoBorrower, Notification, Organisation, Student, User
 from .roles import Role
 from .rules import normalise_id_number
+from .scope import require_write_scope
+from .updates import model_update
 
 STUDENT_FIELDS = [
     "name",
@@ -34,7 +36,9 @@ def _full_clean(instance, **kwargs) -> None:
 
 @transaction.atomic
 def student_create(*, actor: User, reason: str = "", **data) -> Student:
-    """Register a borrowing student (借款学生登记)."""
+    """Register a borrowing student (借款学生登记): only by the student's household county (生源地); None is
+    the system (demo data)."""
+    require_write_scope(actor, county=data.get("household_county"), business="学生登记", allow_system=True)
     data["id_number"] = normalise_id_number(data.get("id_number", ""))
     student = Student(**data)
     _full_clean(student)
@@ -57,34 +61,37 @@ def student_create(*, actor: User, reason: str = "", **data) -> Student:
 
 @transaction.atomic
 def student_update(*, actor: User, student: Student, reason: str = "", **changes) -> Student:
+    """Change a registered student: only by the household county, which may not move the student to
+    another county."""
     locked = Student.objects.select_for_update().get(pk=student.pk)
-    old = model_snapshot(locked, STUDENT_FIELDS)
+    require_write_scope(actor, county=locked.household_county_id, business="学生信息维护", allow_system=True)
+    if "household_county" in changes:
+        require_write_scope(
+            actor, county=changes["household_county"], business="学生信息维护", allow_system=True
+        )
     if "id_number" in changes:
         changes["id_number"] = normalise_id_number(changes["id_number"])
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    _full_clean(locked)
-    locked.save()
-    new = model_snapshot(locked, STUDENT_FIELDS)
-    changed_old = {k: v for k, v in old.items() if new[k] != v}
-    changed_new = {k: new[k] for k in changed_old}
-    if changed_new:
-        audit_record(
-            actor=actor,
-            action="student.update",
-            obj=locked,
-            old=changed_old,
-            new=changed_new,
-            reason=reason,
-            organisation=locked.household_county,
-            university=locked.university,
-        )
+    university = changes.get("university", locked.university)
+    county = changes.get("household_county", locked.household_county)
+    model_update(
+        instance=locked,
+        fields=STUDENT_FIELDS,
+        data=changes,
+        actor=actor,
+        action="student.update",
+        reason=reason,
+        organisation=county,
+        university=university,
+    )
     return locked
 
 
 @transaction.atomic
 def co_borrower_add(*, actor: User, student: Student, reason: str = "", **data) -> CoBorrower:
-    """Add a co-borrower (共同借款人) to a student."""
+    """Add a co-borrower (共同借款人) to a student of the actor's county."""
+    require_write_scope(
+        actor, county=student.household_county_id, business="共同借款人登记", allow_system=True
+    )
     data["id_number"] = normalise_id_number(data.get("id_number", ""))
     co_borrower = CoBorrower(student=student, **data)
     _full_clean(co_borrower)

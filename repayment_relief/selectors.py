@@ -7,25 +7,16 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from loanportal.roles import OrgKind
-from loanportal.selectors import NOTHING, student_scope_q
+from loanportal.scope import scope_q
 
 from .models import LoanContract, LoanLedgerSnapshot
 from .rules import ReliefParameters
 
 
 def loan_contract_scope_q(user) -> Q:
-    org = getattr(user, "organisation", None)
-    if (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and org is not None
-        and org.kind == OrgKind.BANK
-    ):
-        return Q()
-    if org is None:
-        return NOTHING
-    return student_scope_q(user, "borrower__")
+    """The borrower's scope (household county, its city, the province, the university); the bank sees every
+    contract (it keeps the ledger) — through the one scope function."""
+    return scope_q(user, county="borrower__household_county", university="borrower__university", bank=Q())
 
 
 def loan_contracts_visible_to(*, user) -> QuerySet[LoanContract]:

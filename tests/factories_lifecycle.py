@@ -7,6 +7,18 @@ from tests.factories import valid_id
 
 # A day inside the default intake window (notice 八: 7/15–9/20) of loan year 2026.
 INTAKE_DAY = datetime.date(2026, 8, 3)
+# A day before the default receipt deadline (notice 八: 10/10) of loan year 2026.
+RECEIPT_DAY = datetime.date(2026, 9, 25)
+# A day inside each dated move's key date of loan year 2026 (notice 八's defaults).
+STEP_DAY = {
+    "receipt_entered": RECEIPT_DAY,
+    "receipt_confirmed": datetime.date(2026, 10, 8),
+    "bank_approved": datetime.date(2026, 11, 10),
+    "bank_declined": datetime.date(2026, 11, 10),
+    "disbursed": datetime.date(2026, 11, 15),
+    "fee_certified": datetime.date(2026, 11, 25),
+    "archived": datetime.date(2027, 3, 1),
+}
 
 
 def open_calendar(year: int = 2026):
@@ -83,9 +95,49 @@ def make_application(world, *, actor=None, to: str = "accepted", **kwargs):
         else:
             user = actor
         if step == "receipt_entered":
-            application = services.receipt_enter(actor=user, receipt_code=application.receipt_code)
+            open_calendar(application.year)
+            application = services.receipt_enter(
+                actor=user, receipt_code=application.receipt_code, on=RECEIPT_DAY
+            )
         else:
-            application = services.application_transition(actor=user, application=application, to=step)
+            application = services.application_transition(
+                actor=user, application=application, to=step, on=STEP_DAY.get(step)
+            )
         if step == to:
             return application
     raise ValueError(to)
+
+
+def receipt_entry_open(world, year: int = 2026, until: datetime.date | None = None):
+    """The universities' receipt deadline of `year` extended past today (a province manager's extension),
+    so pages and API that enter receipts today are inside the calendar."""
+    from django.utils import timezone
+
+    from deadlines.services import key_date_extend, key_date_get
+
+    open_calendar(year)
+    until = until or timezone.localdate() + datetime.timedelta(days=30)
+    for university in (world.university1, world.university2, world.university4):
+        key_date_extend(
+            actor=world.users.province_manager,
+            key_date=key_date_get("receipt_entry_due", year=year),
+            organisation=university,
+            end_date=until,
+            reason="测试：回执录入延期",
+        )
+
+
+def bank_approval_open(world, year: int = 2026, until: datetime.date | None = None):
+    """The bank's approval deadline of `year` extended past today (pages and API act today)."""
+    from django.utils import timezone
+
+    from deadlines.services import key_date_extend, key_date_get
+
+    open_calendar(year)
+    key_date_extend(
+        actor=world.users.province_manager,
+        key_date=key_date_get("bank_approval_due", year=year),
+        organisation=world.bank,
+        end_date=until or timezone.localdate() + datetime.timedelta(days=30),
+        reason="测试：审批延期",
+    )

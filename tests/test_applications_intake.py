@@ -232,11 +232,13 @@ def test_student_of_another_household_county_is_sent_home(world):
     assert "榆中县" in exc.value.message
 
 
-def test_loan_policy_for_creates_defaults_once(world):
+def test_loan_policy_ensure_creates_defaults_once(world):
     assert not LoanPolicy.objects.filter(year=2023).exists()
-    policy = services.loan_policy_for(2023)
+    read = services.loan_policy_for(2023)  # a read: the defaults, nothing stored
+    assert read.pk is None and not LoanPolicy.objects.filter(year=2023).exists()
+    policy = services.loan_policy_ensure(year=2023)
     assert (policy.undergraduate_limit, policy.graduate_limit, policy.rate_spread_bp) == (16000, 20000, -60)
-    assert services.loan_policy_for(2023).pk == policy.pk
+    assert services.loan_policy_ensure(year=2023).pk == policy.pk == services.loan_policy_for(2023).pk
 
 
 def test_contract_numbers_and_receipt_codes_are_unique(world):

@@ -10,7 +10,7 @@ from applications.models import Application
 from applications.rules import lifecycle as rules
 from loanportal.rules import mask_id_number
 from tests.factories import valid_id
-from tests.factories_lifecycle import make_application
+from tests.factories_lifecycle import bank_approval_open, make_application, receipt_entry_open
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,7 @@ def test_university_reads_but_may_not_make_county_moves(world, apps, api_for):
 
 def test_bank_approves_through_the_api(world, apps, api_for):
     api = api_for(world.users.bank_officer)
+    bank_approval_open(world)
     response = api.post(f"/api/v1/applications/{apps['c1_u4'].pk}/approve/", {})
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "bank_approved"
@@ -111,6 +112,7 @@ def test_reason_required_through_the_api(world, apps, api_for):
 
 
 def test_university_enters_receipt_through_the_api(world, apps, api_for):
+    receipt_entry_open(world)
     api = api_for(world.users.university1_officer)
     code = apps["c1_u1"].receipt_code
     typo = code[:-1] + ("A" if code[-1] != "A" else "B")
@@ -215,7 +217,7 @@ def test_fee_standard_prefill(world, client_for):
     from renewals.services import fee_standard_set
 
     fee_standard_set(
-        actor=None,
+        actor=world.users.university1_officer,
         university=world.university1,
         year=2026,
         major="化学",
@@ -276,6 +278,7 @@ def test_sign_button_leads_to_the_certificate(world, apps, client_for):
 
 
 def test_receipt_entry_page(world, apps, client_for):
+    receipt_entry_open(world)
     client = client_for(world.users.university1_officer)
     code = apps["c1_u1"].receipt_code
     bad = client.post(

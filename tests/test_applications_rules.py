@@ -103,6 +103,6 @@ def test_transition_map_covers_every_state_and_terminal_states_are_final():
     from applications.models import ApplicationStatus
 
     assert set(rules.ALLOWED_TRANSITIONS) == set(ApplicationStatus.values)
-    for terminal in ("rejected", "withdrawn", "abandoned", "archived"):
+    for terminal in ("rejected", "archived"):
         assert rules.ALLOWED_TRANSITIONS[terminal] == frozenset()
     assert {"returned", "rejected", "withdrawn"} <= rules.REASON_REQUIRED

@@ -9,9 +9,16 @@ from applications.rules import lifecycle as rules
 from applications.services import lifecycle as services
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import AuditEvent
-from tests.factories_lifecycle import make_application
+from tests.factories_lifecycle import RECEIPT_DAY, STEP_DAY, make_application, open_calendar
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _calendar(db):
+    """Loan year 2026 with the default calendar of notice 八 (receipt entry is checked against it)."""
+    open_calendar(2026)
+
 
 MAIN_PATH = [
     "accepted",
@@ -34,15 +41,42 @@ ACTOR_FOR = {
     "receipt_entered": "university1_officer",
     "fee_certified": "university1_officer",
     "bank_approved": "bank_officer",
+    "bank_declined": "bank_officer",
     "disbursed": "bank_officer",
 }
-ALLOWED = sorted((src, dst) for src, targets in rules.ALLOWED_TRANSITIONS.items() for dst in targets)
+# The map of ../shared/DESIGN.md ("Application states") with issue 8's corrections — written out here, not
+# read from rules, so a change to the code's map has to change this test too: the bank reviews and then
+# approves or declines (notice 八); every loan of the year with a signed contract is archived by the
+# county (notice 八: 次年3月底前完成信贷材料的归档), closed cases included.
+DESIGN_MAP = {
+    "draft": {"accepted", "rejected", "withdrawn"},
+    "accepted": {"contract_signed", "returned", "rejected", "withdrawn"},
+    "returned": {"accepted", "rejected", "withdrawn"},
+    "contract_signed": {"receipt_entered", "withdrawn", "abandoned"},
+    "receipt_entered": {"receipt_confirmed", "withdrawn"},
+    "receipt_confirmed": {"bank_approved", "bank_declined", "withdrawn"},
+    "bank_approved": {"disbursed", "archived"},
+    "bank_declined": {"archived"},
+    "disbursed": {"fee_certified", "archived"},
+    "fee_certified": {"archived"},
+    "withdrawn": {"archived"},
+    "abandoned": {"archived"},
+    "rejected": set(),
+    "archived": set(),
+}
+ALLOWED = sorted((src, dst) for src, targets in DESIGN_MAP.items() for dst in targets)
+
+
+def test_issue8_transition_map_is_the_design_map():
+    assert {state: set(targets) for state, targets in rules.ALLOWED_TRANSITIONS.items()} == DESIGN_MAP
+    assert set(DESIGN_MAP) == set(ApplicationStatus.values)
 
 
 def in_state(world, state: str) -> Application:
     if state in MAIN_PATH:
         return make_application(world, to=state)
-    application = make_application(world)
+    # side states are reached after signing here (a contract to archive for the closed ones)
+    application = make_application(world, to="contract_signed")
     Application.objects.filter(pk=application.pk).update(status=state)
     application.refresh_from_db()
     return application
@@ -53,7 +87,10 @@ def test_every_allowed_transition_by_its_role(world, source, target):
     application = in_state(world, source)
     actor = None if target == "abandoned" else getattr(world.users, ACTOR_FOR[target])
     reason = "原因说明" if target in rules.REASON_REQUIRED else ""
-    moved = services.application_transition(actor=actor, application=application, to=target, reason=reason)
+    on = STEP_DAY.get(target)
+    moved = services.application_transition(
+        actor=actor, application=application, to=target, reason=reason, on=on
+    )
     assert moved.status == target
     event = AuditEvent.objects.filter(object_pk=str(application.pk), action=f"application.{target}").latest(
         "pk"
@@ -134,7 +171,7 @@ def test_signing_gives_contract_number_and_receipt_code(world):
 def test_university_enters_the_receipt_by_code(world):
     application = make_application(world, to="contract_signed")
     code = rules.receipt_code_display(application.receipt_code).lower()
-    entered = services.receipt_enter(actor=world.users.university1_officer, receipt_code=code)
+    entered = services.receipt_enter(actor=world.users.university1_officer, receipt_code=code, on=RECEIPT_DAY)
     assert entered.pk == application.pk and entered.status == "receipt_entered"
 
 

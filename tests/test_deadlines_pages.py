@@ -1,5 +1,7 @@
 """The calendar page, the dashboard card and the API (notice 八): scope, edits by the province manager."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -240,10 +242,15 @@ def test_api_in_openapi_schema(world, api_for):
 
 
 def test_demo_seeder_creates_the_calendar_and_one_extension(db):
-    """seed_demo: loan years 2026 and 2027 with defaults; county 2's intake window extended to 9/30."""
+    """seed_demo: the current loan year placed so that today is in its intake window (issue 8: the demo
+    finishes its own journey on any day) and the next one with defaults; county 2's intake window
+    extended by ten days."""
     import io
 
+    from django.utils import timezone
+
     from deadlines.hooks import seed_calendar
+    from deadlines.services import current_loan_year, is_open
     from loanportal.demo import seed_core
     from loanportal.registry import seeders
 
@@ -251,6 +258,10 @@ def test_demo_seeder_creates_the_calendar_and_one_extension(db):
     context = seed_core(password="demo-pass-2026", stdout=io.StringIO())
     seed_calendar(context)
     seed_calendar(context)
-    assert set(KeyDate.objects.values_list("loan_year__year", flat=True)) == {2026, 2027}
+    year = current_loan_year(timezone.localdate())
+    assert set(KeyDate.objects.values_list("loan_year__year", flat=True)) == {year, year + 1}
     extension = KeyDateExtension.objects.get()
-    assert extension.end_date == d("2026-09-30") and extension.organisation.code == "620122"
+    intake = KeyDate.objects.get(loan_year__year=year, code="intake_window")
+    assert extension.end_date == intake.end_date + datetime.timedelta(days=10)
+    assert extension.organisation.code == "620122"
+    assert is_open("intake_window", extension.organisation, on=timezone.localdate())

@@ -7,13 +7,13 @@ import datetime
 import pytest
 
 from applications.models import Appointment, AppointmentStatus
-from applications.services import intake as services
+from applications.services import queue as services
 from deadlines.engine import calendar_run
 from deadlines.services import key_date_extend, key_date_get, loan_year_ensure
 from loanportal.models import AuditEvent
 
 from . import factories_intake
-from .factories_intake import at, make_site, make_slots, person
+from .factories_intake import at, clerk_of, make_site, make_slots, person
 
 clock = factories_intake.clock  # the fixture
 
@@ -32,7 +32,7 @@ def booked(world, clock):
         rows = []
         for n, day in enumerate((LAST_DAY, datetime.date(2026, 9, 22), datetime.date(2026, 9, 25))):
             slot = site.slots.filter(date=day).order_by("starts_at").first()
-            rows.append(services.appointment_book(actor=None, slot=slot, **person(county, n)))
+            rows.append(services.appointment_book(actor=clerk_of(county), slot=slot, **person(county, n)))
         result[county.pk] = rows
     return result
 

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from applications.models import Appointment, IntakePlan, QueueSnapshot, TimeSlot
-from applications.services import intake as services
+from applications.services import queue as services
 from applications.services import queue_warnings
 
-from .factories_intake import make_site, person
+from .factories_intake import clerk_of, make_site, person
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def now_morning(monkeypatch):
     """Pages use today's date; the services' clock is put at 07:00 today so every slot is ahead."""
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: moment)
+    monkeypatch.setattr(services.clock, "now", lambda: moment)
     return moment
 
 
@@ -29,9 +29,15 @@ def setup(world, now_morning):
     site1 = make_site(world.county1)
     site3 = make_site(world.county3, name="秦安县受理大厅")
     for site in (site1, site3):
-        services.slots_generate(actor=None, site=site, start=today, end=today + datetime.timedelta(days=2))
-    a1 = services.appointment_book(actor=None, slot=site1.slots.first(), **person(world.county1, 1))
-    a3 = services.appointment_book(actor=None, slot=site3.slots.first(), **person(world.county3, 3))
+        services.slots_generate(
+            actor=clerk_of(site.county), site=site, start=today, end=today + datetime.timedelta(days=2)
+        )
+    a1 = services.appointment_book(
+        actor=world.users.county1_staff, slot=site1.slots.first(), **person(world.county1, 1)
+    )
+    a3 = services.appointment_book(
+        actor=world.users.county3_staff, slot=site3.slots.first(), **person(world.county3, 3)
+    )
     return {"today": today, "site1": site1, "site3": site3, "a1": a1, "a3": a3}
 
 
@@ -164,8 +170,10 @@ def test_queue_page_query_count_does_not_grow_with_rows(
     site = setup["site1"]
     slot = site.slots.order_by("date", "starts_at").first()
     for n in range(5):
-        appointment = services.appointment_book(actor=None, slot=slot, **person(world.county1, 20 + n))
-        services.appointment_check_in(actor=None, appointment=appointment)
+        appointment = services.appointment_book(
+            actor=world.users.county1_staff, slot=slot, **person(world.county1, 20 + n)
+        )
+        services.appointment_check_in(actor=world.users.county1_staff, appointment=appointment)
     client = client_for(world.users.county1_staff)
     url = f"/intake/queue/?site={site.pk}"
     client.get(url)
@@ -173,11 +181,11 @@ def test_queue_page_query_count_does_not_grow_with_rows(
         client.get(url)
     for n in range(5):
         appointment = services.appointment_book(
-            actor=None,
+            actor=world.users.county1_staff,
             slot=slot.__class__.objects.filter(site=site).order_by("date", "starts_at")[1],
             **person(world.county1, 40 + n),
         )
-        services.appointment_check_in(actor=None, appointment=appointment)
+        services.appointment_check_in(actor=world.users.county1_staff, appointment=appointment)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
 
@@ -257,7 +265,7 @@ def test_api_full_slot_answers_409(world, setup, api_for):
     api = api_for(world.users.county1_staff)
     slot = setup["site1"].slots.order_by("date", "starts_at")[2]
     for n in range(slot.capacity):
-        services.appointment_book(actor=None, slot=slot, **person(world.county1, 50 + n))
+        services.appointment_book(actor=world.users.county1_staff, slot=slot, **person(world.county1, 50 + n))
     response = api.post(
         "/api/v1/appointments/", {"slot": slot.pk, **person(world.county1, 99)}, format="json"
     )
@@ -295,5 +303,5 @@ def test_booking_form_offers_only_slots_not_yet_ended(world, setup, client_for, 
     client = client_for(world.users.county1_staff)
     assert f'<option value="{first.pk}">' in client.get(f"/intake/queue/?site={site.pk}").content.decode()
     later = timezone.localtime().replace(hour=9, minute=5, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: later)
+    monkeypatch.setattr(services.clock, "now", lambda: later)
     assert f'<option value="{first.pk}">' not in client.get(f"/intake/queue/?site={site.pk}").content.decode()

@@ -14,7 +14,7 @@ from applications.models import (
     QueueSnapshot,
     TimeSlot,
 )
-from applications.services import intake as services
+from applications.services import queue as services
 from applications.services import queue_warnings
 from applications.tasks import queue_snapshots_daily
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
@@ -45,14 +45,16 @@ def test_slot_generation_is_idempotent_and_keeps_bookings(world, site):
     slots = make_slots(site)
     services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **person(world.county1))
     before = AuditEvent.objects.count()
-    result = services.slots_generate(actor=None, site=site, start=DAY, end=DAY)
+    result = services.slots_generate(actor=world.users.county1_staff, site=site, start=DAY, end=DAY)
     assert result == {"days": 1, "created": 0, "updated": 0}
     assert AuditEvent.objects.count() == before
     assert TimeSlot.objects.filter(site=site).count() == 4
     assert TimeSlot.objects.get(pk=slots[0].pk).booked == 1
     # one window fewer: capacity follows, but never below what is booked
-    services.intake_site_save(actor=None, county=world.county1, site=site, windows=1, minutes_per_case=60)
-    services.slots_generate(actor=None, site=site, start=DAY, end=DAY)
+    services.intake_site_save(
+        actor=world.users.county1_staff, county=world.county1, site=site, windows=1, minutes_per_case=60
+    )
+    services.slots_generate(actor=world.users.county1_staff, site=site, start=DAY, end=DAY)
     assert sorted(TimeSlot.objects.filter(site=site).values_list("capacity", flat=True)) == [1, 1, 1, 1]
 
 
@@ -75,13 +77,15 @@ def test_booking_takes_a_place_and_is_audited(world, site):
 
 
 def test_full_slot_is_refused_with_409(world, site):
-    services.intake_site_save(actor=None, county=world.county1, site=site, windows=1, minutes_per_case=30)
+    services.intake_site_save(
+        actor=world.users.county1_staff, county=world.county1, site=site, windows=1, minutes_per_case=30
+    )
     slot = make_slots(site)[0]
     assert slot.capacity == 2
     for n in range(2):
-        services.appointment_book(actor=None, slot=slot, **person(world.county1, n))
+        services.appointment_book(actor=world.users.county1_staff, slot=slot, **person(world.county1, n))
     with pytest.raises(ConflictError, match="该时段已约满"):
-        services.appointment_book(actor=None, slot=slot, **person(world.county1, 3))
+        services.appointment_book(actor=world.users.county1_staff, slot=slot, **person(world.county1, 3))
     assert TimeSlot.objects.get(pk=slot.pk).booked == 2
     assert Appointment.objects.count() == 2
 
@@ -90,13 +94,15 @@ def test_booking_an_ended_slot_is_refused(world, site, clock):
     slot = make_slots(site)[0]  # 08:00–09:00
     clock(at(DAY, 9, 1))
     with pytest.raises(DomainError, match="已结束"):
-        services.appointment_book(actor=None, slot=slot, **person(world.county1))
+        services.appointment_book(actor=world.users.county1_staff, slot=slot, **person(world.county1))
 
 
 def test_invalid_id_number_is_refused(world, site):
     slot = make_slots(site)[0]
     with pytest.raises(ValidationError) as info:
-        services.appointment_book(actor=None, slot=slot, name="张三", id_number="620123200501011234")
+        services.appointment_book(
+            actor=world.users.county1_staff, slot=slot, name="张三", id_number="620123200501011234"
+        )
     assert "id_number" in info.value.message_dict
     assert TimeSlot.objects.get(pk=slot.pk).booked == 0
 
@@ -105,13 +111,15 @@ def test_same_id_cannot_hold_two_live_appointments_on_one_day(world, site):
     """The same ID number holds at most one live appointment a day (another site or slot included)."""
     slots = make_slots(site, DAY, DAY + datetime.timedelta(days=1))
     caller = person(world.county1)
-    first = services.appointment_book(actor=None, slot=slots[0], **caller)
+    first = services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **caller)
     with pytest.raises(ConflictError, match="同一人同一天只能预约一次"):
-        services.appointment_book(actor=None, slot=slots[1], **caller)
+        services.appointment_book(actor=world.users.county1_staff, slot=slots[1], **caller)
     assert TimeSlot.objects.get(pk=slots[1].pk).booked == 0  # the refused place was given back
-    services.appointment_book(actor=None, slot=slots[4], **caller)  # another day is fine
-    services.appointment_cancel(actor=None, appointment=first)
-    services.appointment_book(actor=None, slot=slots[1], **caller)  # after cancelling, fine again
+    services.appointment_book(actor=world.users.county1_staff, slot=slots[4], **caller)  # another day is fine
+    services.appointment_cancel(actor=world.users.county1_staff, appointment=first)
+    services.appointment_book(
+        actor=world.users.county1_staff, slot=slots[1], **caller
+    )  # after cancelling, fine again
 
 
 def test_other_county_and_other_roles_may_not_book(world, site):
@@ -125,10 +133,13 @@ def test_check_in_numbers_in_arrival_order_per_site_and_day(world, site):
     """签到 assigns the day's queue number at the site, in order of arrival, not of booking."""
     slots = make_slots(site)
     a, b, c = (
-        services.appointment_book(actor=None, slot=slots[i], **person(world.county1, i)) for i in range(3)
+        services.appointment_book(actor=world.users.county1_staff, slot=slots[i], **person(world.county1, i))
+        for i in range(3)
     )
     other_site = make_site(world.county1, name="乡镇受理点")
-    d = services.appointment_book(actor=None, slot=make_slots(other_site)[0], **person(world.county1, 9))
+    d = services.appointment_book(
+        actor=world.users.county1_staff, slot=make_slots(other_site)[0], **person(world.county1, 9)
+    )
     for appointment in (b, c, a, d):
         services.appointment_check_in(actor=world.users.county1_staff, appointment=appointment)
     numbers = dict(Appointment.objects.values_list("pk", "queue_number"))
@@ -138,53 +149,62 @@ def test_check_in_numbers_in_arrival_order_per_site_and_day(world, site):
 
 def test_check_in_only_on_the_day(world, site):
     slot = make_slots(site, DAY + datetime.timedelta(days=1))[0]
-    appointment = services.appointment_book(actor=None, slot=slot, **person(world.county1))
+    appointment = services.appointment_book(
+        actor=world.users.county1_staff, slot=slot, **person(world.county1)
+    )
     with pytest.raises(DomainError, match="只能在预约当天签到"):
-        services.appointment_check_in(actor=None, appointment=appointment)
+        services.appointment_check_in(actor=world.users.county1_staff, appointment=appointment)
 
 
 def test_call_next_takes_the_lowest_checked_in_number(world, site):
     """叫号: the clerk's window calls the lowest checked-in number; two windows get two students."""
     slots = make_slots(site)
     people = [
-        services.appointment_book(actor=None, slot=slots[0], **person(world.county1, i)) for i in range(3)
+        services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **person(world.county1, i))
+        for i in range(3)
     ]
-    services.appointment_check_in(actor=None, appointment=people[2])
-    services.appointment_check_in(actor=None, appointment=people[0])
+    services.appointment_check_in(actor=world.users.county1_staff, appointment=people[2])
+    services.appointment_check_in(actor=world.users.county1_staff, appointment=people[0])
     window1, window2 = site.windows.order_by("number")
     first = services.appointment_call_next(actor=world.users.county1_staff, window=window1)
     assert first.pk == people[2].pk and first.status == "called" and first.window == window1
     with pytest.raises(ConflictError, match="正在办理"):
-        services.appointment_call_next(actor=None, window=window1)
-    second = services.appointment_call_next(actor=None, window=window2)
+        services.appointment_call_next(actor=world.users.county1_staff, window=window1)
+    second = services.appointment_call_next(actor=world.users.county1_staff, window=window2)
     assert second.pk == people[0].pk
-    services.appointment_serve(actor=None, appointment=first)
+    services.appointment_serve(actor=world.users.county1_staff, appointment=first)
     with pytest.raises(ConflictError, match="没有已签到等候"):
-        services.appointment_call_next(actor=None, window=window1)  # people[1] has not checked in
+        services.appointment_call_next(
+            actor=world.users.county1_staff, window=window1
+        )  # people[1] has not checked in
 
 
 def test_served_and_no_show(world, site, clock):
     """办结 after being called; 未到 only after the slot has ended (or when called and absent)."""
     slots = make_slots(site)
-    a = services.appointment_book(actor=None, slot=slots[0], **person(world.county1, 1))
-    b = services.appointment_book(actor=None, slot=slots[0], **person(world.county1, 2))
+    a = services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **person(world.county1, 1))
+    b = services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **person(world.county1, 2))
     with pytest.raises(ConflictError):
-        services.appointment_serve(actor=None, appointment=a)  # not called yet
-    services.appointment_check_in(actor=None, appointment=a)
-    called = services.appointment_call_next(actor=None, window=site.windows.first())
-    served = services.appointment_serve(actor=None, appointment=called)
+        services.appointment_serve(actor=world.users.county1_staff, appointment=a)  # not called yet
+    services.appointment_check_in(actor=world.users.county1_staff, appointment=a)
+    called = services.appointment_call_next(actor=world.users.county1_staff, window=site.windows.first())
+    served = services.appointment_serve(actor=world.users.county1_staff, appointment=called)
     assert served.status == "served" and served.finished_at
     with pytest.raises(DomainError, match="时段结束后"):
-        services.appointment_no_show(actor=None, appointment=b)
+        services.appointment_no_show(actor=world.users.county1_staff, appointment=b)
     clock(at(DAY, 9, 0))  # the 08:00–09:00 slot has ended
-    assert services.appointment_no_show(actor=None, appointment=b).status == "no_show"
+    assert services.appointment_no_show(actor=world.users.county1_staff, appointment=b).status == "no_show"
     with pytest.raises(ConflictError):
-        services.appointment_cancel(actor=None, appointment=served)  # allowed map: served is final
+        services.appointment_cancel(
+            actor=world.users.county1_staff, appointment=served
+        )  # allowed map: served is final
 
 
 def test_cancel_frees_the_place(world, site):
     slot = make_slots(site)[0]
-    appointment = services.appointment_book(actor=None, slot=slot, **person(world.county1))
+    appointment = services.appointment_book(
+        actor=world.users.county1_staff, slot=slot, **person(world.county1)
+    )
     services.appointment_cancel(actor=world.users.county1_staff, appointment=appointment, reason="来电取消")
     assert TimeSlot.objects.get(pk=slot.pk).booked == 0
     event = AuditEvent.objects.get(action="appointment.cancelled")
@@ -196,18 +216,21 @@ def test_walk_in_checks_in_directly_and_counts_against_the_days_capacity(world, 
     it is refused."""
     site = make_site(world.county1, windows=1, per_case=30, closes=datetime.time(10, 0))  # 2 slots × 2
     slots = make_slots(site)
-    booked = services.appointment_book(actor=None, slot=slots[0], **person(world.county1, 0))
-    services.appointment_check_in(actor=None, appointment=booked)
+    booked = services.appointment_book(
+        actor=world.users.county1_staff, slot=slots[0], **person(world.county1, 0)
+    )
+    services.appointment_check_in(actor=world.users.county1_staff, appointment=booked)
     walk_ins = [
-        services.appointment_walk_in(actor=None, site=site, **person(world.county1, n)) for n in (1, 2, 3)
+        services.appointment_walk_in(actor=world.users.county1_staff, site=site, **person(world.county1, n))
+        for n in (1, 2, 3)
     ]
     assert [w.queue_number for w in walk_ins] == [2, 3, 4]
     assert all(w.status == "checked_in" and w.is_walk_in for w in walk_ins)
     assert sum(TimeSlot.objects.filter(site=site).values_list("booked", flat=True)) == 4
     with pytest.raises(ConflictError, match="今日受理名额已满"):
-        services.appointment_walk_in(actor=None, site=site, **person(world.county1, 4))
+        services.appointment_walk_in(actor=world.users.county1_staff, site=site, **person(world.county1, 4))
     with pytest.raises(ConflictError, match="该时段已约满"):
-        services.appointment_book(actor=None, slot=slots[1], **person(world.county1, 5))
+        services.appointment_book(actor=world.users.county1_staff, slot=slots[1], **person(world.county1, 5))
 
 
 def _pre_application(world, n, **extra):
@@ -231,7 +254,9 @@ def test_bulk_booking_of_the_pre_application_list(world, clock):
     listed = [_pre_application(world, n) for n in range(7)]
     _pre_application(world, 99, status="withdrawn")
     _pre_application(world, 98).delete()
-    taken = services.appointment_book(actor=None, slot=slots[3], name="先约", id_number=listed[0].id_number)
+    taken = services.appointment_book(
+        actor=world.users.county1_staff, slot=slots[3], name="先约", id_number=listed[0].id_number
+    )
     taken.pre_application = listed[0]
     taken.save()
     result = services.appointments_assign_to_list(
@@ -251,7 +276,9 @@ def test_bulk_booking_of_the_pre_application_list(world, clock):
     # more students (3) than places (1 left): reported, nobody overbooked
     for n in range(3):
         _pre_application(world, 10 + n)
-    again = services.appointments_assign_to_list(actor=None, county=world.county1, year=DAY.year)
+    again = services.appointments_assign_to_list(
+        actor=world.users.county1_staff, county=world.county1, year=DAY.year
+    )
     assert again == {"listed": 3, "assigned": 1, "unassigned": 2, "skipped": 0}
     assert all(s.booked <= s.capacity for s in TimeSlot.objects.all())
 
@@ -262,7 +289,7 @@ def test_bulk_booking_of_the_pre_application_list(world, clock):
 def _fill(world, site, share_slots):
     for slot in share_slots:
         for n in range(slot.capacity - slot.booked):
-            services.appointment_book(actor=None, slot=slot, **person(world.county1, n))
+            services.appointment_book(actor=world.users.county1_staff, slot=slot, **person(world.county1, n))
 
 
 def test_snapshot_figures_and_red_level(world, site):
@@ -305,13 +332,14 @@ def test_green_county_gets_no_notification(world, site):
 def test_served_per_window_hour_and_waiting(world, site):
     slots = make_slots(site)
     people = [
-        services.appointment_book(actor=None, slot=slots[0], **person(world.county1, i)) for i in range(4)
+        services.appointment_book(actor=world.users.county1_staff, slot=slots[0], **person(world.county1, i))
+        for i in range(4)
     ]
     for appointment in people:
-        services.appointment_check_in(actor=None, appointment=appointment)
+        services.appointment_check_in(actor=world.users.county1_staff, appointment=appointment)
     for _ in range(2):
-        called = services.appointment_call_next(actor=None, window=site.windows.first())
-        services.appointment_serve(actor=None, appointment=called)
+        called = services.appointment_call_next(actor=world.users.county1_staff, window=site.windows.first())
+        services.appointment_serve(actor=world.users.county1_staff, appointment=called)
     snapshot = queue_warnings.queue_snapshot_compute(county=world.county1, on=DAY)
     assert snapshot.waiting_now == 2 and snapshot.served_today == 2
     # 2 windows × 240 minutes = 8 window-hours; 2 served → 0.25

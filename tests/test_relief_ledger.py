@@ -138,7 +138,10 @@ def test_art_21_2_relief_parameters_default_and_audited_edit(world):
     )
     event = AuditEvent.objects.get(action="loan_policy.update")
     assert event.old == {"day_basis": 360} and event.new == {"day_basis": 365}
-    params = selectors.relief_parameters_for(cutoff=ledger_parse(CONTRACT_A).as_of.replace(year=2027))
+    # a cutoff in loan year 2027 (January–March belong to the previous loan year: one loan year function)
+    params = selectors.relief_parameters_for(
+        cutoff=ledger_parse(CONTRACT_A).as_of.replace(year=2027, month=8)
+    )
     assert params.day_basis == 365 and params.penalty_factor == D("1.30")
 
 

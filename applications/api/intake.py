@@ -11,8 +11,9 @@ from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from ..models import Appointment, IntakeSite, IntakeWindow, TimeSlot
 from ..rules import intake as rules
+from ..selectors import actions
 from ..selectors import intake as selectors
-from ..services import intake as services
+from ..services import queue as services
 
 READ_ROLES = frozenset({*COUNTY_ROLES, Role.CITY_MANAGER, *PROVINCE_ROLES})
 WRITE_ROLES = frozenset(COUNTY_ROLES)
@@ -73,6 +74,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
     site_name = serializers.CharField(source="site.name", read_only=True)
     window_number = serializers.IntegerField(source="window.number", read_only=True, default=None)
     slot = serializers.PrimaryKeyRelatedField(queryset=TimeSlot.objects.none())
+    available_actions = serializers.SerializerMethodField(
+        help_text="The actions (POST /appointments/{id}/<action>/) the requesting user may take now"
+    )
 
     class Meta:
         model = Appointment
@@ -95,6 +99,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "called_at",
             "finished_at",
             "created_at",
+            "available_actions",
         ]
         read_only_fields = [
             "county",
@@ -114,6 +119,18 @@ class AppointmentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and getattr(request, "user", None) and request.user.is_authenticated:
             self.fields["slot"].queryset = selectors.time_slots_visible_to(user=request.user)
+
+    def get_available_actions(self, instance) -> list[str]:
+        request = self.context.get("request")
+        if request is None or not getattr(instance, "pk", None):
+            return []
+        return [
+            a.code
+            for a in actions.appointment_actions_for(
+                user=request.user, appointment=instance, now=services.intake_now()
+            )
+            if not a.url
+        ]
 
 
 class CallNextSerializer(serializers.Serializer):

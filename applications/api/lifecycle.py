@@ -14,6 +14,7 @@ from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind
 
 from ..models import Application, ApplicationStatus, LoanPolicy
 from ..rules import lifecycle as rules
+from ..selectors import actions
 from ..selectors import lifecycle as selectors
 from ..services import lifecycle as services
 from ..services.lifecycle.policy import POLICY_FIELDS
@@ -26,6 +27,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     university_name = serializers.CharField(source="university.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     total_amount = serializers.IntegerField(read_only=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text="The actions (POST /applications/{id}/<action>/) the requesting user may take now"
+    )
 
     class Meta:
         model = Application
@@ -55,9 +59,17 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "receipt_code",
             "accepted_at",
             "contract_signed_at",
+            "bank_decline_reason",
             "created_at",
+            "available_actions",
         ]
         read_only_fields = fields
+
+    def get_available_actions(self, instance) -> list[str]:
+        user = self.context["request"].user if "request" in self.context else None
+        return [
+            a.code.replace("_", "-") for a in actions.application_actions_for(user=user, application=instance)
+        ]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -186,6 +198,7 @@ class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
     withdraw = _transition_action("withdraw")
     confirm_receipt = _transition_action("confirm_receipt")
     approve = _transition_action("approve")
+    decline = _transition_action("decline")
     disburse = _transition_action("disburse")
     certify_fee = _transition_action("certify_fee")
     archive = _transition_action("archive")
@@ -246,6 +259,19 @@ class LoanPolicyViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.Re
 
     def get_serializer_class(self):
         return LoanPolicyUpdateSerializer if self.action == "partial_update" else LoanPolicySerializer
+
+    def get_object(self):
+        """A year still on the defaults table is read (and edited) as its defaults; reading never stores it
+        (loan_policy_for is a read; the edit stores it through loan_policy_update)."""
+        from django.http import Http404
+
+        try:
+            return super().get_object()
+        except Http404:
+            year = str(self.kwargs.get(self.lookup_field, ""))
+            if not year.isdigit() or not 2000 <= int(year) <= services.current_loan_year() + 1:
+                raise
+            return services.loan_policy_for(int(year))
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)

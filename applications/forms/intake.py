@@ -6,7 +6,7 @@ from django.utils import timezone
 from loanportal.rules import id_number_error, normalise_id_number
 
 from ..models import IntakePlan, IntakeSite
-from ..services.intake import SITE_FIELDS
+from ..services.queue import SITE_FIELDS
 
 WEEKDAYS = [(1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"), (7, "周日")]
 

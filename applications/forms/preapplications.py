@@ -9,8 +9,10 @@ from ..models.preapplication import PreApplicationBasis, PreApplicationStatus
 
 
 def current_year() -> int:
-    """The loan year (贷款年度) defaults to the current calendar year."""
-    return timezone.localdate().year
+    """The loan year (贷款年度) of today (deadlines.services.current_loan_year, the one function)."""
+    from deadlines.services import current_loan_year
+
+    return current_loan_year(timezone.localdate())
 
 
 def _year_field():
@@ -129,4 +131,10 @@ class PreApplicationAddForm(forms.Form):
 class PreApplicationWithdrawForm(forms.Form):
     reason = forms.CharField(
         label="撤销原因", max_length=200, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+
+
+class PreApplicationRestoreForm(forms.Form):
+    reason = forms.CharField(
+        label="恢复原因", max_length=200, widget=forms.TextInput(attrs={"class": "form-control"})
     )

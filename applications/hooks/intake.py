@@ -98,19 +98,23 @@ def _seed(context):
 
 
 def _close_intake(*, loan_year, key_date, organisation, as_of, dry_run):
-    """deadlines enforcement `applications.close_intake` (notice 八): see services.intake.intake_close."""
-    from ..services.intake import intake_close, intake_window_end
+    """deadlines enforcement `applications.close_intake` (notice 八): see services.queue.intake_close."""
+    from ..services.queue import intake_close, intake_window_end
 
     if organisation is None:
         return []
-    end = intake_window_end(organisation, getattr(loan_year, "year", loan_year))
-    return intake_close(county=organisation, window_end=end, dry_run=dry_run)
+    year = getattr(loan_year, "year", loan_year)
+    end = intake_window_end(organisation, year)
+    if end is None:
+        return []
+    return intake_close(county=organisation, window_end=end, year=year, dry_run=dry_run)
 
 
 def register():
     from deadlines.registry import register_enforcement
+    from deadlines.rules import CLOSE_INTAKE
 
-    register_enforcement("applications.close_intake", _close_intake)
+    register_enforcement(CLOSE_INTAKE, _close_intake)
     register_nav(NavItem("受理安排", "intake-plan", COUNTY, order=40))
     register_nav(NavItem("预约与叫号", "intake-queue", COUNTY, order=41))
     register_nav(NavItem("受理预警", "intake-warnings", COUNTY | WATCHERS, order=42))

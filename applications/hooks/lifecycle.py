@@ -4,6 +4,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from deadlines.rules import ABANDON_UNRECEIPTED as ABANDON_ACTION  # noqa: E402
 from loanportal.registry import (
     ALL_ROLES,
     NavItem,
@@ -15,7 +16,7 @@ from loanportal.registry import (
 )
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
 
-ABANDON_ACTION = "applications.abandon_unreceipted"  # deadlines.rules.ABANDON_UNRECEIPTED
+from .. import states  # noqa: E402
 
 ACTION_LABELS = {
     "application.create": "录入贷款申请",
@@ -43,6 +44,24 @@ ACTION_LABELS = {
 # --- dashboard cards ----------------------------------------------------------------------------
 
 
+def _year() -> int:
+    from deadlines.services import current_loan_year
+
+    return current_loan_year(timezone.localdate())
+
+
+def _by(code: str, organisation) -> str:
+    """ "（10月10日前）" from the calendar with the organisation's extension; empty without a calendar."""
+    from deadlines.rules import format_date
+    from deadlines.services import deadline_for
+    from loanportal.errors import DomainError
+
+    try:
+        return f"{format_date(deadline_for(code, organisation, year=_year()))}前"
+    except DomainError:
+        return ""
+
+
 def _figures(user):
     from ..selectors.lifecycle import county_figures
 
@@ -60,7 +79,7 @@ def _card_accepted_today(user):
 
 def _card_signed_this_year(user):
     return {
-        "title": f"{timezone.localdate().year}年度已签合同",
+        "title": f"{_year()}年度已签合同",
         "value": _figures(user)["signed_this_year"],
         "unit": "件",
         "url": reverse("application-list"),
@@ -74,7 +93,8 @@ def _card_waiting_receipt(user):
         "value": figures["waiting_receipt"],
         "unit": "件",
         "url": reverse("application-list") + "?status=contract_signed",
-        "note": f"待本县确认回执 {figures['receipts_to_confirm']} 件（10月10日前）",
+        "note": f"待本县确认回执 {figures['receipts_to_confirm']} 件"
+        + (f"（{by}）" if (by := _by("receipt_confirm_due", user.organisation)) else ""),
         "level": "warning" if figures["receipts_to_confirm"] else "",
     }
 
@@ -82,13 +102,13 @@ def _card_waiting_receipt(user):
 def _card_receipts_to_enter(user):
     from ..selectors.lifecycle import obligation_receipts_to_enter
 
-    count = obligation_receipts_to_enter(university=user.organisation, year=timezone.localdate().year)
+    count = obligation_receipts_to_enter(university=user.organisation, year=_year())
     return {
         "title": "待录入回执",
         "value": count,
         "unit": "人",
         "url": reverse("application-receipt-entry"),
-        "note": "10月10日前未录入的视为放弃（通知八）",
+        "note": f"{_by('receipt_entry_due', user.organisation) or '逾期'}未录入的视为放弃（通知八）",
         "level": "warning" if count else "",
     }
 
@@ -96,9 +116,9 @@ def _card_receipts_to_enter(user):
 def _card_totals(user):
     from ..selectors.lifecycle import status_totals
 
-    year = timezone.localdate().year
+    year = _year()
     totals = status_totals(user=user, year=year)
-    live = sum(n for status, n in totals.items() if status not in ("rejected", "withdrawn", "abandoned"))
+    live = sum(n for status, n in totals.items() if status not in states.APPLICATION_CLOSED)
     return {
         "title": f"{year}年度首贷申请",
         "value": live,
@@ -112,7 +132,7 @@ def _card_totals(user):
 def _card_bank(user):
     from ..selectors.lifecycle import status_totals
 
-    totals = status_totals(user=user, year=timezone.localdate().year)
+    totals = status_totals(user=user, year=_year())
     return {
         "title": "待审批贷款",
         "value": totals.get("receipt_confirmed", 0),
@@ -209,15 +229,16 @@ PATH = ["contract_signed", "receipt_entered", "receipt_confirmed", "bank_approve
 
 def seed_applications(context: dict) -> None:
     """Applications in several states for counties 1–3, through the services (so audit rows exist).
-    Idempotent: a student who already has an application this year is skipped. Intake-window check
-    is bypassed explicitly (check_window=False): demo data is made on any date."""
+    Idempotent: a student who already has an application this year is skipped. The demo calendar holds
+    today in the intake window (deadlines' seeder), so every step passes the same calendar checks as a
+    clerk's."""
     from loanportal.models import User
 
     from ..models import Application
     from ..services import lifecycle as services
 
     year = services.current_loan_year()
-    services.loan_policy_for(year)
+    services.loan_policy_ensure(year=year)
     _seed_fee_standards(context, year)
     users = context["users"]
     staff = [users.get("county1_staff"), users.get("county2_staff"), users.get("county3_staff")]
@@ -264,7 +285,6 @@ def seed_applications(context: dict) -> None:
             tuition_amount=tuition,
             accommodation_amount=1200,
             commitment_accepted=True,
-            check_window=False,
         )
         if target in ("returned", "withdrawn", "rejected"):
             services.application_transition(

@@ -3,29 +3,33 @@ from django.db import models
 
 from loanportal.models import CoBorrower, Organisation, Student, StudyLevel
 
+from .. import states
+
 
 class ApplicationStatus(models.TextChoices):
     """Application states (DESIGN.md): draft → accepted → contract_signed → receipt_entered →
     receipt_confirmed → bank_approved → disbursed → fee_certified → archived; side states returned,
-    rejected, withdrawn, abandoned (receipt not entered by the deadline: 视为放弃, notice 八)."""
+    rejected, withdrawn, abandoned (receipt not entered by the deadline: 视为放弃, notice 八) and
+    bank_declined (the bank reviewed and did not approve, notice 八). Maps: applications.states."""
 
-    DRAFT = "draft", "草稿"
-    ACCEPTED = "accepted", "已受理"
-    CONTRACT_SIGNED = "contract_signed", "已签合同"
-    RECEIPT_ENTERED = "receipt_entered", "回执已录入"
-    RECEIPT_CONFIRMED = "receipt_confirmed", "回执已确认"
-    BANK_APPROVED = "bank_approved", "银行已审批"
-    DISBURSED = "disbursed", "已放款"
-    FEE_CERTIFIED = "fee_certified", "已开收费证明"
-    ARCHIVED = "archived", "已归档"
-    RETURNED = "returned", "已退回"
-    REJECTED = "rejected", "不予受理"
-    WITHDRAWN = "withdrawn", "已撤回"
-    ABANDONED = "abandoned", "视为放弃"
+    DRAFT = states.DRAFT, states.APPLICATION_LABELS[states.DRAFT]
+    ACCEPTED = states.ACCEPTED, states.APPLICATION_LABELS[states.ACCEPTED]
+    CONTRACT_SIGNED = states.CONTRACT_SIGNED, states.APPLICATION_LABELS[states.CONTRACT_SIGNED]
+    RECEIPT_ENTERED = states.RECEIPT_ENTERED, states.APPLICATION_LABELS[states.RECEIPT_ENTERED]
+    RECEIPT_CONFIRMED = states.RECEIPT_CONFIRMED, states.APPLICATION_LABELS[states.RECEIPT_CONFIRMED]
+    BANK_APPROVED = states.BANK_APPROVED, states.APPLICATION_LABELS[states.BANK_APPROVED]
+    BANK_DECLINED = states.BANK_DECLINED, states.APPLICATION_LABELS[states.BANK_DECLINED]
+    DISBURSED = states.DISBURSED, states.APPLICATION_LABELS[states.DISBURSED]
+    FEE_CERTIFIED = states.FEE_CERTIFIED, states.APPLICATION_LABELS[states.FEE_CERTIFIED]
+    ARCHIVED = states.ARCHIVED, states.APPLICATION_LABELS[states.ARCHIVED]
+    RETURNED = states.RETURNED, states.APPLICATION_LABELS[states.RETURNED]
+    REJECTED = states.REJECTED, states.APPLICATION_LABELS[states.REJECTED]
+    WITHDRAWN = states.WITHDRAWN, states.APPLICATION_LABELS[states.WITHDRAWN]
+    ABANDONED = states.ABANDONED, states.APPLICATION_LABELS[states.ABANDONED]
 
 
 # An application in one of these states no longer blocks a new one for the same student and year.
-CLOSED_STATES = (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN, ApplicationStatus.ABANDONED)
+CLOSED_STATES = tuple(sorted(states.APPLICATION_CLOSED))
 
 
 class Application(models.Model):
@@ -97,6 +101,7 @@ class Application(models.Model):
     contract_number = models.CharField("合同号", max_length=32, null=True, blank=True, unique=True)
     receipt_code = models.CharField("回执码", max_length=16, null=True, blank=True, unique=True)
     contract_signed_at = models.DateTimeField("签约时间", null=True, blank=True)
+    bank_decline_reason = models.CharField("银行未通过原因", max_length=500, blank=True)
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+"
@@ -110,7 +115,7 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["student", "year"],
-                condition=~models.Q(status__in=["rejected", "withdrawn", "abandoned"]),
+                condition=~models.Q(status__in=CLOSED_STATES),
                 name="one_live_application_per_student_year",
                 violation_error_message="该学生本年度已有贷款申请",
             ),
@@ -134,7 +139,7 @@ class Application(models.Model):
 
 
 class CorrectionStatus(models.TextChoices):
-    PENDING = "pending", "待审批"
+    PENDING = states.CORRECTION_PENDING, "待审批"
     APPROVED = "approved", "已批准"
     REJECTED = "rejected", "已驳回"
 
@@ -169,6 +174,14 @@ class ApplicationCorrection(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "申请更正"
         ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(status=states.CORRECTION_PENDING),
+                name="one_pending_correction_per_application",
+                violation_error_message="该申请已有待审批的更正申请",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.application} 更正"

@@ -5,6 +5,8 @@ from django.db import models
 from loanportal.models import Organisation
 from loanportal.rules import validate_id_number, validate_phone
 
+from .. import states
+
 
 class SiteKind(models.TextChoices):
     COUNTY_CENTER = "county_center", "县资助中心"
@@ -113,12 +115,12 @@ class TimeSlot(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", "已预约"
-    CHECKED_IN = "checked_in", "已签到"
-    CALLED = "called", "已叫号"
-    SERVED = "served", "已办结"
-    NO_SHOW = "no_show", "未到"
-    CANCELLED = "cancelled", "已取消"
+    BOOKED = states.BOOKED, states.APPOINTMENT_LABELS[states.BOOKED]
+    CHECKED_IN = states.CHECKED_IN, states.APPOINTMENT_LABELS[states.CHECKED_IN]
+    CALLED = states.CALLED, states.APPOINTMENT_LABELS[states.CALLED]
+    SERVED = states.SERVED, states.APPOINTMENT_LABELS[states.SERVED]
+    NO_SHOW = states.NO_SHOW, states.APPOINTMENT_LABELS[states.NO_SHOW]
+    CANCELLED = states.CANCELLED, states.APPOINTMENT_LABELS[states.CANCELLED]
 
 
 class Appointment(models.Model):
@@ -184,7 +186,7 @@ class Appointment(models.Model):
             # The same ID number holds at most one live appointment a day (booked, checked in or called).
             models.UniqueConstraint(
                 fields=["id_number", "date"],
-                condition=models.Q(status__in=["booked", "checked_in", "called"]),
+                condition=models.Q(status__in=list(states.APPOINTMENT_LIVE)),
                 name="one_live_appointment_per_id_and_day",
                 violation_error_message="该身份证号当天已有有效预约",
             ),

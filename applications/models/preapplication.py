@@ -4,6 +4,8 @@ from django.db import models
 from loanportal.models import Organisation
 from loanportal.rules import validate_id_number, validate_phone
 
+from .. import states
+
 
 class PreApplicationBasis(models.TextChoices):
     """The six bases of notice 三(六)."""
@@ -17,9 +19,9 @@ class PreApplicationBasis(models.TextChoices):
 
 
 class PreApplicationStatus(models.TextChoices):
-    LISTED = "listed", "已预申请"
-    APPLIED = "applied", "已受理贷款"
-    WITHDRAWN = "withdrawn", "已撤销"
+    LISTED = states.PRE_LISTED, "已预申请"
+    APPLIED = states.PRE_APPLIED, "已受理贷款"
+    WITHDRAWN = states.PRE_WITHDRAWN, "已撤销"
 
 
 class PreApplicationImport(models.Model):

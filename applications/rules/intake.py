@@ -5,6 +5,11 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
+from loanportal.roles import COUNTY_ROLES
+
+from .. import states
+from .refusals import CONFLICT, INVALID, Refusal
+
 # The lunch break (午休) of a site starts at noon when the site is open at noon; its length is the site's
 # `lunch_break_minutes`. Slots never overlap it.
 LUNCH_STARTS_AT = datetime.time(12, 0)
@@ -237,3 +242,51 @@ def watched_by_city(expected_applicants: int) -> bool:
 
 def iso_week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
+
+
+# --- who may do what to an appointment: the one check the services make and the queue page renders ----
+
+
+@dataclass(frozen=True)
+class AppointmentAction:
+    code: str  # the URL's action name (intake-appointment-action)
+    to: str
+    label: str
+    style: str
+    confirm: str = ""
+    asks_reason: bool = False
+
+
+APPOINTMENT_ACTIONS: dict[str, AppointmentAction] = {
+    "check-in": AppointmentAction("check-in", states.CHECKED_IN, "签到", "warning"),
+    "serve": AppointmentAction("serve", states.SERVED, "办结", "success"),
+    "no-show": AppointmentAction("no-show", states.NO_SHOW, "未到", "outline-danger"),
+    "cancel": AppointmentAction("cancel", states.CANCELLED, "取消", "outline-secondary", asks_reason=True),
+}
+
+
+def appointment_refusal(
+    *,
+    action: str,
+    role: str | None,
+    organisation_id: int | None,
+    county_id: int,
+    status: str,
+    date: datetime.date,
+    slot_ends_at: datetime.time | None,
+    now: datetime.datetime,
+) -> Refusal | None:
+    """Why this user may not take `action` on an appointment now, or None. `role=None` is the system
+    (demo data, closing intake)."""
+    if role is not None and (role not in COUNTY_ROLES or organisation_id != county_id):
+        return Refusal("只能办理本县的受理业务")
+    spec = APPOINTMENT_ACTIONS[action]
+    if spec.to not in states.APPOINTMENT_TRANSITIONS.get(status, ()):
+        return Refusal(f"当前状态为“{states.APPOINTMENT_LABELS[status]}”，不能{spec.label}", CONFLICT)
+    if action == "check-in" and date != now.date():
+        return Refusal(f"只能在预约当天签到（预约日期为{date:%m月%d日}）", INVALID)
+    if action == "no-show" and status == states.BOOKED:
+        ends = slot_ends_at or datetime.time(23, 59)
+        if (date, ends) > (now.date(), now.time()):
+            return Refusal("预约时段结束后才能标记未到", INVALID)
+    return None

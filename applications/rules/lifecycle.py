@@ -9,6 +9,8 @@ from stdnum.iso7064 import mod_37_36
 
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, Role
 
+from .refusals import CONFLICT, Refusal
+
 # --- policy parameters per loan year (DESIGN.md "Policy parameters") ------------------------------
 
 
@@ -142,37 +144,32 @@ def contract_number_format(*, year: int, county_code: str, sequence: int) -> str
 
 # --- states and transitions ---------------------------------------------------------------------
 
-DRAFT = "draft"
-ACCEPTED = "accepted"
-CONTRACT_SIGNED = "contract_signed"
-RECEIPT_ENTERED = "receipt_entered"
-RECEIPT_CONFIRMED = "receipt_confirmed"
-BANK_APPROVED = "bank_approved"
-DISBURSED = "disbursed"
-FEE_CERTIFIED = "fee_certified"
-ARCHIVED = "archived"
-RETURNED = "returned"
-REJECTED = "rejected"
-WITHDRAWN = "withdrawn"
-ABANDONED = "abandoned"
+from ..states import (  # noqa: E402  (the one source of the states and the map)
+    ABANDONED,
+    ACCEPTED,
+    APPLICATION_CLOSED,
+    APPLICATION_CORRECTABLE,
+    APPLICATION_LABELS,
+    APPLICATION_REASON_REQUIRED,
+    APPLICATION_TRANSITIONS,
+    ARCHIVED,
+    BANK_APPROVED,
+    BANK_DECLINED,
+    CONTRACT_SIGNED,
+    CORRECTION_PENDING,
+    DISBURSED,
+    FEE_CERTIFIED,
+    RECEIPT_CONFIRMED,
+    RECEIPT_ENTERED,
+    REJECTED,
+    RETURNED,
+    WITHDRAWN,
+)
 
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    DRAFT: frozenset({ACCEPTED, REJECTED, WITHDRAWN}),
-    ACCEPTED: frozenset({CONTRACT_SIGNED, RETURNED, REJECTED, WITHDRAWN}),
-    RETURNED: frozenset({ACCEPTED, REJECTED, WITHDRAWN}),
-    CONTRACT_SIGNED: frozenset({RECEIPT_ENTERED, WITHDRAWN, ABANDONED}),
-    RECEIPT_ENTERED: frozenset({RECEIPT_CONFIRMED, WITHDRAWN}),
-    RECEIPT_CONFIRMED: frozenset({BANK_APPROVED, WITHDRAWN}),
-    BANK_APPROVED: frozenset({DISBURSED}),
-    DISBURSED: frozenset({FEE_CERTIFIED}),
-    FEE_CERTIFIED: frozenset({ARCHIVED}),
-    REJECTED: frozenset(),
-    WITHDRAWN: frozenset(),
-    ABANDONED: frozenset(),
-    ARCHIVED: frozenset(),
-}
-
-REASON_REQUIRED = frozenset({RETURNED, REJECTED, WITHDRAWN, ABANDONED})
+ALLOWED_TRANSITIONS = APPLICATION_TRANSITIONS
+REASON_REQUIRED = APPLICATION_REASON_REQUIRED
+CLOSED_STATES = APPLICATION_CLOSED
+APPLICATION_LABELS_FOR_MESSAGES = APPLICATION_LABELS
 
 SYSTEM = "system"  # the calendar's enforcement (no user)
 BANK_ROLES = frozenset({Role.BANK_OFFICER})
@@ -189,6 +186,7 @@ TRANSITION_ROLES: dict[str, frozenset[str]] = {
     RECEIPT_ENTERED: UNIVERSITY_ROLES,
     FEE_CERTIFIED: UNIVERSITY_ROLES,
     BANK_APPROVED: BANK_ROLES,
+    BANK_DECLINED: BANK_ROLES,
     DISBURSED: BANK_ROLES,
     ABANDONED: frozenset({SYSTEM}),
 }
@@ -203,6 +201,7 @@ ACTIONS: dict[str, str] = {
     "enter_receipt": RECEIPT_ENTERED,
     "confirm_receipt": RECEIPT_CONFIRMED,
     "approve": BANK_APPROVED,
+    "decline": BANK_DECLINED,
     "disburse": DISBURSED,
     "certify_fee": FEE_CERTIFIED,
     "archive": ARCHIVED,
@@ -216,10 +215,24 @@ ACTION_LABELS: dict[str, str] = {
     RECEIPT_ENTERED: "录入回执",
     RECEIPT_CONFIRMED: "确认回执",
     BANK_APPROVED: "银行审批通过",
+    BANK_DECLINED: "银行审批不通过",
     DISBURSED: "放款",
     FEE_CERTIFIED: "开具收费证明",
     ARCHIVED: "归档",
     ABANDONED: "视为放弃",
+}
+
+
+# Every move with a date in notice 八 is checked the same way as intake (deadlines.require_open): the key
+# date of the application's loan year, with the acting organisation's extension → (key date, action).
+DATED_MOVES: dict[str, tuple[str, str]] = {
+    RECEIPT_ENTERED: ("receipt_entry_due", "录入回执"),
+    RECEIPT_CONFIRMED: ("receipt_confirm_due", "确认回执"),
+    BANK_APPROVED: ("bank_approval_due", "审批贷款"),
+    BANK_DECLINED: ("bank_approval_due", "审批贷款"),
+    DISBURSED: ("bank_approval_due", "发放贷款"),
+    FEE_CERTIFIED: ("fee_certificate_window", "开具收费证明"),
+    ARCHIVED: ("archive_due", "归档"),
 }
 
 
@@ -236,4 +249,72 @@ def moves_for(*, role: str, status: str) -> list[str]:
 
 # Fields a signed application may have corrected (maker–checker, ApplicationCorrection).
 CORRECTABLE_FIELDS = ("tuition_amount", "accommodation_amount", "major", "enrolment_year", "study_years")
-CORRECTABLE_STATES = frozenset({CONTRACT_SIGNED, RECEIPT_ENTERED, RECEIPT_CONFIRMED})
+CORRECTABLE_STATES = APPLICATION_CORRECTABLE
+
+
+# --- who may do what: the one check the services make and the pages and API render ---------------
+
+
+def move_refusal(
+    *,
+    role: str | None,
+    organisation_id: int | None,
+    status: str,
+    county_id: int,
+    university_id: int,
+    has_contract: bool,
+    to: str,
+) -> Refusal | None:
+    """Why this user may not move an application in `status` to `to` (Chinese), or None when they may.
+
+    `role=None` is the system (the calendar's enforcement). The state map is checked by the transition
+    itself (409); here: the role, the organisation (county: its own applications; university: its own
+    students), and archiving only of a signed contract (notice 八)."""
+    label = APPLICATION_LABELS_FOR_MESSAGES.get(to, to)
+    if role is None:
+        return None if SYSTEM in TRANSITION_ROLES.get(to, frozenset()) else Refusal("系统不能执行此操作")
+    if not role_may_move(role, to):
+        return Refusal(f"您的角色不能将申请变更为“{label}”")
+    if role in COUNTY_ROLES and county_id != organisation_id:
+        return Refusal("只能办理本县受理的申请")
+    if role in UNIVERSITY_ROLES and university_id != organisation_id:
+        return Refusal("只能办理本校学生的申请")
+    if to == ARCHIVED and not has_contract:
+        return Refusal("未签订合同的申请没有信贷材料可归档", CONFLICT)
+    return None
+
+
+def correction_decide_refusal(
+    *,
+    role: str | None,
+    user_pk: int | None,
+    organisation_id: int | None,
+    county_id: int,
+    requested_by_id: int,
+    created_by_id: int,
+    status: str,
+) -> Refusal | None:
+    """Why this user may not approve or reject a correction (maker–checker), or None when they may."""
+    if role != Role.COUNTY_MANAGER or county_id != organisation_id:
+        return Refusal("只有本县负责人可以审批更正")
+    if requested_by_id == user_pk:
+        return Refusal("不能审批自己提出的更正申请，请由另一位负责人审批")
+    if created_by_id == user_pk:
+        # maker–checker (DESIGN.md): nobody approves a change to what they entered themselves
+        return Refusal("不能审批自己录入的申请的更正，请由另一位负责人审批")
+    if status != CORRECTION_PENDING:
+        return Refusal("该更正申请已处理", CONFLICT)
+    return None
+
+
+def correction_request_refusal(
+    *, role: str | None, organisation_id: int | None, county_id: int, status: str, has_pending: bool
+) -> Refusal | None:
+    """Why this user may not ask to correct the application, or None when they may."""
+    if role not in COUNTY_ROLES or county_id != organisation_id:
+        return Refusal("只能更正本县受理的申请")
+    if status not in CORRECTABLE_STATES:
+        return Refusal("只有已签合同、回执未经银行审批的申请需要走更正审批", CONFLICT)
+    if has_pending:
+        return Refusal("该申请已有待审批的更正申请，请等待审批后再提交", CONFLICT)
+    return None

@@ -7,7 +7,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from loanportal.roles import OrgKind
-from loanportal.selectors import NOTHING, counties_visible_to
+from loanportal.scope import org_kind, scope_q
+from loanportal.selectors import counties_visible_to
 
 from ..models import Appointment, IntakePlan, IntakeSite, IntakeWindow, QueueSnapshot, TimeSlot
 
@@ -16,21 +17,11 @@ INTAKE_ORG_KINDS = (OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE)
 
 def county_q(user, field: str = "county") -> Q:
     """Rows owned by a county, limited to the user's part of the tree (county, city, province)."""
-    org = getattr(user, "organisation", None)
-    if org is None or not getattr(user, "is_active", False):
-        return NOTHING
-    if org.kind == OrgKind.PROVINCE:
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(**{f"{field}__parent_id": org.pk})
-    if org.kind == OrgKind.COUNTY:
-        return Q(**{f"{field}_id": org.pk})
-    return NOTHING
+    return scope_q(user, county=field)
 
 
 def intake_counties_visible_to(*, user):
-    org = getattr(user, "organisation", None)
-    if org is None or org.kind not in INTAKE_ORG_KINDS:
+    if org_kind(user) not in INTAKE_ORG_KINDS:
         return counties_visible_to(user=user).none()
     return counties_visible_to(user=user).order_by("code")
 

@@ -14,37 +14,18 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
-from loanportal.roles import OrgKind
-from loanportal.selectors import NOTHING
+from loanportal.scope import scope_q
 
+from .. import states
 from ..models import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus, LoanPolicy
 
-BANK_VISIBLE_STATES = (
-    ApplicationStatus.RECEIPT_CONFIRMED,
-    ApplicationStatus.BANK_APPROVED,
-    ApplicationStatus.DISBURSED,
-    ApplicationStatus.FEE_CERTIFIED,
-    ApplicationStatus.ARCHIVED,
-)
+BANK_VISIBLE_STATES = tuple(sorted(states.APPLICATION_BANK_VISIBLE))
 
 
 def application_scope_q(user) -> Q:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return NOTHING
-    org = user.organisation
-    if org is None:
-        return NOTHING
-    if org.kind == OrgKind.PROVINCE:
-        return Q()
-    if org.kind == OrgKind.CITY:
-        return Q(county__parent_id=org.pk)
-    if org.kind == OrgKind.COUNTY:
-        return Q(county_id=org.pk)
-    if org.kind == OrgKind.UNIVERSITY:
-        return Q(university_id=org.pk)
-    if org.kind == OrgKind.BANK:
-        return Q(status__in=BANK_VISIBLE_STATES)
-    return NOTHING
+    """The accepting county (its city, the province), the application's university, and for the bank the
+    cases handed to it (from 回执已确认 on) — through the one scope function."""
+    return scope_q(user, county="county", university="university", bank=Q(status__in=BANK_VISIBLE_STATES))
 
 
 def applications_visible_to(*, user) -> QuerySet[Application]:
@@ -115,6 +96,13 @@ def applications_pending_corrections(*, application) -> QuerySet[ApplicationCorr
     return application.corrections.select_related("requested_by", "decided_by").order_by("-pk")
 
 
+def correction_get(*, user, pk) -> ApplicationCorrection:
+    """A correction of an application in the user's scope, else 404."""
+    return get_object_or_404(
+        ApplicationCorrection.objects.filter(application__in=applications_visible_to(user=user)), pk=pk
+    )
+
+
 def corrections_awaiting(*, user) -> QuerySet[ApplicationCorrection]:
     return ApplicationCorrection.objects.filter(
         status=CorrectionStatus.PENDING, application__in=applications_visible_to(user=user)
@@ -132,10 +120,13 @@ def loan_policies_visible_to(*, user) -> QuerySet[LoanPolicy]:
 
 
 def county_figures(*, user, today: datetime.date) -> dict:
+    from deadlines.services import current_loan_year
+
+    loan_year = current_loan_year(today)
     qs = applications_visible_to(user=user)
     return qs.aggregate(
         accepted_today=Count("pk", filter=Q(accepted_at__date=today)),
-        signed_this_year=Count("pk", filter=Q(year=today.year, contract_signed_at__isnull=False)),
+        signed_this_year=Count("pk", filter=Q(year=loan_year, contract_signed_at__isnull=False)),
         waiting_receipt=Count("pk", filter=Q(status=ApplicationStatus.CONTRACT_SIGNED)),
         receipts_to_confirm=Count("pk", filter=Q(status=ApplicationStatus.RECEIPT_ENTERED)),
     )
@@ -164,3 +155,16 @@ def obligation_receipts_to_confirm(*, county, year: int) -> int:
     return Application.objects.filter(
         county=county, year=year, status=ApplicationStatus.RECEIPT_ENTERED
     ).count()
+
+
+def receipt_deadline_text(*, university, year: int) -> str:
+    """ "2026年10月10日" — the university's receipt deadline of the loan year (with its extension), from the
+    calendar (notice 八); empty when the year has no calendar."""
+    from deadlines.rules import format_date
+    from deadlines.services import deadline_for
+    from loanportal.errors import DomainError
+
+    try:
+        return format_date(deadline_for("receipt_entry_due", university, year=year))
+    except DomainError:
+        return ""

@@ -1,6 +1,6 @@
 """Queue warnings (预警机制, notice 四(十一)): daily snapshots per county, levels, notifications.
 
-Split from services.intake (appointments, slots, sites), which it reads.
+Reads the queue (services.queue: appointments, slots, sites).
 """
 
 import datetime
@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from deadlines.services import current_loan_year
 from loanportal.audit import audit_record
 from loanportal.errors import DomainError
 from loanportal.models import Organisation, User
@@ -26,7 +27,7 @@ from ..models import (
     TimeSlot,
 )
 from ..rules import intake as rules
-from .intake import S, intake_window_end
+from .queue import S, intake_window_end
 
 
 def expected_applicants(county: Organisation, year: int) -> int:
@@ -73,8 +74,8 @@ def queue_figures(*, county: Organisation, on: datetime.date) -> dict:
     )
     bookings_per_day = rules.pace_per_day(booked_week, 7)
     served_per_day = rules.pace_per_day(served_week, served_days)
-    expected = expected_applicants(county, on.year)
-    window_end = intake_window_end(county, on.year)
+    expected = expected_applicants(county, current_loan_year(on))
+    window_end = intake_window_end(county, current_loan_year(on))
     free = (future["c"] or 0) - (future["b"] or 0)
     return {
         "capacity_next_7": next_7["c"] or 0,
@@ -95,7 +96,7 @@ def queue_figures(*, county: Organisation, on: datetime.date) -> dict:
         "days_until_cleared": rules.days_until_cleared(
             remaining_applicants=expected - served_year, served_per_day=served_per_day
         ),
-        "days_left_in_window": (window_end - on).days,
+        "days_left_in_window": (window_end - on).days if window_end else None,
         "bookings_per_day": round(bookings_per_day, 1),
         "served_per_day": round(served_per_day, 1),
         "expected_applicants": expected,

@@ -11,12 +11,15 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.selectors import audit_events_for_object
 
+from .. import states
 from ..forms.preapplications import (
     PreApplicationAddForm,
     PreApplicationImportForm,
+    PreApplicationRestoreForm,
     PreApplicationSearchForm,
     PreApplicationWithdrawForm,
     current_year,
@@ -79,13 +82,16 @@ def pre_application_list(request):
 @readers
 def pre_application_detail(request, pk):
     pre_application = selectors.pre_application_get(user=request.user, pk=pk)
-    can_write = request.user.role in selectors.WRITER_ROLES and pre_application.status == "listed"
+    writer = request.user.role in selectors.WRITER_ROLES
+    can_write = writer and pre_application.status == states.PRE_LISTED
+    can_restore = writer and pre_application.status == states.PRE_WITHDRAWN
     return render(
         request,
         "applications/preapplications/detail.html",
         {
             "pre_application": pre_application,
             "withdraw_form": PreApplicationWithdrawForm() if can_write else None,
+            "restore_form": PreApplicationRestoreForm() if can_restore else None,
             "audit_events": audit_events_for_object(obj=pre_application)[:50],
         },
     )
@@ -110,6 +116,26 @@ def pre_application_withdraw(request, pk):
     return redirect("preapplication-detail", pk=pk)
 
 
+@require_POST
+@writers
+def pre_application_restore(request, pk):
+    """恢复预申请: a withdrawn student back on the county's list, with a reason."""
+    pre_application = selectors.pre_application_get(user=request.user, pk=pk)
+    form = PreApplicationRestoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "恢复预申请必须填写原因")
+        return redirect("preapplication-detail", pk=pk)
+    try:
+        services.pre_application_restore(
+            actor=request.user, pre_application=pre_application, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已恢复 {pre_application.name} 的预申请")
+    return redirect("preapplication-detail", pk=pk)
+
+
 @writers
 def pre_application_add(request):
     form = PreApplicationAddForm(request.POST or None)
@@ -118,11 +144,8 @@ def pre_application_add(request):
             created = services.pre_application_add(
                 actor=request.user, county=request.user.organisation, **form.cleaned_data
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except (ValidationError, DomainError) as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"已为 {created.name} 完成预申请（现场补录）")
             return redirect("preapplication-detail", pk=created.pk)
@@ -212,4 +235,5 @@ urlpatterns = [
     ),
     path("pre-applications/<int:pk>/", pre_application_detail, name="preapplication-detail"),
     path("pre-applications/<int:pk>/withdraw/", pre_application_withdraw, name="preapplication-withdraw"),
+    path("pre-applications/<int:pk>/restore/", pre_application_restore, name="preapplication-restore"),
 ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from applications.models import Application, Appointment
 from applications.rules import lifecycle as rules
-from applications.services import intake as intake_services
+from applications.services import queue as intake_services
 from tests.factories import valid_id
 from tests.factories_intake import make_site
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def morning(monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(intake_services, "_now", lambda: moment)
+    monkeypatch.setattr(intake_services.clock, "now", lambda: moment)
     return moment
 
 

@@ -1,19 +1,21 @@
 """Writes of the first-loan application (首贷申请): policy parameters, intake, the one transition service,
 contract and receipt code, receipt entry, maker–checker corrections, the calendar's abandonment."""
 
-from .intake import (
+from .acceptance import (
     application_create,
     current_loan_year,
+    intake_closed_message,
     live_application_elsewhere,
     pre_application_for,
 )
 from .policy import (
-    NOTICE_8_ABANDON,
     POLICY_EDITOR_ROLES,
     POLICY_FIELDS,
     amounts_check,
+    loan_policy_ensure,
     loan_policy_for,
     loan_policy_update,
+    notice_8_abandon_reason,
 )
 from .transitions import (
     abandon_unreceipted,
@@ -25,7 +27,6 @@ from .transitions import (
 )
 
 __all__ = [
-    "NOTICE_8_ABANDON",
     "POLICY_EDITOR_ROLES",
     "POLICY_FIELDS",
     "abandon_unreceipted",
@@ -36,9 +37,12 @@ __all__ = [
     "correction_decide",
     "correction_request",
     "current_loan_year",
+    "intake_closed_message",
     "live_application_elsewhere",
+    "loan_policy_ensure",
     "loan_policy_for",
     "loan_policy_update",
+    "notice_8_abandon_reason",
     "pre_application_for",
     "receipt_enter",
 ]

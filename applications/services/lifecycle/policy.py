@@ -7,6 +7,7 @@ from loanportal.audit import audit_record, model_snapshot
 from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.models import StudyLevel
 from loanportal.roles import Role
+from loanportal.updates import model_update
 
 from ...models import (
     LoanPolicy,
@@ -26,19 +27,23 @@ POLICY_FIELDS = [
     "settlement_day",
 ]
 POLICY_EDITOR_ROLES = frozenset({Role.PROVINCE_MANAGER})
-NOTICE_8_ABANDON = "逾期未录入回执，视为该校借款学生放弃当年贷款申请（通知八：10月10日前完成回执录入）"
+
+
+def notice_8_abandon_reason(deadline) -> str:
+    """The reason of the calendar's abandonment with the university's real (possibly extended) date."""
+    from deadlines.rules import format_date
+
+    return (
+        f"逾期未录入回执，视为该校借款学生放弃当年贷款申请（通知八：{format_date(deadline)}前完成回执录入）"
+    )
 
 
 # --- policy parameters --------------------------------------------------------------------------
 
 
-def loan_policy_for(year: int) -> LoanPolicy:
-    """The policy parameters of loan year `year`, created from the defaults table when missing."""
-    policy = LoanPolicy.objects.filter(year=year).first()
-    if policy is not None:
-        return policy
+def _default_policy(year: int) -> LoanPolicy:
     defaults = rules.policy_defaults(year)
-    policy = LoanPolicy(
+    return LoanPolicy(
         year=year,
         effective_from=defaults.effective_from,
         undergraduate_limit=defaults.undergraduate_limit,
@@ -47,6 +52,21 @@ def loan_policy_for(year: int) -> LoanPolicy:
         rate_rule=defaults.rate_rule,
         rate_spread_bp=defaults.rate_spread_bp or 0,
     )
+
+
+def loan_policy_for(year: int) -> LoanPolicy:
+    """The policy parameters of loan year `year` — a read: the stored row, or (not saved, pk None) the
+    defaults table's values when the year has no row yet. Rendering a page never writes."""
+    return LoanPolicy.objects.filter(year=year).first() or _default_policy(year)
+
+
+def loan_policy_ensure(*, year: int, actor=None) -> LoanPolicy:
+    """Store loan year `year` from the defaults table when it has no row yet (audited); a write, called by
+    the services that change parameters and by the demo seeder."""
+    policy = LoanPolicy.objects.filter(year=year).first()
+    if policy is not None:
+        return policy
+    policy = _default_policy(year)
     policy.full_clean()
     try:
         with transaction.atomic():
@@ -54,7 +74,7 @@ def loan_policy_for(year: int) -> LoanPolicy:
     except IntegrityError:  # created concurrently
         return LoanPolicy.objects.get(year=year)
     audit_record(
-        actor=None,
+        actor=actor,
         action="loan_policy.create",
         obj=policy,
         new=model_snapshot(policy, POLICY_FIELDS),
@@ -70,26 +90,21 @@ def loan_policy_update(*, actor, policy: LoanPolicy, reason: str, **changes) -> 
         raise PermissionDeniedError("只有省中心负责人可以修改年度政策参数")
     if len((reason or "").strip()) < 2:
         raise DomainError("请填写修改原因", field="reason")
+    if policy.pk is None:  # a year still on the defaults table: stored first, then changed
+        policy = loan_policy_ensure(year=policy.year, actor=actor)
     locked = LoanPolicy.objects.select_for_update().get(pk=policy.pk)
-    old = model_snapshot(locked, POLICY_FIELDS)
-    for name, value in changes.items():
-        if name not in POLICY_FIELDS:
-            raise DomainError(f"不能修改字段“{name}”")
-        setattr(locked, name, value)
-    locked.full_clean()
-    locked.save()
-    new = model_snapshot(locked, POLICY_FIELDS)
-    changed = {k for k in new if new[k] != old[k]}
-    if changed:
-        audit_record(
-            actor=actor,
-            action="loan_policy.update",
-            obj=locked,
-            old={k: old[k] for k in changed},
-            new={k: new[k] for k in changed},
-            reason=reason.strip(),
-            organisation=actor.organisation,
-        )
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise DomainError(f"不能修改字段“{sorted(unknown)[0]}”")
+    model_update(
+        instance=locked,
+        fields=POLICY_FIELDS,
+        data=changes,
+        actor=actor,
+        action="loan_policy.update",
+        reason=reason.strip(),
+        organisation=actor.organisation,
+    )
     return locked
 
 

@@ -1,40 +1,48 @@
 """The one transition service of an application, receipt entry, corrections, the calendar's abandonment."""
 
-from django.db import transaction
+import datetime
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from deadlines.services import deadline_for, require_open
 from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import Organisation
-from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, Role
+from loanportal.roles import UNIVERSITY_ROLES
 from loanportal.transitions import apply_transition
 
+from ... import states
 from ...models import (
     Application,
     ApplicationCorrection,
     ApplicationStatus,
     CorrectionStatus,
+    PreApplication,
 )
 from ...rules import lifecycle as rules
-from .policy import NOTICE_8_ABANDON, amounts_check
+from ...rules.refusals import refuse
+from .policy import amounts_check, notice_8_abandon_reason
 
 # --- the one transition service -----------------------------------------------------------------
 
+# Moves with a date on the calendar (notice 八): key date code and the action named in the refusal.
+DATED_MOVES = rules.DATED_MOVES
+
 
 def _check_actor(*, actor, application: Application, to: str) -> None:
-    if actor is None:
-        if to not in rules.TRANSITION_ROLES or rules.SYSTEM not in rules.TRANSITION_ROLES[to]:
-            raise PermissionDeniedError("系统不能执行此操作")
-        return
-    role = getattr(actor, "role", "")
-    label = ApplicationStatus(to).label if to in ApplicationStatus.values else to
-    if not rules.role_may_move(role, to):
-        raise PermissionDeniedError(f"您的角色不能将申请变更为“{label}”")
-    org_id = actor.organisation_id
-    if role in COUNTY_ROLES and application.county_id != org_id:
-        raise PermissionDeniedError("只能办理本县受理的申请")
-    if role in UNIVERSITY_ROLES and application.university_id != org_id:
-        raise PermissionDeniedError("只能办理本校学生的申请")
+    """The same check the pages and the API render their buttons from (rules.move_refusal)."""
+    refuse(
+        rules.move_refusal(
+            role=None if actor is None else getattr(actor, "role", ""),
+            organisation_id=getattr(actor, "organisation_id", None),
+            status=application.status,
+            county_id=application.county_id,
+            university_id=application.university_id,
+            has_contract=bool(application.contract_number),
+            to=to,
+        )
+    )
 
 
 def _next_contract_number(application: Application) -> str:
@@ -62,22 +70,33 @@ def _unused_receipt_code() -> str:
 
 
 @transaction.atomic
-def application_transition(*, actor, application: Application, to: str, reason: str = "") -> Application:
+def application_transition(
+    *, actor, application: Application, to: str, reason: str = "", on: datetime.date | None = None
+) -> Application:
     """The one state change of an application (DESIGN.md states): checks the map, the role, the
     organisation and the reason, locks the row, saves and writes the audit row with the reason.
     Signing (签订合同) gives the contract number and the receipt code (回执码)."""
     _check_actor(actor=actor, application=application, to=to)
+    current = Application.objects.only("status").get(pk=application.pk).status  # the caller's may be stale
+    if actor is not None and to in DATED_MOVES and to in rules.ALLOWED_TRANSITIONS.get(current, ()):
+        # the same calendar check as intake (deadlines.require_open): the key date of the application's
+        # loan year, with the acting organisation's extension; the message prints the real date
+        code, action = DATED_MOVES[to]
+        require_open(
+            code, actor.organisation, on=on or timezone.localdate(), year=application.year, action=action
+        )
     now = timezone.now()
     extra = {}
     if to == ApplicationStatus.ACCEPTED:
         extra["accepted_at"] = now
     elif to == ApplicationStatus.CONTRACT_SIGNED:
-        current = Application.objects.only("status").get(pk=application.pk).status
         if current == ApplicationStatus.ACCEPTED:  # the map check follows in apply_transition
             extra["contract_number"] = _next_contract_number(application)
             extra["receipt_code"] = _unused_receipt_code()
             extra["contract_signed_at"] = now
-    return apply_transition(
+    elif to == ApplicationStatus.BANK_DECLINED:
+        extra["bank_decline_reason"] = (reason or "").strip()[:500]
+    moved = apply_transition(
         instance=application,
         to=to,
         actor=actor,
@@ -89,6 +108,26 @@ def application_transition(*, actor, application: Application, to: str, reason: 
         university=application.university,
         extra=extra,
         action_prefix="application",
+    )
+    if to in rules.CLOSED_STATES and moved.pre_application_id:
+        _pre_application_relist(actor=actor, application=moved, reason=reason)
+    return moved
+
+
+def _pre_application_relist(*, actor, application: Application, reason: str) -> None:
+    """A closed application gives its student back to the county's pre-application list (已预申请), so
+    the student may apply again as pre-applied (notice 三(六)); audited by the list's own transition."""
+    from ..preapplications import pre_application_transition
+
+    pre_application = PreApplication.objects.get(pk=application.pre_application_id)
+    if pre_application.status != states.PRE_APPLIED:
+        return
+    label = ApplicationStatus(application.status).label
+    pre_application_transition(
+        actor=actor,
+        pre_application=pre_application,
+        to=states.PRE_LISTED,
+        reason=f"贷款申请{label}，恢复为已预申请：{reason}".strip("：")[:500],
     )
 
 
@@ -104,7 +143,7 @@ def application_act(*, actor, application: Application, action: str, reason: str
 # --- receipt entry (回执录入) by the university ----------------------------------------------------
 
 
-def receipt_enter(*, actor, receipt_code: str) -> Application:
+def receipt_enter(*, actor, receipt_code: str, on: datetime.date | None = None) -> Application:
     """The university enters a student's receipt by its code: the check character first
     ("回执码校验位错误，请核对"), then the code among its own students ("未找到该回执码")."""
     if getattr(actor, "role", None) not in UNIVERSITY_ROLES:
@@ -117,7 +156,9 @@ def receipt_enter(*, actor, receipt_code: str) -> Application:
         raise DomainError("未找到该回执码", field="receipt_code")
     if application.status in RECEIPT_ALREADY_ENTERED:
         raise ConflictError(_receipt_already_entered_text(application), field="receipt_code")
-    return application_transition(actor=actor, application=application, to=ApplicationStatus.RECEIPT_ENTERED)
+    return application_transition(
+        actor=actor, application=application, to=ApplicationStatus.RECEIPT_ENTERED, on=on
+    )
 
 
 # A repeated receipt says it was already entered, by whom and when (not a bare state-machine refusal).
@@ -159,15 +200,25 @@ def _receipt_already_entered_text(application) -> str:
 # --- corrections to a signed application (maker–checker) ----------------------------------------
 
 
+_raise = refuse
+
+
 @transaction.atomic
 def correction_request(
     *, actor, application: Application, changes: dict, reason: str
 ) -> ApplicationCorrection:
-    """A county clerk asks to correct a signed application; a different county manager approves."""
-    if getattr(actor, "role", None) not in COUNTY_ROLES or application.county_id != actor.organisation_id:
-        raise PermissionDeniedError("只能更正本县受理的申请")
-    if application.status not in rules.CORRECTABLE_STATES:
-        raise ConflictError("只有已签合同、回执未经银行审批的申请需要走更正审批")
+    """A county clerk asks to correct a signed application; a different county manager approves. One
+    pending correction per application: the application row is locked, and a partial unique constraint
+    refuses a second one from a concurrent request."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    refusal = rules.correction_request_refusal(
+        role=getattr(actor, "role", None),
+        organisation_id=getattr(actor, "organisation_id", None),
+        county_id=application.county_id,
+        status=application.status,
+        has_pending=application.corrections.filter(status=CorrectionStatus.PENDING).exists(),
+    )
+    _raise(refusal)
     if len((reason or "").strip()) < 2:
         raise DomainError("请填写更正原因", field="reason")
     unknown = set(changes) - set(rules.CORRECTABLE_FIELDS)
@@ -176,8 +227,12 @@ def correction_request(
     correction = ApplicationCorrection(
         application=application, changes=changes, reason=reason.strip(), requested_by=actor
     )
-    correction.full_clean()
-    correction.save()
+    correction.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            correction.save()
+    except IntegrityError as exc:
+        raise ConflictError("该申请已有待审批的更正申请，请等待审批后再提交") from exc
     audit_record(
         actor=actor,
         action="application.correction_request",
@@ -195,6 +250,7 @@ def correction_request(
 def _correction_notify_managers(correction, application) -> None:
     """The county's managers other than the requester learn that a correction waits for their approval."""
     from loanportal.models import User
+    from loanportal.roles import Role
     from loanportal.services import notification_send
 
     managers = User.objects.filter(
@@ -219,15 +275,16 @@ def correction_decide(
     """A county manager who did not request it approves (the change is applied and audited) or rejects."""
     locked = ApplicationCorrection.objects.select_for_update().get(pk=correction.pk)
     application = Application.objects.select_for_update().get(pk=locked.application_id)
-    if getattr(actor, "role", None) != Role.COUNTY_MANAGER or application.county_id != actor.organisation_id:
-        raise PermissionDeniedError("只有本县负责人可以审批更正")
-    if locked.requested_by_id == actor.pk:
-        raise PermissionDeniedError("不能审批自己提出的更正申请，请由另一位负责人审批")
-    if application.created_by_id == actor.pk:
-        # maker–checker (DESIGN.md): nobody approves a change to what they entered themselves
-        raise PermissionDeniedError("不能审批自己录入的申请的更正，请由另一位负责人审批")
-    if locked.status != CorrectionStatus.PENDING:
-        raise ConflictError("该更正申请已处理")
+    refusal = rules.correction_decide_refusal(
+        role=getattr(actor, "role", None),
+        user_pk=getattr(actor, "pk", None),
+        organisation_id=getattr(actor, "organisation_id", None),
+        county_id=application.county_id,
+        requested_by_id=locked.requested_by_id,
+        created_by_id=application.created_by_id,
+        status=locked.status,
+    )
+    _raise(refusal)
     locked.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), (note or "")[:200]
     old = {k: getattr(application, k) for k in locked.changes}
@@ -271,11 +328,19 @@ def abandon_unreceipted(*, loan_year, key_date=None, organisation=None, as_of=No
     if organisation is not None:
         pending = pending.filter(university=organisation)
     touched = []
+    deadlines = {}
     for application in pending.select_related("student", "county", "university").order_by("pk"):
         description = f"{application.university.name}：{application.student.name}的申请视为放弃"
+        if application.university_id not in deadlines:
+            deadlines[application.university_id] = deadline_for(
+                "receipt_entry_due", application.university, year=year
+            )
         if not dry_run:
             application = application_transition(
-                actor=None, application=application, to=ApplicationStatus.ABANDONED, reason=NOTICE_8_ABANDON
+                actor=None,
+                application=application,
+                to=ApplicationStatus.ABANDONED,
+                reason=notice_8_abandon_reason(deadlines[application.university_id]),
             )
         touched.append((application, description))
     return touched

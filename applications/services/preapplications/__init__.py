@@ -20,6 +20,7 @@ from loanportal.roles import OrgKind
 from loanportal.rules import mask_id_number, mask_phone, normalise_id_number
 from loanportal.transitions import apply_transition
 
+from ... import states
 from ...models.preapplication import (
     PreApplication,
     PreApplicationImport,
@@ -41,14 +42,10 @@ BULK_BATCH_SIZE = 2000
 LOOKUP_CHUNK = 5000
 STORED_ERRORS_LIMIT = 5000
 
-# 状态流转: listed → applied (intake accepted the loan application) or withdrawn (with a reason);
-# applied → listed when that application is withdrawn or rejected; withdrawn → listed to restore.
-PRE_APPLICATION_TRANSITIONS = {
-    PreApplicationStatus.LISTED: {PreApplicationStatus.APPLIED, PreApplicationStatus.WITHDRAWN},
-    PreApplicationStatus.APPLIED: {PreApplicationStatus.LISTED},
-    PreApplicationStatus.WITHDRAWN: {PreApplicationStatus.LISTED},
-}
-REASON_REQUIRED = frozenset({PreApplicationStatus.WITHDRAWN, PreApplicationStatus.LISTED})
+# 状态流转 (applications.states): listed → applied / withdrawn; applied → listed when the application
+# closes; withdrawn → listed to restore (恢复预申请).
+PRE_APPLICATION_TRANSITIONS = states.PRE_APPLICATION_TRANSITIONS
+REASON_REQUIRED = states.PRE_APPLICATION_REASON_REQUIRED
 
 
 class PreApplicationImportRejected(DomainError):
@@ -319,8 +316,17 @@ def pre_application_add(
         student=Student.objects.filter(id_number=id_number).first(),
         created_by=actor,
     )
-    pre_application.full_clean()
-    pre_application.save()
+    pre_application.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            pre_application.save()
+    except IntegrityError as exc:  # a concurrent add of the same student won: 409, never 500
+        existing = _listed_elsewhere(year=year, id_numbers=[id_number]).get(id_number)
+        raise ConflictError(
+            _already_listed_message(county_name=existing[0], status=existing[1], own_county=county, year=year)
+            if existing
+            else "该生已在本年度预申请名单中，不能重复列入"
+        ) from exc
     audit_record(
         actor=actor,
         action="pre_application.create",
@@ -368,4 +374,16 @@ def pre_application_withdraw(*, actor: User, pre_application: PreApplication, re
     _require_county_actor(actor, pre_application.county)
     return pre_application_transition(
         actor=actor, pre_application=pre_application, to=PreApplicationStatus.WITHDRAWN, reason=reason
+    )
+
+
+def pre_application_restore(*, actor: User, pre_application: PreApplication, reason: str) -> PreApplication:
+    """Put a withdrawn student back on the list (恢复预申请), with a reason; only the student's county may.
+    The refusal of a second listing says this restore exists ("已撤销，可在本县名单中恢复")."""
+    _require_county_actor(actor, pre_application.county)
+    current = PreApplication.objects.only("status").get(pk=pre_application.pk).status
+    if current != PreApplicationStatus.WITHDRAWN:
+        raise ConflictError(f"只有已撤销的预申请可以恢复（当前状态：{PreApplicationStatus(current).label}）")
+    return pre_application_transition(
+        actor=actor, pre_application=pre_application, to=PreApplicationStatus.LISTED, reason=reason
     )

@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from loanportal.errors import DomainError, PermissionDeniedError
+from loanportal.domain_forms import error_text, message_error
+from loanportal.errors import DomainError
 from loanportal.roles import COUNTY_ROLES, OrgKind
 
 READER_KINDS = (OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE)
@@ -21,20 +22,15 @@ def _require_county(user):
         raise PermissionDenied("只有县级资助中心可以办理受理业务")
 
 
-def _error_text(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return exc.message
+_error_text = error_text
 
 
 def _run(request, fn, success: str | None = None, **kwargs):
     """Call a service; show its domain error as a message. Returns the result or None."""
     try:
         result = fn(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
     except (DomainError, ValidationError) as exc:
-        messages.error(request, _error_text(exc))
+        message_error(request, exc)
         return None
     if success:
         messages.success(request, success.format(result=result))

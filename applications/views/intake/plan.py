@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from deadlines.services import current_loan_year
 from loanportal.roles import COUNTY_ROLES, OrgKind
 
 from ...forms.intake import (
@@ -16,7 +17,7 @@ from ...forms.intake import (
 )
 from ...rules import intake as rules
 from ...selectors import intake as selectors
-from ...services import intake as services
+from ...services import queue as services
 from .common import _require_county, _require_reader, _run, _today
 
 # --- 受理安排: the county's plan on one page -----------------------------------------------------------
@@ -34,7 +35,7 @@ def intake_plan(request, county_pk=None, *, slot_form=None, slot_site=None, stat
         county = user.organisation
     else:
         county = selectors.intake_county_get(user=user, pk=county_pk)
-    year = _today().year
+    year = current_loan_year(_today())
     plan = selectors.intake_plan_for(county=county, year=year)
     can_edit = user.role in COUNTY_ROLES and user.organisation_id == county.pk
     form = IntakePlanForm(instance=plan) if can_edit else None

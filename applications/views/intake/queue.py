@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from deadlines.services import current_loan_year
 from loanportal.roles import COUNTY_ROLES
 
 from ...forms.intake import (
@@ -20,8 +21,10 @@ from ...forms.intake import (
 )
 from ...models import AppointmentStatus, IntakeWindow
 from ...rules import intake as rules
+from ...selectors import actions
 from ...selectors import intake as selectors
-from ...services import intake as services
+from ...services import queue as services
+from ...services.lifecycle import intake_closed_message
 from .common import _require_county, _require_reader, _run, _today
 
 # --- 预约与叫号: today's queue at a site ------------------------------------------------------------
@@ -61,7 +64,10 @@ def intake_queue(request, *, booking_form=None, walk_in_form=None, status=200):
         .filter(date__lte=max(day, clock.date()) + datetime.timedelta(days=13))
         .exclude(date=clock.date(), ends_at__lte=clock.time())
     )
-    groups, done_page = _queue_groups(list(queue), show=show, page=request.GET.get("page"))
+    rows = list(queue)
+    for appointment in rows:  # the buttons: only what the services would accept now
+        appointment.actions = actions.appointment_actions_for(user=user, appointment=appointment, now=now)
+    groups, done_page = _queue_groups(rows, show=show, page=request.GET.get("page"))
     if can_act and booking_form is None:
         booking_form = BookingForm(slots=slots.filter(booked__lt=_capacity_f()))
     elif booking_form is not None:
@@ -79,9 +85,6 @@ def intake_queue(request, *, booking_form=None, walk_in_form=None, status=200):
             "show": show,
             "search": search,
             "filters": [(key, label) for key, (label, _) in QUEUE_FILTERS.items()],
-            "ended_before": now.time()
-            if day == now.date()
-            else (datetime.time.max if day < now.date() else datetime.time.min),
             "counts": selectors.site_day_counts(site=site, day=day),
             "windows": site.active_windows,
             "board": selectors.window_board(site=site, day=day),
@@ -90,6 +93,7 @@ def intake_queue(request, *, booking_form=None, walk_in_form=None, status=200):
             "walk_in_form": (walk_in_form or PersonForm(prefix="walkin")) if can_act else None,
             "statuses": AppointmentStatus,
             "refresh_seconds": settings.INTAKE_QUEUE_REFRESH_SECONDS,
+            "intake_closed": intake_closed_message(site.county, clock.date()),
         },
         status=status,
     )
@@ -262,7 +266,10 @@ def intake_assign_list(request):
     """名单批量预约: give the pre-application list appointments over the free slots."""
     _require_county(request.user)
     result = _run(
-        request, services.appointments_assign_to_list, county=request.user.organisation, year=_today().year
+        request,
+        services.appointments_assign_to_list,
+        county=request.user.organisation,
+        year=current_loan_year(_today()),
     )
     if result:
         text = f"预申请名单批量预约：{result['assigned']}人已分配时段"

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from deadlines.services import current_loan_year
 from loanportal.roles import COUNTY_ROLES, OrgKind
 
 from ...models import QueueLevel
@@ -26,7 +27,9 @@ def intake_warnings(request):
     today = _today()
     counties = list(selectors.intake_counties_visible_to(user=user))
     snapshots = selectors.latest_snapshots(user=user, on=today)
-    plans = {p.county_id: p for p in selectors.intake_plans_visible_to(user=user, year=today.year)}
+    plans = {
+        p.county_id: p for p in selectors.intake_plans_visible_to(user=user, year=current_loan_year(today))
+    }
     rows = []
     for county in counties:
         plan = plans.get(county.pk)

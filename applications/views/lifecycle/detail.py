@@ -2,20 +2,21 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError, PermissionDeniedError
-from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, Role
+from loanportal.roles import UNIVERSITY_ROLES
 from loanportal.selectors import audit_events_for_object
 
 from ...forms.lifecycle import (
     CorrectionForm,
     ReceiptEntryForm,
 )
-from ...models import ApplicationCorrection
 from ...rules import lifecycle as rules
+from ...selectors import actions
 from ...selectors import lifecycle as selectors
 from ...services import lifecycle as services
 
@@ -38,38 +39,26 @@ def application_detail(request, pk):
 
 
 def _detail_page(request, application, *, correction_form=None, status=200):
-    """The application page; after a refused correction, the bound form is shown again with its errors."""
-    moves = rules.moves_for(role=request.user.role, status=application.status)
-    if request.user.role in COUNTY_ROLES and application.county_id != request.user.organisation_id:
-        moves = []
-    actions = [
-        {
-            "action": next(a for a, to in rules.ACTIONS.items() if to == move),
-            "label": rules.ACTION_LABELS[move],
-            "needs_reason": move in rules.REASON_REQUIRED,
-            "danger": move in (rules.REJECTED, rules.WITHDRAWN, rules.RETURNED),
-        }
-        for move in moves
-        if move != rules.RECEIPT_ENTERED  # the university enters receipts by code (回执录入 page)
-    ]
-    can_correct = (
-        request.user.role in COUNTY_ROLES
-        and application.county_id == request.user.organisation_id
-        and application.status in rules.CORRECTABLE_STATES
-    )
+    """The application page; after a refused correction, the bound form is shown again with its errors.
+    Buttons: only what the services would accept (selectors.actions — no rule is re-encoded here)."""
+    corrections = _labelled(selectors.applications_pending_corrections(application=application))
+    for correction in corrections:
+        correction.actions = actions.correction_actions_for(
+            user=request.user, correction=correction, application=application
+        )
+    can_correct = actions.correction_request_allowed(user=request.user, application=application)
     return render(
         request,
         "applications/lifecycle/detail.html",
         {
             "application": application,
-            "actions": actions,
+            "actions": actions.application_actions_for(user=request.user, application=application),
             "audit_events": audit_events_for_object(obj=application)[:100],
-            "corrections": _labelled(selectors.applications_pending_corrections(application=application)),
-            "can_correct": can_correct,
+            "corrections": corrections,
+            "can_correct": can_correct or correction_form is not None,
             "correction_form": (correction_form or CorrectionForm(application=application))
-            if can_correct
+            if can_correct or correction_form is not None
             else None,
-            "is_county_manager": request.user.role == Role.COUNTY_MANAGER,
             "receipt_code": rules.receipt_code_display(application.receipt_code or ""),
         },
         status=status,
@@ -83,12 +72,8 @@ def application_act(request, pk, action):
         services.application_act(
             actor=request.user, application=application, action=action, reason=request.POST.get("reason", "")
         )
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    except (DomainError, ValidationError) as exc:
+        message_error(request, exc)
     else:
         if action == "sign":  # the certificate itself confirms it (a standalone print page)
             return redirect("application-certificate", pk=pk)
@@ -110,6 +95,9 @@ def application_certificate(request, pk):
             "application": application,
             "receipt_code": rules.receipt_code_display(application.receipt_code),
             "today": timezone.localdate(),
+            "receipt_deadline": selectors.receipt_deadline_text(
+                university=application.university, year=application.year
+            ),
         },
     )
 
@@ -125,10 +113,8 @@ def receipt_entry(request):
             entered = services.receipt_enter(
                 actor=request.user, receipt_code=form.cleaned_data["receipt_code"]
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
         except DomainError as exc:
-            form.add_error("receipt_code", exc.message)
+            form_errors_add(form, exc, default_field="receipt_code")
         else:
             messages.success(request, f"已录入 {entered.student.name} 的贷款回执")
             form = ReceiptEntryForm()
@@ -137,7 +123,14 @@ def receipt_entry(request):
     return render(
         request,
         "applications/lifecycle/receipt_entry.html",
-        {"form": form, "entered": entered, "pending": pending},
+        {
+            "form": form,
+            "entered": entered,
+            "pending": pending,
+            "receipt_deadline": selectors.receipt_deadline_text(
+                university=request.user.organisation, year=year
+            ),
+        },
     )
 
 
@@ -153,10 +146,8 @@ def correction_new(request, pk):
                 changes=form.changes(),
                 reason=form.cleaned_data["reason"],
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, "已提交更正申请，待本县另一位负责人审批")
             return redirect("application-detail", pk=pk)
@@ -167,23 +158,16 @@ def correction_new(request, pk):
 
 @require_POST
 def correction_decide(request, pk):
-    correction = get_object_or_404(
-        ApplicationCorrection.objects.filter(
-            application__in=selectors.applications_visible_to(user=request.user)
-        ),
-        pk=pk,
-    )
+    correction = selectors.correction_get(user=request.user, pk=pk)
     approve = request.POST.get("decision") == "approve"
     try:
         services.correction_decide(
             actor=request.user, correction=correction, approve=approve, note=request.POST.get("note", "")
         )
-    except PermissionDeniedError as exc:
+    except PermissionDeniedError as exc:  # a manager who may not decide this one: said on the page
         messages.error(request, exc.message)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    except (DomainError, ValidationError) as exc:
+        message_error(request, exc)
     else:
         messages.success(request, "已批准更正，修改已生效" if approve else "已驳回更正申请")
     return redirect("application-detail", pk=correction.application_id)

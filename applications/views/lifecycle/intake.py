@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
+from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.models import Organisation
 from loanportal.roles import COUNTY_ROLES, OrgKind
@@ -12,18 +13,18 @@ from renewals.selectors import fee_standard_find
 from ...forms.lifecycle import (
     ApplicationForm,
 )
-from ...models import Appointment, PreApplication
+from ...selectors import intake as intake_selectors
+from ...selectors import preapplications as pre_selectors
 from ...services import lifecycle as services
 
 
 def _prefill(request) -> tuple[dict, object, object]:
     """Initial data from an intake appointment (?appointment=) or a pre-application (?pre_application=),
     both of the clerk's own county."""
-    county = request.user.organisation
     initial, appointment, pre_application = {}, None, None
     if request.GET.get("appointment", "").isdigit():
         appointment = get_object_or_404(
-            Appointment.objects.filter(county=county), pk=request.GET["appointment"]
+            intake_selectors.appointments_visible_to(user=request.user), pk=request.GET["appointment"]
         )
         initial.update(
             name=appointment.name,
@@ -34,7 +35,7 @@ def _prefill(request) -> tuple[dict, object, object]:
         pre_application = appointment.pre_application
     if request.GET.get("pre_application", "").isdigit():
         pre_application = get_object_or_404(
-            PreApplication.objects.filter(county=county), pk=request.GET["pre_application"]
+            pre_selectors.pre_applications_visible_to(user=request.user), pk=request.GET["pre_application"]
         )
         initial.update(name=pre_application.name, id_number=pre_application.id_number)
         if pre_application.phone:
@@ -56,7 +57,7 @@ def application_new(request):
             pre_application = services.pre_application_for(id_number=id_number, year=year, county=county)
             appointment_pk = form.cleaned_data.get("appointment")
             appointment = (
-                Appointment.objects.filter(county=county, pk=appointment_pk).first()
+                intake_selectors.appointments_visible_to(user=request.user).filter(pk=appointment_pk).first()
                 if appointment_pk
                 else None
             )
@@ -64,11 +65,8 @@ def application_new(request):
                 application = services.application_create(
                     actor=request.user, appointment=appointment, **form.service_kwargs()
                 )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
+            except (ValidationError, DomainError) as exc:
+                form_errors_add(form, exc)
             else:
                 messages.success(request, f"已受理 {application.student.name} 的贷款申请，请核对后签订合同")
                 return redirect("application-detail", pk=application.pk)
@@ -90,6 +88,7 @@ def application_new(request):
             "county": county,
             "pre_application": pre_application,
             "appointment": appointment,
+            "intake_closed": services.intake_closed_message(county),
         },
     )
 

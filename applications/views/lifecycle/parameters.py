@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.selectors import audit_events_for_object
 
@@ -36,26 +36,31 @@ def loan_policy_list(request):
 def loan_policy_edit(request, year):
     if request.user.role not in services.POLICY_EDITOR_ROLES:
         raise PermissionDenied("只有省中心负责人可以修改年度政策参数")
-    if not 2000 <= year <= timezone.localdate().year + 1:
+    if not 2000 <= year <= services.current_loan_year() + 1:
         raise Http404("没有该贷款年度")
     policy = services.loan_policy_for(year)
-    form = LoanPolicyForm(request.POST or None, instance=LoanPolicy.objects.get(pk=policy.pk))
+    # an unsaved year (defaults table) is shown as is; saving stores it (loan_policy_update)
+    form = LoanPolicyForm(
+        request.POST or None,
+        instance=LoanPolicy.objects.get(pk=policy.pk) if policy.pk else services.loan_policy_for(year),
+    )
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in LoanPolicyForm.Meta.fields}
         try:
             services.loan_policy_update(
                 actor=request.user, policy=policy, reason=form.cleaned_data["reason"], **changes
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
+        except (ValidationError, DomainError) as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"已保存{year}年度政策参数")
             return redirect("loan-policy-list")
     return render(
         request,
         "applications/lifecycle/policy_edit.html",
-        {"form": form, "policy": policy, "audit_events": audit_events_for_object(obj=policy)[:50]},
+        {
+            "form": form,
+            "policy": policy,
+            "audit_events": audit_events_for_object(obj=policy)[:50] if policy.pk else [],
+        },
     )
