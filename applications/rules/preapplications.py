@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from loanportal.imports.reader import cell_text as imports_cell_text
 from loanportal.rules import id_number_error, normalise_id_number, validate_phone
 
 from ..models.preapplication import PreApplicationBasis
@@ -148,12 +149,11 @@ def county_names(full_name: str) -> tuple[str, ...]:
 
 
 def cell_text(value) -> str:
-    """A cell as text: numbers without a trailing .0 (phones typed as numbers), text stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    """A cell as the user saw it (loanportal.imports.cell_text): numbers without a trailing .0, a date typed
+    into 备注 as 2026-07-15 (not 46218), text stripped."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return imports_cell_text(value)
 
 
 @dataclass

@@ -12,8 +12,10 @@ import io
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from loanportal import imports
 from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError
+from loanportal.imports import checks as imports_checks
 from loanportal.models import Organisation, Student, User
 from loanportal.permissions import require_own_county
 from loanportal.roles import OrgKind
@@ -26,17 +28,7 @@ from ...models.preapplication import (
     PreApplicationImport,
     PreApplicationStatus,
 )
-from ...rules.preapplications import (
-    COLUMN_BY_KEY,
-    COLUMNS,
-    check_headers,
-    check_row,
-    column_letter,
-    county_names,
-    is_blank_row,
-    is_example_row,
-)
-from . import xlsx
+from ...rules.preapplications import COLUMNS, check_row, county_names, is_example_row
 
 BULK_BATCH_SIZE = 2000
 LOOKUP_CHUNK = 5000
@@ -89,17 +81,6 @@ def _already_listed_message(*, county_name: str, status: str, own_county: Organi
     return f"该生已在{where}{year}年度预申请名单中{state}，不能重复列入"
 
 
-def _error(row: int, key: str | None, message: str, name: str = "", positions: dict | None = None) -> dict:
-    index = (positions or {}).get(key) if key else None
-    return {
-        "row": row,
-        "column": column_letter(index) if index else "",
-        "header": COLUMN_BY_KEY[key].header if key else "",
-        "message": message,
-        "name": name,
-    }
-
-
 def _source_school(schools: list[str]) -> str:
     distinct = sorted({s for s in schools if s})
     if len(distinct) == 1:
@@ -109,73 +90,85 @@ def _source_school(schools: list[str]) -> str:
     return f"{distinct[0]}等{len(distinct)}所学校"[:100]
 
 
+# The list's columns for the one import path (loanportal.imports): ID numbers and phones must be text cells.
+IMPORT_TEMPLATE = imports.Template(
+    title="首贷预申请名单",
+    fields=tuple(
+        imports.Field(c.key, c.header, required=c.required, text=c.key in ("id_number", "phone"))
+        for c in COLUMNS
+    ),
+)
+
+
 def pre_application_import(*, actor: User, county: Organisation, year: int, file) -> PreApplicationImport:
     """Import a county's pre-application list from an xlsx (首贷预申请名单导入, notice 三(六)).
 
-    Refuses a bad file (DomainError) before parsing; refuses a list with any bad row
-    (PreApplicationImportRejected, carrying the report); otherwise writes every row and returns the batch.
+    Goes through the one import path (loanportal.imports.run_import): refuses a bad file (DomainError)
+    before parsing; refuses a list with any bad row (PreApplicationImportRejected, carrying the report);
+    otherwise writes every row in one transaction and returns the batch.
     """
     _require_county_actor(actor, county)
-    file_name = str(getattr(file, "name", "") or "名单.xlsx").rsplit("/", 1)[-1][:200]
-    header, rows = xlsx.open_rows(xlsx.read_upload(file))
-    headers = check_headers(header)
-    if not headers.ok:
-        raise DomainError(headers.message(), field="file")
-
-    positions = headers.positions
-    slots = [(c.key, positions[c.key] - 1) for c in COLUMNS]
     names = county_names(county.name)
     limits = _max_lengths()
-    errors: list[dict] = []
-    checked: list[tuple[int, dict]] = []
-    first_row_of: dict[str, int] = {}
-    for number, values in rows:
-        if is_blank_row(values):
-            continue
-        raw = {key: values[index] if index < len(values) else None for key, index in slots}
+
+    bad_id_rows: set[int] = set()
+
+    def validate_row(row: imports.Row) -> imports.RowResult | None:
+        raw = row.cells
         if is_example_row(raw["name"]):
-            continue
+            return None
         result = check_row(raw, county_code=county.code, county_names=names, max_lengths=limits)
-        name = result.values["name"]
-        errors.extend(_error(number, key, message, name, positions) for key, message in result.errors)
-        id_number = result.values["id_number"]
-        if id_number and not any(key == "id_number" for key, _ in result.errors):
-            if id_number in first_row_of:
-                errors.append(
-                    _error(
-                        number,
+        if any(key == "id_number" for key, _ in result.errors):
+            bad_id_rows.add(row.number)
+        return imports.RowResult(result.values, result.errors, label=result.values["name"])
+
+    def check_rows(accepted) -> list[tuple[int, str, str]]:
+        problems = []
+        first_row_of: dict[str, int] = {}
+        for row, values in accepted:
+            id_number = values["id_number"]
+            if not id_number or row.number in bad_id_rows:
+                continue
+            first = first_row_of.setdefault(id_number, row.number)
+            if first != row.number:
+                problems.append(
+                    (
+                        row.number,
                         "id_number",
-                        f"身份证号与第{first_row_of[id_number]}行重复（同一学生在文件中出现两次，第{first_row_of[id_number]}行和第{number}行）",
-                        name,
-                        positions,
+                        f"身份证号与第{first}行重复（同一学生在文件中出现两次，第{first}行和第{row.number}行）",
                     )
                 )
-            else:
-                first_row_of[id_number] = number
-        checked.append((number, result.values))
+        for id_number, (county_name, status) in _listed_elsewhere(year=year, id_numbers=first_row_of).items():
+            message = _already_listed_message(
+                county_name=county_name, status=status, own_county=county, year=year
+            )
+            problems.append((first_row_of[id_number], "id_number", message))
+        return problems
 
-    if not checked:
-        raise DomainError("名单中没有学生数据（第2行起为数据行）", field="file")
-
-    name_of_row = {number: values["name"] for number, values in checked}
-    for id_number, (county_name, status) in _listed_elsewhere(year=year, id_numbers=first_row_of).items():
-        number = first_row_of[id_number]
-        name = name_of_row[number]
-        message = _already_listed_message(
-            county_name=county_name, status=status, own_county=county, year=year
+    def write(accepted):
+        return _write_batch(
+            actor=actor, county=county, year=year, file_name=file_name, checked=[v for _, v in accepted]
         )
-        errors.append(_error(number, "id_number", message, name, positions))
 
-    if errors:
-        order = {c.header: i for i, c in enumerate(COLUMNS)}
-        errors.sort(key=lambda e: (e["row"], order.get(e["header"], -1)))
+    file_name = imports_checks.file_name_of(file)
+    try:
+        outcome = imports.run_import(
+            file=file,
+            template=IMPORT_TEMPLATE,
+            validate_row=validate_row,
+            check_rows=check_rows,
+            write=write,
+            empty_message="名单中没有学生数据（第2行起为数据行）",
+        )
+    except imports.ImportRejected as exc:
+        errors = [error.as_dict() for error in exc.errors]
         raise PreApplicationImportRejected(
             batch=_record_rejected(
-                actor=actor, county=county, year=year, file_name=file_name, rows=len(checked), errors=errors
+                actor=actor, county=county, year=year, file_name=file_name, rows=exc.rows, errors=errors
             ),
             errors=errors,
-        )
-    return _write_batch(actor=actor, county=county, year=year, file_name=file_name, checked=checked)
+        ) from None
+    return outcome.result
 
 
 def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreApplicationImport:
@@ -225,13 +218,13 @@ def _insert_rows(rows: list[dict]) -> None:
 
 
 def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationImport:
-    ids = [values["id_number"] for _, values in checked]
+    ids = [values["id_number"] for values in checked]
     with transaction.atomic():
         batch = PreApplicationImport(
             county=county,
             year=year,
             file_name=file_name,
-            source_school=_source_school([v["high_school"] for _, v in checked]),
+            source_school=_source_school([v["high_school"] for v in checked]),
             row_count=len(checked),
             succeeded=True,
             created_by=actor,
@@ -262,7 +255,7 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
                 "created_by_id": actor.pk,
                 "created_at": timezone.now(),
             }
-            for _, values in checked
+            for values in checked
         ]
         try:
             with transaction.atomic():

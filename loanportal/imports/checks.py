@@ -1,0 +1,316 @@
+"""Checks made on an uploaded spreadsheet before anything parses it (the first half of the one import path).
+
+`check_upload(file)` returns a `CheckedFile` whose `data` is what the reader may hand to calamine, or raises
+DomainError with a Chinese message saying what is wrong and what to do. Order, each cheaper than the next
+and none trusting the file:
+
+1. extension (.xlsx; .xls refused with how to save it as .xlsx; .xlsm and anything else refused) and the
+   browser's content type;
+2. upload size (`UPLOAD_MAX_BYTES`), without reading more than the limit;
+3. magic bytes: a zip — a renamed CSV, HTML, Word or .xls file is refused;
+4. xlsx: the zip's central directory — entry count (`XLSX_MAX_ENTRIES`), declared uncompressed size
+   (`XLSX_MAX_UNCOMPRESSED_BYTES`) and compression ratio (`XLSX_MAX_COMPRESSION_RATIO`): the zip-bomb guard,
+   before any member is inflated; encrypted members and unknown compression methods refused;
+5. xlsx: [Content_Types].xml (defusedxml) says a plain workbook — macro-enabled, template or a
+   `vbaProject.bin` / macro sheet anywhere in the package is refused;
+6. xlsx: every member read once (Python's zipfile inflates no member past its declared size and checks its
+   CRC), every XML part run through expat with any DOCTYPE refused (entities, external references and
+   "billion laughs" never get defined), UTF-8 only; worksheet parts scanned for formulas and for the area
+   their cell references span (calamine allocates the cells' bounding box: two cells at A1 and XFD1048576
+   would be 17 billion cells), at most `XLSX_MAX_CELLS`;
+7. xlsx: the checked XML parts re-packed uncompressed, so the reader parses exactly the bytes checked here
+   and inflates nothing itself.
+
+Excel 97–2003 (.xls) files are refused with how to save them as .xlsx: calamine could read them, but
+none of the checks above can be made on an .xls before parsing it (its formulas, macros and the area its
+cells span sit in binary records), and a two-cell .xls can make the reader allocate half a gigabyte.
+"""
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.parsers import expat
+
+from defusedxml import ElementTree
+from django.conf import settings
+
+from ..errors import DomainError
+
+DEFAULT_MAX_ENTRIES = 1000  # settings.XLSX_MAX_ENTRIES overrides
+DEFAULT_MAX_CELLS = 2_000_000  # settings.XLSX_MAX_CELLS overrides: rows × columns the cells span
+DEFAULT_MAX_RATIO = 200  # settings.XLSX_MAX_COMPRESSION_RATIO overrides (real sheets: ~10–50×, bombs ≥ 1000×)
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+XLSX_MAIN_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+}
+MACRO_TYPES = {
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+    "application/vnd.ms-office.vbaProject",
+    "application/vnd.ms-excel.macrosheet+xml",
+    "application/vnd.ms-excel.intlmacrosheet+xml",
+}
+# What browsers and operating systems send for .xlsx / .xls (and "don't know").
+ACCEPTED_CONTENT_TYPES = {
+    "",
+    "application/octet-stream",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "application/msexcel",
+    "application/x-msexcel",
+    "application/x-excel",
+    "application/kset",  # WPS on Windows
+    "application/wps-office.xlsx",
+    "application/wps-office.xls",
+}
+MACRO_EXTENSIONS = {".xlsm", ".xltm", ".xlsb", ".xlam"}
+EXTENSIONS = {".xlsx"}
+
+NOT_SPREADSHEET = (
+    "文件不是Excel工作簿（可能是改了扩展名的其他文件）；请在Excel或WPS中“另存为”Excel工作簿（.xlsx）后再导入"
+)
+DAMAGED = "文件已损坏，无法作为Excel工作簿读取；请在Excel或WPS中打开后“另存为”Excel工作簿（.xlsx）再导入"
+SAVE_AS_HOW = (
+    "请在Excel中“文件—另存为”，保存类型选“Excel 工作簿(*.xlsx)”（WPS中选“Microsoft Excel 文件(*.xlsx)”），"
+    "取消打开密码后再导入"
+)
+SAVE_AS_XLSX = "不接受Excel 97–2003格式（.xls）的文件；" + SAVE_AS_HOW
+MACROS = "不接受含宏的工作簿（.xlsm 或含VBA宏）；请在Excel或WPS中“另存为”普通Excel工作簿（.xlsx）后再导入"
+
+_FORMULA_RE = re.compile(rb"<(?:\w{1,20}:)?f[\s>/]")
+_CELL_REF_RE = re.compile(rb"\br=\"([A-Z]{1,3}[0-9]{1,7})\"")
+# A cell's reference (bounded look-ahead inside the tag: linear whatever the input)
+_CELL_RE = re.compile(rb"<(?:\w{1,20}:)?c\s[^>]{0,500}?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF_RE = re.compile(rb"<(?:\w{1,20}:)?row\s[^>]{0,500}?\br=\"([0-9]{1,7})\"")
+_ANY_CELL_RE = re.compile(rb"<(?:\w{1,20}:)?c[\s>/]")
+_ANY_ROW_RE = re.compile(rb"<(?:\w{1,20}:)?row[\s>/]")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_WORKSHEET_RE = re.compile(r"^xl/(?:worksheets|dialogsheets)/[^/]+\.xml$")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks: its file name, its kind ("xlsx" or "xls") and the bytes to read."""
+
+    name: str
+    kind: str
+    data: bytes
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _refuse(message: str) -> DomainError:
+    return DomainError(message, field="file")
+
+
+def file_name_of(upload, default: str = "名单.xlsx") -> str:
+    return str(getattr(upload, "name", "") or default).replace("\\", "/").rsplit("/", 1)[-1][:200]
+
+
+def read_upload(upload) -> bytes:
+    """The uploaded file's bytes, refusing one larger than settings.UPLOAD_MAX_BYTES without reading it all."""
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise _refuse(f"文件过大（{_megabytes(size)}），上传上限为 {_megabytes(limit)}")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise _refuse(f"文件过大，上传上限为 {_megabytes(limit)}")
+    if not data:
+        raise _refuse("上传的文件是空的")
+    return data
+
+
+def _check_name_and_type(name: str, content_type: str) -> None:
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix in MACRO_EXTENSIONS or "macroenabled" in content_type.lower():
+        raise _refuse(MACROS)
+    if suffix == ".xls":
+        raise _refuse(SAVE_AS_XLSX)
+    if suffix not in EXTENSIONS:
+        shown = f"“{suffix}”" if suffix else "无扩展名"
+        raise _refuse(
+            f"只接受Excel工作簿（.xlsx），上传的文件是{shown}；请在Excel或WPS中“另存为”.xlsx后再导入"
+        )
+    if content_type.split(";")[0].strip().lower() not in ACCEPTED_CONTENT_TYPES:
+        raise _refuse(NOT_SPREADSHEET)
+
+
+def check_upload(upload, *, name: str | None = None) -> CheckedFile:
+    """Check an uploaded spreadsheet before parsing (see the module docstring); return what may be read."""
+    name = name or file_name_of(upload)
+    _check_name_and_type(name, str(getattr(upload, "content_type", "") or ""))
+    data = read_upload(upload)
+    if data.startswith(OLE_MAGIC) and name.lower().endswith(".xls"):
+        raise _refuse(SAVE_AS_XLSX)
+    if data.startswith(OLE_MAGIC):  # an encrypted xlsx is an OLE file too
+        raise _refuse("文件不是普通的 .xlsx 工作簿（可能已加密，或是改了扩展名的 .xls 文件）；" + SAVE_AS_HOW)
+    if not data.startswith(ZIP_MAGIC):
+        raise _refuse(NOT_SPREADSHEET)
+    return CheckedFile(name=name, kind="xlsx", data=_check_xlsx(data))
+
+
+def _check_xlsx(data: bytes) -> bytes:
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        members = package.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _refuse(NOT_SPREADSHEET) from exc
+    _check_directory(members)
+    names = {info.filename for info in members}
+    if any(
+        n.lower().rsplit("/", 1)[-1] == "vbaproject.bin" or n.lower().startswith("xl/macrosheets/")
+        for n in names
+    ):
+        raise _refuse(MACROS)
+    if "[Content_Types].xml" not in names:
+        raise _refuse(NOT_SPREADSHEET)
+    content_types = _content_types(_read_member(package, "[Content_Types].xml"))
+    if content_types & MACRO_TYPES:
+        raise _refuse(MACROS)
+    if not content_types & XLSX_MAIN_TYPES:
+        raise _refuse(NOT_SPREADSHEET)
+
+    checked: dict[str, bytes] = {}
+    for info in members:
+        if info.is_dir():
+            continue
+        body = _read_member(package, info.filename)  # every member: its CRC is checked
+        if not info.filename.lower().endswith(_XML_SUFFIXES):
+            continue  # images, printer settings: not needed to read the cells, not passed on
+        _check_xml(body)
+        if _WORKSHEET_RE.match(info.filename):
+            _check_worksheet(body)
+        checked[info.filename] = body
+
+    repacked = io.BytesIO()
+    with zipfile.ZipFile(repacked, "w", zipfile.ZIP_STORED) as out:
+        for member_name, body in checked.items():
+            out.writestr(member_name, body)
+    return repacked.getvalue()
+
+
+def _check_directory(members: list[zipfile.ZipInfo]) -> None:
+    entries = getattr(settings, "XLSX_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)
+    if len(members) > entries:
+        raise _refuse(
+            f"文件中含有{len(members)}个部件，超过上限{entries}（可能是异常或被构造的文件），已拒绝"
+        )
+    limit = settings.XLSX_MAX_UNCOMPRESSED_BYTES
+    declared = sum(info.file_size for info in members)
+    compressed = sum(info.compress_size for info in members)
+    bomb = f"文件解压后为 {_megabytes(declared)}，超过上限 {_megabytes(limit)}（可能是异常或被构造的文件），已拒绝"
+    if declared > limit:
+        raise _refuse(bomb)
+    ratio = getattr(settings, "XLSX_MAX_COMPRESSION_RATIO", DEFAULT_MAX_RATIO)
+    if declared > 1024 * 1024 and declared > ratio * max(compressed, 1):
+        raise _refuse(
+            f"文件的压缩比异常（解压后 {_megabytes(declared)}，是压缩后的{declared // max(compressed, 1)}倍），"
+            "可能是被构造的文件，已拒绝"
+        )
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise _refuse("工作簿已加密或设置了打开密码；请取消密码后另存为 .xlsx 再导入")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse(DAMAGED)
+
+
+def _read_member(package: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return package.read(name)
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        KeyError,
+    ) as exc:
+        raise _refuse(DAMAGED) from exc
+    except Exception as exc:  # zlib.error and the like: a damaged member
+        raise _refuse(DAMAGED) from exc
+
+
+def _content_types(xml: bytes) -> set[str]:
+    try:
+        root = ElementTree.fromstring(xml, forbid_dtd=True)
+    except Exception as exc:  # ParseError, DTDForbidden, EntitiesForbidden...
+        raise _refuse(DAMAGED) from exc
+    return {element.get("ContentType", "") for element in root.iter() if element.get("ContentType")}
+
+
+class _Refused(Exception):
+    pass
+
+
+def _forbid(*_args) -> None:
+    raise _Refused
+
+
+def _check_xml(xml: bytes) -> None:
+    """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched). expat, linear in the size."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _forbid
+    parser.EntityDeclHandler = _forbid
+    parser.ExternalEntityRefHandler = _forbid
+
+    def declaration(_version, encoding, _standalone):
+        if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise _Refused
+
+    parser.XmlDeclHandler = declaration
+    try:
+        parser.Parse(xml, True)
+    except (_Refused, expat.ExpatError, ValueError) as exc:
+        raise _refuse(DAMAGED) from exc
+
+
+def _check_worksheet(xml: bytes) -> None:
+    """No formula; the cells' references span at most XLSX_MAX_CELLS (rows × columns)."""
+    formula = _FORMULA_RE.search(xml)
+    if formula is not None:
+        _refuse_formula(xml, formula)
+    # An upper bound of the grid calamine will allocate: the largest explicit row and column, plus one for
+    # each row or cell without a reference (placed after the previous one), counted from A1.
+    cells = _CELL_RE.findall(xml)
+    row_refs = _ROW_REF_RE.findall(xml)
+    height = max((int(row) for _, row in cells), default=0)
+    height = max(height, max((int(row) for row in row_refs), default=0))
+    height += len(_ANY_ROW_RE.findall(xml)) - len(row_refs)
+    width = _column_number(max((letters for letters, _ in cells), key=_letters_key, default=b""))
+    width += len(_ANY_CELL_RE.findall(xml)) - len(cells)
+    limit = getattr(settings, "XLSX_MAX_CELLS", DEFAULT_MAX_CELLS)
+    if height * width > limit:
+        raise _refuse(
+            f"工作表的使用范围过大（{height}行×{width}列），超过上限{limit}个单元格；"
+            "请删除名单以外的行、列和内容后再导入"
+        )
+
+
+def _letters_key(letters: bytes) -> tuple[int, bytes]:
+    return (len(letters), letters)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _refuse_formula(xml: bytes, formula: re.Match) -> None:
+    start = xml.rfind(b"<c", max(0, formula.start() - 2000), formula.start())
+    ref = _CELL_REF_RE.search(xml, start, formula.start()) if start >= 0 else None
+    where = f"（如 {ref.group(1).decode()} 单元格）" if ref else ""
+    raise _refuse(f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入")

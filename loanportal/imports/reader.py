@@ -1,0 +1,221 @@
+"""Reading a checked spreadsheet with python-calamine and matching its header row to a template.
+
+`read_rows(checked, template)` opens the one data sheet of a `CheckedFile` (see checks.py), refuses hidden
+sheets, macro sheets, merged cells and a second sheet with data, finds the header row (the first row that
+is not blank), maps it to the template's fields by name (columns may be in any order) and returns a `Sheet`
+whose rows carry the sheet's own row numbers. Cells are Python values as calamine gives them: str, float,
+bool, datetime.date / datetime.datetime / datetime.time / timedelta; an empty cell is None.
+"""
+
+import datetime
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import python_calamine
+
+from ..errors import DomainError
+from .checks import DAMAGED, CheckedFile
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a template. `text`: the cell must be text (ID numbers, phones: a number cell has lost
+    digits or leading zeros). `aliases`: other headers accepted for this column."""
+
+    key: str
+    header: str
+    required: bool = False
+    text: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+def normalise_header(value) -> str:
+    """A header as compared: no whitespace, half-width brackets made full-width, a leading * (required) off."""
+    text = re.sub(r"\s+", "", str(value or ""))
+    return text.replace("(", "（").replace(")", "）").lstrip("*＊")
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA (the spreadsheet's own column names; 1-based)."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Template:
+    """What an import expects: its title (for messages) and its columns, matched by header."""
+
+    title: str
+    fields: tuple[Field, ...]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(f.header for f in self.fields)
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
+
+    def match(self, header_row, *, row_number: int = 1) -> dict[str, int]:
+        """Field key → 0-based column index; DomainError naming missing, unknown and repeated columns."""
+        by_header = {}
+        for f in self.fields:
+            for name in (f.header, *f.aliases):
+                by_header[normalise_header(name)] = f
+        positions: dict[str, int] = {}
+        unexpected, duplicated = [], []
+        for index, value in enumerate(header_row):
+            header = normalise_header(value)
+            if not header:
+                continue
+            matched = by_header.get(header)
+            if matched is None:
+                unexpected.append(f"{column_letter(index + 1)}列“{str(value).strip()}”")
+            elif matched.key in positions:
+                duplicated.append(matched.header)
+            else:
+                positions[matched.key] = index
+        missing = [f.header for f in self.fields if f.key not in positions]
+        if missing or unexpected or duplicated:
+            parts = []
+            if missing:
+                parts.append("缺少列：" + "、".join(f"“{h}”" for h in missing))
+            if unexpected:
+                parts.append("无法识别的列：" + "、".join(unexpected))
+            if duplicated:
+                parts.append("重复的列：" + "、".join(f"“{h}”" for h in duplicated))
+            raise DomainError(
+                f"表头不符合模板（第{row_number}行）：{'；'.join(parts)}。"
+                f"模板的列为：{'、'.join(self.headers)}。请下载模板后填写。",
+                field="file",
+            )
+        return positions
+
+
+@dataclass
+class Row:
+    """One data row: its number as the user sees it in the sheet, and field key → cell value (None: empty)."""
+
+    number: int
+    cells: dict
+
+
+@dataclass
+class Sheet:
+    title: str
+    header_row: int
+    positions: dict  # field key → 0-based column index
+    rows: list = field(default_factory=list)  # Row, blank rows left out
+
+
+def cell_text(value) -> str:
+    """A cell as the user saw it, as text: whole numbers without ".0", a date as 2026-07-15 (not 46218),
+    a date and time as 2026-07-15 08:30, text stripped; None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M" if not value.second else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+    return str(value).strip()
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _calamine(call, *args):
+    """Run a calamine call; anything it raises (its errors, a Rust panic) is a damaged file: a 400."""
+    try:
+        return call(*args)
+    except DomainError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        raise DomainError(DAMAGED, field="file") from exc
+
+
+def _range_ref(merged) -> str:
+    (r0, c0), (r1, c1) = merged
+    return f"{column_letter(c0 + 1)}{r0 + 1}:{column_letter(c1 + 1)}{r1 + 1}"
+
+
+def _is_blank(values) -> bool:
+    return all(v == "" or v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _open_data_sheet(checked: CheckedFile):
+    workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(checked.data))
+    metadata = _calamine(lambda: workbook.sheets_metadata)
+    hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
+    if hidden:
+        raise DomainError(
+            f"工作簿含有隐藏的工作表：{'、'.join(hidden)}。隐藏内容无法核对，请删除隐藏工作表后再导入",
+            field="file",
+        )
+    if any(
+        m.typ in (python_calamine.SheetTypeEnum.MacroSheet, python_calamine.SheetTypeEnum.Vba)
+        for m in metadata
+    ):
+        raise DomainError("不接受含宏的工作簿；请另存为普通Excel工作簿（.xlsx）后再导入", field="file")
+    with_data = []
+    for index, meta in enumerate(metadata):
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue
+        sheet = _calamine(workbook.get_sheet_by_index, index)
+        merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
+        if merged:
+            raise DomainError(
+                f"工作表“{meta.name}”中有合并单元格（如 {_range_ref(merged[0])}），请取消合并、每行一条记录后再导入",
+                field="file",
+            )
+        if sheet.height and sheet.width:
+            values = _calamine(sheet.to_python)
+            if not all(_is_blank(row) for row in values):
+                with_data.append((meta.name, sheet, values))
+    if not with_data:
+        raise DomainError("工作簿中没有数据", field="file")
+    if len(with_data) > 1:
+        raise DomainError(
+            f"工作簿中有{len(with_data)}个含数据的工作表（{'、'.join(name for name, _, _ in with_data)}），"
+            "一次只能导入一个工作表，请把数据放在同一个工作表中",
+            field="file",
+        )
+    return with_data[0]
+
+
+def read_rows(checked: CheckedFile, template: Template) -> Sheet:
+    """The data sheet's header matched to `template` and its non-blank rows (see the module docstring)."""
+    title, sheet, values = _open_data_sheet(checked)
+    first_row, first_col = sheet.start or (0, 0)
+    rows: Iterator = (
+        (first_row + offset + 1, row) for offset, row in enumerate(values) if not _is_blank(row)
+    )
+    header_number, header = next(rows)
+    pad = [""] * first_col
+    positions = template.match(pad + list(header), row_number=header_number)
+    slots = [(key, index - first_col) for key, index in positions.items()]
+    data = []
+    for number, row in rows:
+        width = len(row)
+        cells = {}
+        for key, index in slots:
+            value = row[index] if 0 <= index < width else None
+            cells[key] = None if value == "" else value
+        data.append(Row(number, cells))
+    return Sheet(title=title, header_row=header_number, positions=positions, rows=data)

@@ -1,0 +1,161 @@
+"""The one import path: check the file, read the rows, validate each with the app's rules, write all or none.
+
+    outcome = run_import(
+        file=upload,
+        template=TEMPLATE,              # reader.Template: the columns, matched by header
+        validate_row=check_one,         # Row -> RowResult (or None to skip the row, e.g. an example row)
+        check_rows=check_together,      # optional: [(Row, values)] -> [(row number, field key, message)]
+                                        #   (duplicates in the file, rows already in the database)
+        write=save_all,                 # [(Row, values)] -> anything; runs in one transaction
+    )
+
+Every error is a RowError (sheet row number as the user sees it, column letter, column header, message,
+and the row's subject, e.g. the student's name); a file with any error raises ImportRejected carrying them
+all, and nothing is written. A bad file (checks.py, reader.py) raises DomainError before any row is read.
+At most one error per cell: the template's own checks (required, text-only) come first.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from ..errors import DomainError
+from .checks import CheckedFile, check_upload
+from .reader import Row, Template, column_letter, is_number, read_rows
+
+
+@dataclass
+class RowResult:
+    """What the app's validate_row returns: the row's cleaned values, its errors as (field key, message)
+    pairs, and a label naming the row's subject for the error report (e.g. the student's name)."""
+
+    values: dict
+    errors: list = field(default_factory=list)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str  # the column letter in the uploaded sheet ("" for the whole row)
+    header: str
+    message: str
+    name: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "message": self.message,
+            "name": self.name,
+        }
+
+
+class ImportRejected(DomainError):
+    """The file has row errors: nothing was written. `errors` (RowError, in sheet order), `rows` read."""
+
+    def __init__(self, *, errors: list[RowError], rows: int, file_name: str):
+        super().__init__(f"文件中有{len(errors)}处错误，未导入任何数据；请按错误报告修改后重新导入")
+        self.errors = errors
+        self.rows = rows
+        self.file_name = file_name
+
+
+@dataclass
+class ImportOutcome:
+    file_name: str
+    rows: int
+    result: object  # what write returned
+
+
+def text_cell_message(header: str) -> str:
+    return (
+        f"“{header}”是数字格式（表格软件会显示成1.4E+17之类，末尾几位或开头的0已被改写）；"
+        "请把该列设置为文本格式后重新填写"
+    )
+
+
+def required_message(header: str) -> str:
+    return f"“{header}”不能为空"
+
+
+class _Errors:
+    """Collects RowErrors, at most one per cell."""
+
+    def __init__(self, template: Template, positions: dict):
+        self.template = template
+        self.letters = {key: column_letter(index + 1) for key, index in positions.items()}
+        self.headers = {f.key: f.header for f in template.fields}
+        self.items: list[RowError] = []
+        self.seen: set = set()
+
+    def add(self, row: int, key: str | None, message: str, name: str = "") -> None:
+        if (row, key) in self.seen and key is not None:
+            return
+        self.seen.add((row, key))
+        self.items.append(
+            RowError(
+                row=row,
+                column=self.letters.get(key, "") if key else "",
+                header=self.headers.get(key, "") if key else "",
+                message=message,
+                name=name,
+            )
+        )
+
+    def sorted(self) -> list[RowError]:
+        order = {f.header: i for i, f in enumerate(self.template.fields)}
+        return sorted(self.items, key=lambda e: (e.row, order.get(e.header, -1)))
+
+
+def run_import(
+    *,
+    file,
+    template: Template,
+    validate_row: Callable[[Row], RowResult | None],
+    write: Callable[[list], object],
+    check_rows: Callable[[list], list[tuple[int, str, str]]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    empty_message: str = "文件中没有数据行（第1行为表头，第2行起为数据）",
+) -> ImportOutcome:
+    """Check, read, validate every row, then write all rows in one transaction or raise ImportRejected."""
+    checked: CheckedFile = check_upload(file)
+    sheet = read_rows(checked, template)
+    errors = _Errors(template, sheet.positions)
+    required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
+    text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
+    accepted: list[tuple[Row, dict]] = []
+    labels: dict[int, str] = {}
+    total = len(sheet.rows)
+    for done, row in enumerate(sheet.rows, start=1):
+        result = validate_row(row)
+        if result is None:
+            continue
+        cells = row.cells
+        for key, message in text_only:
+            if is_number(cells[key]):
+                errors.add(row.number, key, message, result.label)
+        for key, message in required:
+            value = cells[key]
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors.add(row.number, key, message, result.label)
+        for key, message in result.errors:
+            errors.add(row.number, key, message, result.label)
+        accepted.append((row, result.values))
+        labels[row.number] = result.label
+        if progress is not None and done % 1000 == 0:
+            progress(done, total)
+    if not accepted:
+        raise DomainError(empty_message, field="file")
+    if check_rows is not None:
+        for number, key, message in check_rows(accepted):
+            errors.add(number, key, message, labels.get(number, ""))
+    if errors.items:
+        raise ImportRejected(errors=errors.sorted(), rows=len(accepted), file_name=checked.name)
+    with transaction.atomic():
+        result = write(accepted)
+    if progress is not None:
+        progress(total, total)
+    return ImportOutcome(file_name=checked.name, rows=len(accepted), result=result)
