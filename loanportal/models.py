@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from .roles import ROLE_ORG_KIND, OrgKind, Role
-from .rules import birth_date_of, validate_id_number, validate_phone
+from .rules import birth_date_of, validate_id_number, validate_person_name, validate_phone
 
 
 class Organisation(models.Model):
@@ -121,7 +121,7 @@ class StudyLevel(models.TextChoices):
 class Student(models.Model):
     """借款学生. Visible to the household county (生源地), its city, the province and the university."""
 
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, validators=[validate_person_name])
     id_number = models.CharField(
         "身份证号",
         max_length=18,
@@ -195,7 +195,7 @@ class CoBorrower(models.Model):
     student = models.ForeignKey(
         Student, verbose_name="借款学生", on_delete=models.CASCADE, related_name="co_borrowers"
     )
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, validators=[validate_person_name])
     id_number = models.CharField("身份证号", max_length=18, validators=[validate_id_number])
     relationship = models.CharField("与学生关系", max_length=16, choices=Relationship.choices)
     phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])

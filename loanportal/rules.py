@@ -1,6 +1,7 @@
 """Pure rules of the core: ID numbers (GB 11643 via python-stdnum), phones, masking. No database."""
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
@@ -94,3 +95,42 @@ def mask_text(text: str) -> str:
     """Mask every ID number and mobile number found in free text (logs, messages)."""
     text = ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group(0)), text)
     return PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+
+# Person names (students, co-borrowers, pre-application lists, bookings): letters of any script (汉字, Latin,
+# Uyghur, Tibetan…), combining marks, digits, single spaces and the separators used in transliterated names
+# (· • ‧ ・ . -). Nothing else: no control or invisible formatting characters (bidi overrides, zero-width) and
+# no markup or formula characters (< > " ' ` & = ; / \ ( ) { } …), whatever page, export or log shows it.
+NAME_SEPARATORS = frozenset("·•‧・.-")
+NAME_MESSAGE_ALLOWED = "只能包含汉字、字母和间隔号“·”"
+
+
+def person_name_error(value, *, label: str = "姓名") -> str | None:
+    """A Chinese message saying what is wrong with a person's name, or None when it is acceptable."""
+    text = str(value or "").strip()
+    if not text:
+        return None  # "required" is the field's own check
+    previous = ""
+    for char in text:
+        category = unicodedata.category(char)
+        if category[0] in "LM" or category in ("Nd", "Nl") or char in NAME_SEPARATORS:
+            previous = char
+            continue
+        if char == " " and previous != " ":
+            previous = char
+            continue
+        if char == " ":
+            return f"{label}中有连续的空格；{label}{NAME_MESSAGE_ALLOWED}"
+        if category[0] in "CZ":
+            return f"{label}中含有不可见的控制或格式字符（U+{ord(char):04X}）；{label}{NAME_MESSAGE_ALLOWED}"
+        return f"{label}中含有不允许的字符“{char}”；{label}{NAME_MESSAGE_ALLOWED}"
+    if unicodedata.category(text[0])[0] != "L":
+        return f"{label}“{text}”不是有效的姓名；{label}{NAME_MESSAGE_ALLOWED}"
+    return None
+
+
+def validate_person_name(value) -> None:
+    """Django field validator for a person's name (see person_name_error)."""
+    message = person_name_error(value)
+    if message:
+        raise ValidationError(message, code="invalid_person_name")

@@ -295,13 +295,13 @@ def test_list_saved_by_excel_with_shared_and_rich_strings_imports_exactly(world)
     from .factories_preapplications import as_excel_writes_it
 
     rows = [
-        good_row(姓名="王小&明", 高中学校="榆中县第一中学"),
+        good_row(姓名="王小明", 高中学校="榆中县第一中学&分校"),
         good_row(姓名="赵丽", 高中学校="榆中县职业中等专业学校"),
     ]
     content = as_excel_writes_it(workbook_bytes(rows), rich_text_for="榆中县职业中等专业学校")
     batch = do_import(world, content)
     saved = {p.name: p.high_school for p in PreApplication.objects.filter(batch=batch)}
-    assert saved == {"王小&明": "榆中县第一中学", "赵丽": "榆中县职业中等专业学校"}
+    assert saved == {"王小明": "榆中县第一中学&分校", "赵丽": "榆中县职业中等专业学校"}
     assert {p.id_number for p in PreApplication.objects.filter(batch=batch)} == {r[1] for r in rows}
 
 
@@ -322,3 +322,255 @@ def test_sheet_with_a_doctype_is_refused_before_reading(world):
     with pytest.raises(DomainError, match="损坏"):
         do_import(world, _zip(members))
     assert counts() == before
+
+
+# --- issue 7 item 4: hostile spreadsheets get a clear Chinese 400, fast, nothing saved ---------------------
+# Each file is built here from a good workbook; every one must be refused (DomainError, i.e. a 400) within
+# TIME_BOUND seconds, with nothing saved — never a 500, never a worker held.
+
+TIME_BOUND = 2.0
+URL = "/api/v1/pre-applications/"
+
+
+def members_of(content: bytes) -> dict:
+    import io as _io
+    import zipfile as _zipfile
+
+    source = _zipfile.ZipFile(_io.BytesIO(content))
+    return {name: source.read(name) for name in source.namelist()}
+
+
+def with_shared_strings(
+    members: dict, strings_xml: bytes, cell_xml: str = '<c r="G2" t="s"><v>0</v></c>'
+) -> dict:
+    """Put `strings_xml` in as xl/sharedStrings.xml, and a cell referring to it in G2 (备注)."""
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    row2 = sheet.index('<row r="2"')
+    end = sheet.index("</row>", row2)
+    members["xl/worksheets/sheet1.xml"] = (sheet[:end] + cell_xml + sheet[end:]).encode()
+    members["xl/sharedStrings.xml"] = strings_xml
+    types = members["[Content_Types].xml"].decode()
+    members["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    return members
+
+
+SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+
+
+def refused_fast(world, content, name="名单.xlsx") -> str:
+    import time
+
+    started = time.perf_counter()
+    message = refused(world, content, name=name)
+    elapsed = time.perf_counter() - started
+    assert elapsed < TIME_BOUND, f"took {elapsed:.2f} s"
+    assert any("\u4e00" <= c <= "\u9fff" for c in message), "a Chinese message"
+    return message
+
+
+def test_issue7_4_unclosed_rows_quadratic_input_is_refused_within_the_bound(world):
+    """Today's regular expression rescans to the end from every `<row` without a closing tag (36 s for 5.6 KB)."""
+    members = members_of(workbook_bytes([good_row()]))
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index("<sheetData>") + len("<sheetData>")
+    members["xl/worksheets/sheet1.xml"] = (sheet[:start] + '<row r="1">' * 3000 + sheet[start:]).encode()
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_billion_laughs_in_shared_strings_is_a_400(world):
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        f"{SST}<si><t>&lol3;</t></si></sst>"
+    ).encode()
+    members = with_shared_strings(members_of(workbook_bytes([good_row()])), laughs)
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_external_entity_in_shared_strings_is_a_400(world):
+    external = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f"{SST}<si><t>&xxe;</t></si></sst>"
+    ).encode()
+    members = with_shared_strings(members_of(workbook_bytes([good_row()])), external)
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/styles.xml", "docProps/core.xml", "_rels/.rels"])
+def test_issue7_4_doctype_in_any_xml_part_is_refused(world, part):
+    members = members_of(workbook_bytes([good_row()]))
+    body = members[part].decode()
+    declaration_end = body.index("?>") + 2 if body.startswith("<?xml") else 0
+    members[part] = (
+        body[:declaration_end] + '<!DOCTYPE x [<!ENTITY a "b">]>' + body[declaration_end:]
+    ).encode()
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_truncated_part_is_a_400(world):
+    members = members_of(workbook_bytes([good_row(), good_row()]))
+    sheet = members["xl/worksheets/sheet1.xml"]
+    members["xl/worksheets/sheet1.xml"] = sheet[: len(sheet) // 2]
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_truncated_file_is_a_400(world):
+    content = workbook_bytes([good_row() for _ in range(50)])
+    assert refused_fast(world, content[: len(content) * 2 // 3])
+
+
+def test_issue7_4_shared_string_index_out_of_range_is_a_400(world):
+    strings = f"{SST}<si><t>只有一项</t></si></sst>".encode()
+    members = with_shared_strings(
+        members_of(workbook_bytes([good_row()])), strings, cell_xml='<c r="G2" t="s"><v>999</v></c>'
+    )
+    assert "损坏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_member_failing_its_crc_is_a_400(world):
+    """Flip one byte of the worksheet's compressed data: zipfile's CRC check fails on reading it."""
+    import struct
+    import zipfile as _zipfile
+
+    content = bytearray(workbook_bytes([good_row() for _ in range(20)]))
+    package = _zipfile.ZipFile(__import__("io").BytesIO(bytes(content)))
+    info = package.getinfo("xl/worksheets/sheet1.xml")
+    name_length, extra_length = struct.unpack(
+        "<HH", content[info.header_offset + 26 : info.header_offset + 30]
+    )
+    data_start = info.header_offset + 30 + name_length + extra_length
+    content[data_start + info.compress_size // 2] ^= 0x01
+    assert refused_fast(world, bytes(content))
+
+
+def test_issue7_4_vba_project_inside_a_plain_xlsx_is_refused(world):
+    members = members_of(workbook_bytes([good_row()]))
+    members["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + b"\x00" * 512
+    assert "宏" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_macro_enabled_workbook_is_refused(world):
+    members = members_of(workbook_bytes([good_row()]))
+    members["[Content_Types].xml"] = (
+        members["[Content_Types].xml"]
+        .decode()
+        .replace(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        )
+        .encode()
+    )
+    assert "宏" in refused_fast(world, zip_bytes(members))
+    assert "宏" in refused_fast(world, workbook_bytes([good_row()]), name="名单.xlsm")
+
+
+def test_issue7_4_zip_bomb_is_refused_before_inflating(world):
+    """A member declaring 50 MB of zeros (ratio ~1000): refused from the central directory alone."""
+    members = members_of(workbook_bytes([good_row()]))
+    members["xl/media/image1.png"] = b"\x00" * (50 * 1024 * 1024)
+    assert "压缩比" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_too_many_zip_entries_is_refused(world, settings):
+    settings.XLSX_MAX_ENTRIES = 50
+    members = members_of(workbook_bytes([good_row()]))
+    members.update({f"xl/media/x{i}.bin": b"x" for i in range(60)})
+    assert "部件" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_sparse_cells_spanning_the_whole_sheet_are_refused(world):
+    """Two cells at A1 and XFD1048576 would make the reader allocate 17 billion cells."""
+    members = members_of(workbook_bytes([good_row()]))
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "</sheetData>",
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+    ).encode()
+    assert "使用范围过大" in refused_fast(world, zip_bytes(members))
+
+
+def test_issue7_4_renamed_files_are_refused(world):
+    assert "不是Excel" in refused_fast(world, b"<html><body>x</body></html>")
+    renamed_xls = refused_fast(world, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    assert ".xls" in renamed_xls and "另存为" in renamed_xls
+    assert ".csv" in refused_fast(world, "姓名,身份证号\n".encode(), name="名单.csv")
+
+
+def test_issue9_import_xls_is_refused_with_how_to_save_as_xlsx(world):
+    message = refused_fast(world, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, name="名单.xls")
+    assert ".xls" in message and "另存为" in message and "xlsx" in message
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        "unclosed_rows",
+        "billion_laughs",
+        "string_index",
+        "truncated",
+        "vba",
+    ],
+)
+def test_issue7_4_hostile_files_through_the_api_are_400_not_500(world, api_for, build):
+    base = members_of(workbook_bytes([good_row()]))
+    if build == "unclosed_rows":
+        sheet = base["xl/worksheets/sheet1.xml"].decode()
+        base["xl/worksheets/sheet1.xml"] = sheet.replace(
+            "<sheetData>", "<sheetData>" + '<row r="1">' * 3000
+        ).encode()
+    elif build == "billion_laughs":
+        base = with_shared_strings(
+            base,
+            f'<!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>{SST}<si><t>&b;</t></si></sst>'.encode(),
+        )
+    elif build == "string_index":
+        base = with_shared_strings(
+            base, f"{SST}<si><t>x</t></si></sst>".encode(), '<c r="G2" t="s"><v>7</v></c>'
+        )
+    elif build == "truncated":
+        base["xl/sharedStrings.xml"] = b"<sst><si><t>x"
+    else:
+        base["xl/vbaProject.bin"] = b"\x00" * 64
+    response = api_for(world.users.county1_staff).post(
+        f"{URL}import/", {"year": YEAR, "file": upload(zip_bytes(base))}, format="multipart"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert counts() == (0, 0)
+
+
+def test_issue7_4_a_date_typed_into_the_note_is_kept_as_the_date_the_user_saw(world):
+    import datetime
+
+    batch = do_import(world, workbook_bytes([good_row(备注=datetime.date(2026, 7, 15))]))
+    assert PreApplication.objects.get(batch=batch).note == "2026-07-15"
+
+
+def test_issue9_import_phone_stored_as_a_number_is_refused_with_format_as_text(world):
+    errors = rejected(world, workbook_bytes([good_row(联系电话=13812345678)]))
+    assert [(e["row"], e["column"], e["header"]) for e in errors] == [(2, "F", "联系电话")]
+    assert "文本格式" in errors[0]["message"]
+
+
+def test_issue9_import_id_stored_as_a_number_is_refused_once_with_format_as_text(world):
+    errors = rejected(world, workbook_bytes([good_row(身份证号=620123200803151234)]))
+    assert len(errors) == 1 and errors[0]["column"] == "B"
+    assert "文本格式" in errors[0]["message"] and "1.4E+17" in errors[0]["message"]
+
+
+def test_issue7_1_names_with_markup_or_control_characters_are_refused_at_import(world):
+    """Names are validated at import: the queue-page payload never reaches the database."""
+    rows = [
+        good_row(),
+        good_row(姓名="x'+(window.__pwned=1)+'"),
+        good_row(姓名="李\u202e明"),
+        good_row(姓名="阿依古丽·买买提"),
+    ]
+    errors = rejected(world, workbook_bytes(rows))
+    assert [(e["row"], e["column"]) for e in errors] == [(3, "A"), (4, "A")]
+    assert "不允许的字符" in errors[0]["message"] and "U+202E" in errors[1]["message"]

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from loanportal.rules import id_number_error, normalise_id_number
+from loanportal.rules import id_number_error, normalise_id_number, validate_person_name
 
 from ..models import IntakePlan, IntakeSite
 from ..services.queue import SITE_FIELDS
@@ -56,7 +56,7 @@ class SlotGenerateForm(forms.Form):
 class PersonForm(forms.Form):
     """A caller or a walk-in: name, ID number (GB 11643 validated), phone."""
 
-    name = forms.CharField(label="姓名", max_length=50)
+    name = forms.CharField(label="姓名", max_length=50, validators=[validate_person_name])
     id_number = forms.CharField(label="身份证号", max_length=18, min_length=18)
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
 

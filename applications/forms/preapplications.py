@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from loanportal.rules import normalise_id_number, validate_id_number, validate_phone
+from loanportal.rules import normalise_id_number, validate_id_number, validate_person_name, validate_phone
 
 from ..models.preapplication import PreApplicationBasis, PreApplicationStatus
 
@@ -93,7 +93,10 @@ class PreApplicationAddForm(forms.Form):
 
     year = _year_field()
     name = forms.CharField(
-        label="姓名", max_length=50, widget=forms.TextInput(attrs={"class": "form-control"})
+        label="姓名",
+        max_length=50,
+        validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"class": "form-control"}),
     )
     id_number = forms.CharField(
         label="身份证号",

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from loanportal.models import Organisation
-from loanportal.rules import validate_id_number, validate_phone
+from loanportal.rules import validate_id_number, validate_person_name, validate_phone
 
 from .. import states
 
@@ -141,7 +141,7 @@ class Appointment(models.Model):
         related_name="appointments",
     )
     date = models.DateField("日期", db_index=True)
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, validators=[validate_person_name])
     id_number = models.CharField("身份证号", max_length=18, validators=[validate_id_number])
     phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])
     pre_application = models.ForeignKey(

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from loanportal.models import Organisation
-from loanportal.rules import validate_id_number, validate_phone
+from loanportal.rules import validate_id_number, validate_person_name, validate_phone
 
 from .. import states
 
@@ -57,7 +57,7 @@ class PreApplication(models.Model):
     county = models.ForeignKey(
         Organisation, verbose_name="生源地（县）", on_delete=models.PROTECT, related_name="pre_applications"
     )
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, validators=[validate_person_name])
     id_number = models.CharField("身份证号", max_length=18, validators=[validate_id_number])
     basis = models.CharField("预申请依据", max_length=32, choices=PreApplicationBasis.choices)
     high_school = models.CharField("高中学校", max_length=100, blank=True)

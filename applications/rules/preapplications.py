@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from loanportal.imports.reader import cell_text as imports_cell_text
-from loanportal.rules import id_number_error, normalise_id_number, validate_phone
+from loanportal.rules import id_number_error, normalise_id_number, person_name_error, validate_phone
 
 from ..models.preapplication import PreApplicationBasis
 
@@ -172,6 +172,8 @@ def check_row(raw: dict, *, county_code: str, county_names: tuple[str, ...], max
     for column in COLUMNS:
         if column.required and not values[column.key]:
             errors.append((column.key, f"“{column.header}”不能为空"))
+    if values["name"] and (message := person_name_error(values["name"])):
+        errors.append(("name", message))
     for key, limit in max_lengths.items():
         if limit and len(values.get(key, "")) > limit:
             errors.append((key, f"“{COLUMN_BY_KEY[key].header}”不能超过{limit}个字"))
