@@ -61,7 +61,8 @@ class Template:
         return next(f for f in self.fields if f.key == key)
 
     def match(self, header_row, *, row_number: int = 1) -> dict[str, int]:
-        """Field key → 0-based column index; DomainError naming missing, unknown and repeated columns."""
+        """Field key → 0-based column index; DomainError naming missing (required), unknown and repeated
+        columns. An optional column may be left out of the sheet: its cells read as empty."""
         by_header = {}
         for f in self.fields:
             for name in (f.header, *f.aliases):
@@ -79,7 +80,7 @@ class Template:
                 duplicated.append(matched.header)
             else:
                 positions[matched.key] = index
-        missing = [f.header for f in self.fields if f.key not in positions]
+        missing = [f.header for f in self.fields if f.required and f.key not in positions]
         if missing or unexpected or duplicated:
             parts = []
             if missing:
@@ -209,7 +210,7 @@ def read_rows(checked: CheckedFile, template: Template) -> Sheet:
     header_number, header = next(rows)
     pad = [""] * first_col
     positions = template.match(pad + list(header), row_number=header_number)
-    slots = [(key, index - first_col) for key, index in positions.items()]
+    slots = [(f.key, positions[f.key] - first_col if f.key in positions else -1) for f in template.fields]
     data = []
     for number, row in rows:
         width = len(row)
