@@ -83,13 +83,7 @@ SAVE_AS_HOW = (
 SAVE_AS_XLSX = "不接受Excel 97–2003格式（.xls）的文件；" + SAVE_AS_HOW
 MACROS = "不接受含宏的工作簿（.xlsm 或含VBA宏）；请在Excel或WPS中“另存为”普通Excel工作簿（.xlsx）后再导入"
 
-_FORMULA_RE = re.compile(rb"<(?:\w{1,20}:)?f[\s>/]")
-_CELL_REF_RE = re.compile(rb"\br=\"([A-Z]{1,3}[0-9]{1,7})\"")
-# A cell's reference (bounded look-ahead inside the tag: linear whatever the input)
-_CELL_RE = re.compile(rb"<(?:\w{1,20}:)?c\s[^>]{0,500}?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_ROW_REF_RE = re.compile(rb"<(?:\w{1,20}:)?row\s[^>]{0,500}?\br=\"([0-9]{1,7})\"")
-_ANY_CELL_RE = re.compile(rb"<(?:\w{1,20}:)?c[\s>/]")
-_ANY_ROW_RE = re.compile(rb"<(?:\w{1,20}:)?row[\s>/]")
+_REF_RE = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _WORKSHEET_RE = re.compile(r"^xl/(?:worksheets|dialogsheets)/[^/]+\.xml$")
 
@@ -188,9 +182,10 @@ def _check_xlsx(data: bytes) -> bytes:
         body = _read_member(package, info.filename)  # every member: its CRC is checked
         if not info.filename.lower().endswith(_XML_SUFFIXES):
             continue  # images, printer settings: not needed to read the cells, not passed on
-        _check_xml(body)
         if _WORKSHEET_RE.match(info.filename):
             _check_worksheet(body)
+        else:
+            _check_xml(body)
         checked[info.filename] = body
 
     repacked = io.BytesIO()
@@ -258,8 +253,9 @@ def _forbid(*_args) -> None:
     raise _Refused
 
 
-def _check_xml(xml: bytes) -> None:
-    """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched). expat, linear in the size."""
+def _check_xml(xml: bytes, *, worksheet: bool = False) -> None:
+    """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched); a worksheet also has no
+    formula and its cells span at most XLSX_MAX_CELLS. One expat pass, linear in the size."""
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _forbid
     parser.EntityDeclHandler = _forbid
@@ -270,47 +266,101 @@ def _check_xml(xml: bytes) -> None:
             raise _Refused
 
     parser.XmlDeclHandler = declaration
+    scan = _SheetScan() if worksheet else None
+    if scan is not None:
+        parser.StartElementHandler = scan.start
     try:
         parser.Parse(xml, True)
     except (_Refused, expat.ExpatError, ValueError) as exc:
         raise _refuse(DAMAGED) from exc
+    if scan is not None:
+        scan.finish()
 
 
-def _check_worksheet(xml: bytes) -> None:
-    """No formula; the cells' references span at most XLSX_MAX_CELLS (rows × columns)."""
-    formula = _FORMULA_RE.search(xml)
-    if formula is not None:
-        _refuse_formula(xml, formula)
-    # An upper bound of the grid calamine will allocate: the largest explicit row and column, plus one for
-    # each row or cell without a reference (placed after the previous one), counted from A1.
-    cells = _CELL_RE.findall(xml)
-    row_refs = _ROW_REF_RE.findall(xml)
-    height = max((int(row) for _, row in cells), default=0)
-    height = max(height, max((int(row) for row in row_refs), default=0))
-    height += len(_ANY_ROW_RE.findall(xml)) - len(row_refs)
-    width = _column_number(max((letters for letters, _ in cells), key=_letters_key, default=b""))
-    width += len(_ANY_CELL_RE.findall(xml)) - len(cells)
-    limit = getattr(settings, "XLSX_MAX_CELLS", DEFAULT_MAX_CELLS)
-    if height * width > limit:
-        raise _refuse(
-            f"工作表的使用范围过大（{height}行×{width}列），超过上限{limit}个单元格；"
-            "请删除名单以外的行、列和内容后再导入"
-        )
+# Element name (without its prefix) → 1 cell, 2 row, 3 formula; anything else 0.
+_LOCAL_KINDS = {"c": 1, "row": 2, "f": 3}
 
 
-def _letters_key(letters: bytes) -> tuple[int, bytes]:
-    return (len(letters), letters)
+class _SheetScan:
+    """Follows the cell positions as calamine will (a row or cell without a reference comes after the
+    previous one) to bound the grid it allocates — the bounding box of every cell, from A1 — and stops
+    at the first formula."""
+
+    def __init__(self):
+        self.row = 0
+        self.col = 0
+        self.height = 0
+        self.width = 0
+        self.columns: dict[str, int] = {}
+        self.kinds: dict[str, int] = {}  # element name as written ("c", "x:c") → kind
+
+    def start(self, name: str, attributes: dict) -> None:
+        kind = self.kinds.get(name)
+        if kind is None:
+            kind = self.kinds[name] = _LOCAL_KINDS.get(name[name.rfind(":") + 1 :], 0)
+        if kind == 0:
+            return
+        if kind == 1:  # c
+            ref = attributes.get("r")
+            if ref:
+                match = _REF_RE.match(ref)
+                if match is None:
+                    raise _Refused
+                letters = match.group(1)
+                col = self.columns.get(letters)
+                if col is None:
+                    col = self.columns[letters] = _column_number(letters)
+                self.col = col
+                self.row = int(match.group(2))
+            else:
+                self.col += 1
+            if self.col > self.width:
+                self.width = self.col
+            if self.row > self.height:
+                self.height = self.row
+        elif kind == 2:  # row
+            ref = attributes.get("r")
+            self.row = int(ref) if ref and ref.isdigit() else self.row + 1
+            self.col = 0
+        else:  # f
+            raise _FormulaFound(self.col, self.row)
+
+    def finish(self) -> None:
+        limit = getattr(settings, "XLSX_MAX_CELLS", DEFAULT_MAX_CELLS)
+        if self.height * self.width > limit:
+            raise _refuse(
+                f"工作表的使用范围过大（{self.height}行×{self.width}列），超过上限{limit}个单元格；"
+                "请删除名单以外的行、列和内容后再导入"
+            )
 
 
-def _column_number(letters: bytes) -> int:
+class _FormulaFound(Exception):
+    def __init__(self, col: int, row: int):
+        super().__init__()
+        self.col = col
+        self.row = row
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _column_number(letters: str) -> int:
     number = 0
     for letter in letters:
-        number = number * 26 + (letter - 64)
+        number = number * 26 + (ord(letter) - 64)
     return number
 
 
-def _refuse_formula(xml: bytes, formula: re.Match) -> None:
-    start = xml.rfind(b"<c", max(0, formula.start() - 2000), formula.start())
-    ref = _CELL_REF_RE.search(xml, start, formula.start()) if start >= 0 else None
-    where = f"（如 {ref.group(1).decode()} 单元格）" if ref else ""
-    raise _refuse(f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入")
+def _check_worksheet(xml: bytes) -> None:
+    try:
+        _check_xml(xml, worksheet=True)
+    except _FormulaFound as found:
+        where = f"（如 {_column_letters(found.col)}{found.row} 单元格）" if found.col and found.row else ""
+        raise _refuse(
+            f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入"
+        ) from None

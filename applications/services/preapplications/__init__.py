@@ -62,15 +62,23 @@ def _max_lengths() -> dict:
     }
 
 
+def _with_id_numbers(queryset, id_numbers: list[str]):
+    """Querysets restricted to these ID numbers: one array parameter on PostgreSQL (`= ANY(%s)`: Django's
+    `__in` builds one placeholder per value, ~0.3 s for a 10,000-row list), chunks of `__in` elsewhere."""
+    if connection.vendor == "postgresql":
+        column = f"{connection.ops.quote_name(queryset.model._meta.db_table)}.{connection.ops.quote_name('id_number')}"
+        # The column name comes from the model, the values are one bound parameter.
+        yield queryset.extra(where=[f"{column} = ANY(%s)"], params=[id_numbers])  # noqa: S610
+        return
+    for start in range(0, len(id_numbers), LOOKUP_CHUNK):
+        yield queryset.filter(id_number__in=id_numbers[start : start + LOOKUP_CHUNK])
+
+
 def _listed_elsewhere(*, year: int, id_numbers) -> dict[str, tuple[str, str]]:
     """ID number → (county name, status) of pre-applications already on a list this year, any county."""
     found: dict[str, tuple[str, str]] = {}
-    id_numbers = list(id_numbers)
-    for start in range(0, len(id_numbers), LOOKUP_CHUNK):
-        rows = PreApplication.objects.filter(
-            year=year, id_number__in=id_numbers[start : start + LOOKUP_CHUNK]
-        ).values_list("id_number", "county__name", "status")
-        for id_number, county_name, status in rows:
+    for queryset in _with_id_numbers(PreApplication.objects.filter(year=year), list(id_numbers)):
+        for id_number, county_name, status in queryset.values_list("id_number", "county__name", "status"):
             found[id_number] = (county_name, status)
     return found
 
@@ -232,12 +240,9 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
         batch.full_clean()
         batch.save()
         students = {}
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            students.update(
-                Student.objects.filter(id_number__in=ids[start : start + LOOKUP_CHUNK]).values_list(
-                    "id_number", "pk"
-                )
-            )
+        for queryset in _with_id_numbers(Student.objects.all(), ids):
+            students.update(queryset.values_list("id_number", "pk"))
+        now = timezone.now()
         rows = [
             {
                 "year": year,
@@ -253,7 +258,7 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
                 "batch_id": batch.pk,
                 "student_id": students.get(values["id_number"]),
                 "created_by_id": actor.pk,
-                "created_at": timezone.now(),
+                "created_at": now,
             }
             for values in checked
         ]
