@@ -108,12 +108,15 @@ IMPORT_TEMPLATE = imports.Template(
 )
 
 
-def pre_application_import(*, actor: User, county: Organisation, year: int, file) -> PreApplicationImport:
+def pre_application_import(
+    *, actor: User, county: Organisation, year: int, file, progress=None
+) -> PreApplicationImport:
     """Import a county's pre-application list from an xlsx (首贷预申请名单导入, notice 三(六)).
 
     Goes through the one import path (loanportal.imports.run_import): refuses a bad file (DomainError)
     before parsing; refuses a list with any bad row (PreApplicationImportRejected, carrying the report);
-    otherwise writes every row in one transaction and returns the batch.
+    otherwise writes every row in one transaction and returns the batch. `progress(done, total)` is
+    called every 1,000 rows (a background job shows it).
     """
     _require_county_actor(actor, county)
     names = county_names(county.name)
@@ -167,6 +170,7 @@ def pre_application_import(*, actor: User, county: Organisation, year: int, file
             check_rows=check_rows,
             write=write,
             empty_message="名单中没有学生数据（第2行起为数据行）",
+            progress=progress,
         )
     except imports.ImportRejected as exc:
         errors = [error.as_dict() for error in exc.errors]
