@@ -103,6 +103,7 @@ def mask_text(text: str) -> str:
 # (· • ‧ ・ . -). Nothing else: no control or invisible formatting characters (bidi overrides, zero-width) and
 # no markup or formula characters (< > " ' ` & = ; / \ ( ) { } …), whatever page, export or log shows it.
 NAME_SEPARATORS = frozenset("·•‧・.-")
+_PLAIN_CHINESE_NAME = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff0-9·]*")
 NAME_MESSAGE_ALLOWED = "只能包含汉字、字母和间隔号“·”"
 
 
@@ -111,6 +112,8 @@ def person_name_error(value, *, label: str = "姓名") -> str | None:
     text = str(value or "").strip()
     if not text:
         return None  # "required" is the field's own check
+    if _PLAIN_CHINESE_NAME.fullmatch(text):
+        return None  # the common case, without the character-by-character walk
     previous = ""
     for char in text:
         category = unicodedata.category(char)
