@@ -574,3 +574,18 @@ def test_issue7_1_names_with_markup_or_control_characters_are_refused_at_import(
     errors = rejected(world, workbook_bytes(rows))
     assert [(e["row"], e["column"]) for e in errors] == [(3, "A"), (4, "A")]
     assert "不允许的字符" in errors[0]["message"] and "U+202E" in errors[1]["message"]
+
+
+def test_issue7_4_a_worksheet_moved_out_of_its_folder_is_still_checked(world):
+    """The checks follow the workbook's relations, not only xl/worksheets/: a formula there is found."""
+    members = members_of(workbook_bytes([good_row()]))
+    sheet = members.pop("xl/worksheets/sheet1.xml").decode()
+    row2_end = sheet.index("</row>", sheet.index('<row r="2"'))
+    members["xl/hidden/data.xml"] = (
+        sheet[:row2_end] + '<c r="H2"><f>1+1</f><v>2</v></c>' + sheet[row2_end:]
+    ).encode()
+    relations = members["xl/_rels/workbook.xml.rels"].decode()
+    members["xl/_rels/workbook.xml.rels"] = relations.replace(
+        "/xl/worksheets/sheet1.xml", "/xl/hidden/data.xml"
+    ).encode()
+    assert "公式" in refused_fast(world, zip_bytes(members))

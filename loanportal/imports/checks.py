@@ -27,6 +27,7 @@ cells span sit in binary records), and a two-cell .xls can make the reader alloc
 """
 
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ def _check_xlsx(data: bytes) -> bytes:
     if not content_types & XLSX_MAIN_TYPES:
         raise _refuse(NOT_SPREADSHEET)
 
+    sheet_parts = _sheet_parts(package, names)
     checked: dict[str, bytes] = {}
     for info in members:
         if info.is_dir():
@@ -182,7 +184,7 @@ def _check_xlsx(data: bytes) -> bytes:
         body = _read_member(package, info.filename)  # every member: its CRC is checked
         if not info.filename.lower().endswith(_XML_SUFFIXES):
             continue  # images, printer settings: not needed to read the cells, not passed on
-        if _WORKSHEET_RE.match(info.filename):
+        if _WORKSHEET_RE.match(info.filename) or info.filename in sheet_parts:
             _check_worksheet(body)
         else:
             _check_xml(body)
@@ -193,6 +195,25 @@ def _check_xlsx(data: bytes) -> bytes:
         for member_name, body in checked.items():
             out.writestr(member_name, body)
     return repacked.getvalue()
+
+
+def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> set[str]:
+    """Every part the workbook's relations name as a worksheet, wherever it lies in the package (a sheet
+    moved out of xl/worksheets/ is scanned all the same); each target read the ways a reader may resolve it."""
+    if "xl/_rels/workbook.xml.rels" not in names:
+        return set()
+    body = _read_member(package, "xl/_rels/workbook.xml.rels")
+    try:
+        root = ElementTree.fromstring(body, forbid_dtd=True)
+    except Exception as exc:  # ParseError, DTDForbidden, EntitiesForbidden...
+        raise _refuse(DAMAGED) from exc
+    parts = set()
+    for relation in root.iter():
+        kind = relation.get("Type", "")
+        target = relation.get("Target", "")
+        if target and kind.rsplit("/", 1)[-1] in ("worksheet", "dialogsheet", "macrosheet"):
+            parts.update({target.lstrip("/"), f"xl/{target}", posixpath.normpath(f"xl/{target}")})
+    return parts
 
 
 def _check_directory(members: list[zipfile.ZipInfo]) -> None:
