@@ -11,7 +11,7 @@ import datetime
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import python_calamine
 
@@ -110,7 +110,8 @@ class Sheet:
     title: str
     header_row: int
     positions: dict  # field key → 0-based column index
-    rows: list = field(default_factory=list)  # Row, blank rows left out
+    rows: Iterator  # Row, blank rows left out, read once (one Row at a time: memory stays flat)
+    total: int = 0  # rows below the header, blank ones included (for progress)
 
 
 def cell_text(value) -> str:
@@ -211,12 +212,16 @@ def read_rows(checked: CheckedFile, template: Template) -> Sheet:
     pad = [""] * first_col
     positions = template.match(pad + list(header), row_number=header_number)
     slots = [(f.key, positions[f.key] - first_col if f.key in positions else -1) for f in template.fields]
-    data = []
-    for number, row in rows:
-        width = len(row)
-        cells = {}
-        for key, index in slots:
-            value = row[index] if 0 <= index < width else None
-            cells[key] = None if value == "" else value
-        data.append(Row(number, cells))
-    return Sheet(title=title, header_row=header_number, positions=positions, rows=data)
+
+    def data() -> Iterator[Row]:
+        for number, row in rows:
+            width = len(row)
+            cells = {}
+            for key, index in slots:
+                value = row[index] if 0 <= index < width else None
+                cells[key] = None if value == "" else value
+            yield Row(number, cells)
+
+    return Sheet(
+        title=title, header_row=header_number, positions=positions, rows=data(), total=len(values) - 1
+    )

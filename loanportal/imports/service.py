@@ -128,7 +128,7 @@ def run_import(
     text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
     accepted: list[tuple[Row, dict]] = []
     labels: dict[int, str] = {}
-    total = len(sheet.rows)
+    total = sheet.total
     for done, row in enumerate(sheet.rows, start=1):
         result = validate_row(row)
         if result is None:
