@@ -213,13 +213,21 @@ def read_rows(checked: CheckedFile, template: Template) -> Sheet:
     positions = template.match(pad + list(header), row_number=header_number)
     slots = [(f.key, positions[f.key] - first_col if f.key in positions else -1) for f in template.fields]
 
+    present = [(key, index) for key, index in slots if index >= 0]
+    absent = [key for key, index in slots if index < 0]
+    needed = max(index for _, index in present) + 1
+
     def data() -> Iterator[Row]:
         for number, row in rows:
-            width = len(row)
-            cells = {}
-            for key, index in slots:
-                value = row[index] if 0 <= index < width else None
-                cells[key] = None if value == "" else value
+            if len(row) >= needed:  # always, in practice: calamine gives every row the sheet's width
+                cells = {key: None if (value := row[index]) == "" else value for key, index in present}
+            else:
+                cells = {
+                    key: None if index >= len(row) or row[index] == "" else row[index]
+                    for key, index in present
+                }
+            for key in absent:
+                cells[key] = None
             yield Row(number, cells)
 
     return Sheet(

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from ..errors import DomainError
 from .checks import CheckedFile, check_upload
-from .reader import Row, Template, column_letter, is_number, read_rows
+from .reader import Row, Template, column_letter, read_rows
 
 
 @dataclass
@@ -135,11 +135,12 @@ def run_import(
             continue
         cells = row.cells
         for key, message in text_only:
-            if is_number(cells[key]):
+            kind = cells[key].__class__
+            if kind is float or kind is int:  # calamine's numbers (bool is neither)
                 errors.add(row.number, key, message, result.label)
         for key, message in required:
             value = cells[key]
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or (value.__class__ is str and not value.strip()):
                 errors.add(row.number, key, message, result.label)
         for key, message in result.errors:
             errors.add(row.number, key, message, result.label)
