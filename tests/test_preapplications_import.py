@@ -589,3 +589,24 @@ def test_issue7_4_a_worksheet_moved_out_of_its_folder_is_still_checked(world):
         "/xl/worksheets/sheet1.xml", "/xl/hidden/data.xml"
     ).encode()
     assert "公式" in refused_fast(world, zip_bytes(members))
+
+
+@pytest.mark.parametrize(
+    "far_cell",
+    [
+        '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+        '<c\tr="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+        "<c s='0' r='XFD1048576' t='inlineStr'><is><t>x</t></is></c>",
+        '<c r="&#88;FD1048576" t="inlineStr"><is><t>x</t></is></c>',
+        '<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD1048576"><x:v>1</x:v></x:c>',
+    ],
+)
+def test_issue7_4_a_far_away_cell_written_any_way_is_refused(world, far_cell):
+    """However the reference is written (tab, single quotes, a character reference, a prefix), a cell at
+    XFD1048576 next to A1 is found before the reader allocates the grid."""
+    members = members_of(workbook_bytes([good_row()]))
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "</sheetData>", f'<row r="1048576">{far_cell}</row></sheetData>'
+    ).encode()
+    assert "使用范围过大" in refused_fast(world, zip_bytes(members))

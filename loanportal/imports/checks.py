@@ -274,28 +274,34 @@ def _forbid(*_args) -> None:
     raise _Refused
 
 
-def _check_xml(xml: bytes, *, worksheet: bool = False) -> None:
-    """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched); a worksheet also has no
-    formula and its cells span at most XLSX_MAX_CELLS. One expat pass, linear in the size."""
+def _check_xml(xml: bytes, *, worksheet: bool = False, scan: bool = False) -> None:
+    """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched). expat, linear in the size.
+    `worksheet`: no CDATA section, comment or processing instruction either, so that every `<` followed by
+    a name starts a real element (what _canonical_sheet_span relies on). `scan`: also follow every cell
+    (_SheetScan): no formula, and the cells span at most XLSX_MAX_CELLS."""
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _forbid
     parser.EntityDeclHandler = _forbid
     parser.ExternalEntityRefHandler = _forbid
+    if worksheet:
+        parser.StartCdataSectionHandler = _forbid
+        parser.CommentHandler = _forbid
+        parser.ProcessingInstructionHandler = _forbid
 
     def declaration(_version, encoding, _standalone):
         if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             raise _Refused
 
     parser.XmlDeclHandler = declaration
-    scan = _SheetScan() if worksheet else None
-    if scan is not None:
-        parser.StartElementHandler = scan.start
+    scanner = _SheetScan() if scan else None
+    if scanner is not None:
+        parser.StartElementHandler = scanner.start
     try:
         parser.Parse(xml, True)
     except (_Refused, expat.ExpatError, ValueError) as exc:
         raise _refuse(DAMAGED) from exc
-    if scan is not None:
-        scan.finish()
+    if scanner is not None:
+        scanner.finish()
 
 
 # Element name (without its prefix) → 1 cell, 2 row, 3 formula; anything else 0.
@@ -378,10 +384,49 @@ def _column_number(letters: str) -> int:
 
 
 def _check_worksheet(xml: bytes) -> None:
-    try:
-        _check_xml(xml, worksheet=True)
-    except _FormulaFound as found:
-        where = f"（如 {_column_letters(found.col)}{found.row} 单元格）" if found.col and found.row else ""
-        raise _refuse(
-            f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入"
-        ) from None
+    """A worksheet: well-formed without DOCTYPE, CDATA, comments or processing instructions; no formula;
+    its cells span at most XLSX_MAX_CELLS. Sheets as Excel, WPS, LibreOffice and openpyxl write them
+    (unprefixed elements, every cell and row with its `r="…"` first) are bounded from a few C-speed scans;
+    anything else goes through the exact scan (_SheetScan: every element followed in Python)."""
+    _check_xml(xml, worksheet=True)
+    span = _canonical_sheet_span(xml)
+    if span is None:
+        try:
+            _check_xml(xml, worksheet=True, scan=True)
+        except _FormulaFound as found:
+            where = (
+                f"（如 {_column_letters(found.col)}{found.row} 单元格）" if found.col and found.row else ""
+            )
+            raise _refuse(
+                f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入"
+            ) from None
+        return
+    scan = _SheetScan()
+    scan.height, scan.width = span
+    scan.finish()
+
+
+_CANONICAL_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+# A prefixed cell (`<x:c`) or anything that may be a formula (`<f>`, `<x:f>`; also `<formula1>`…): exact scan.
+# A cell tag other than `<c r="…"` (an element name ends at a space, tab, CR, LF, `>` or `/`) also.
+_NOT_CANONICAL = (b":c", b"<f", b":f", b"<c\t", b"<c\n", b"<c\r", b"<c>", b"<c/")
+
+
+def _canonical_sheet_span(xml: bytes) -> tuple[int, int] | None:
+    """(largest row, largest column) over the cells of a sheet whose every cell tag starts with its
+    reference — `<c r="B7"` — and which has no formula; None otherwise (the caller then makes the exact scan).
+
+    Sound because the sheet is well-formed and holds no CDATA, comment or processing instruction: every
+    `<c ` is a cell's start tag (text escapes `<`, attribute values cannot hold it) and a tag has one `r`;
+    rows do not matter, since every cell carries its own reference.
+    """
+    if any(marker in xml for marker in _NOT_CANONICAL):
+        return None
+    cells = _CANONICAL_CELL_RE.findall(xml)
+    if len(cells) != xml.count(b"<c "):
+        return None
+    if not cells:
+        return (0, 0)
+    tallest = max({row for _, row in cells}, key=lambda row: (len(row), row))
+    widest = max({letters for letters, _ in cells}, key=lambda letters: (len(letters), letters))
+    return (int(tallest), _column_number(widest.decode()))
