@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0005_relief_params'),
+        ('applications', '0006_svc_bank_declined_one_pending_correction'),
     ]
 
     operations = [
