@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from loanportal.api import ScopedViewSetMixin, router
+from loanportal.api import BodySerializer, ScopedViewSetMixin, router, validate_body
 from loanportal.models import Organisation
 from loanportal.roles import Role
 
@@ -42,7 +42,7 @@ class KeyDateSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "label", "short_label", "owed_by", "enforcement_action"]
 
 
-class KeyDateUpdateSerializer(serializers.Serializer):
+class KeyDateUpdateSerializer(BodySerializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     reminder_days = serializers.ListField(
@@ -59,7 +59,7 @@ class LoanYearSerializer(serializers.ModelSerializer):
         fields = ["id", "year", "key_dates"]
 
 
-class LoanYearCreateSerializer(serializers.Serializer):
+class LoanYearCreateSerializer(BodySerializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
 
 
@@ -86,7 +86,7 @@ class ExtensionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExtensionCreateSerializer(serializers.Serializer):
+class ExtensionCreateSerializer(BodySerializer):
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True))
     end_date = serializers.DateField()
     reason = serializers.CharField(help_text="延期原因（记入审计日志）")
@@ -104,9 +104,8 @@ class LoanYearViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
 
     @extend_schema(request=LoanYearCreateSerializer, responses={201: LoanYearSerializer})
     def create(self, request, *args, **kwargs):
-        data = LoanYearCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        loan_year = services.loan_year_ensure(year=data.validated_data["year"], actor=request.user)
+        data = validate_body(LoanYearCreateSerializer, request)
+        loan_year = services.loan_year_ensure(year=data["year"], actor=request.user)
         return Response(LoanYearSerializer(loan_year).data, status=status.HTTP_201_CREATED)
 
 
@@ -123,10 +122,8 @@ class KeyDateViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadO
 
     @extend_schema(request=KeyDateUpdateSerializer, responses={200: KeyDateSerializer})
     def update(self, request, *args, **kwargs):
+        values = validate_body(KeyDateUpdateSerializer, request, partial=kwargs.get("partial", False))
         key_date = self.get_object()
-        data = KeyDateUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
         updated = services.key_date_update(
             actor=request.user,
             key_date=key_date,
@@ -140,10 +137,9 @@ class KeyDateViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadO
     @extend_schema(request=ExtensionCreateSerializer, responses={201: ExtensionSerializer})
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
+        data = validate_body(ExtensionCreateSerializer, request)
         key_date = self.get_object()
-        data = ExtensionCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        extension = services.key_date_extend(actor=request.user, key_date=key_date, **data.validated_data)
+        extension = services.key_date_extend(actor=request.user, key_date=key_date, **data)
         return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
 
 

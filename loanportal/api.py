@@ -1,11 +1,15 @@
 """REST API of the core and the API plumbing every app uses: permissions, exception handler, router."""
 
+import logging
+from collections.abc import Mapping
+
 import django_filters
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,17 +18,43 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import selectors, services
+from . import selectors, services, tokens
 from .errors import DomainError
-from .models import CoBorrower, Organisation, Student, User
+from .lockout import client_ip
+from .models import ApiToken, CoBorrower, Organisation, Student, User
 from .roles import MANAGER_ROLES
 from .rules import mask_id_number, mask_phone
 
+log = logging.getLogger(__name__)
+
 router = DefaultRouter()
+
+NOT_AN_OBJECT = '请求体必须是一个 JSON 对象（键值对，如 {"reason": "…"}），不能是数组、字符串、数字或 null'
+
+
+def _first_message(errors):
+    """The first message of a DRF error structure, with the field it belongs to (field, message)."""
+    if isinstance(errors, Mapping):
+        for field, value in errors.items():
+            inner_field, message = _first_message(value)
+            if message:
+                if field in ("non_field_errors", "detail"):
+                    return inner_field, message
+                return (f"{field}.{inner_field}" if inner_field else str(field)), message
+        return None, ""
+    if isinstance(errors, list | tuple):
+        for value in errors:
+            field, message = _first_message(value)
+            if message:
+                return field, message
+        return None, ""
+    return None, str(errors)
 
 
 def exception_handler(exc, context):
-    """One place mapping domain and model errors to clear Chinese messages (400/403/409)."""
+    """One place mapping errors to clear Chinese messages. Every error body is an object with `detail`
+    (a message) and, where it applies, `field` (the field it is about) and `errors` (per-field messages)
+    — the `Error` schema documented on every operation."""
     if isinstance(exc, DomainError):
         body = {"detail": exc.message}
         if exc.field:
@@ -36,7 +66,95 @@ def exception_handler(exc, context):
         return Response({"detail": "；".join(exc.messages)}, status=400)
     if isinstance(exc, Http404):
         return Response({"detail": "未找到该记录"}, status=404)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, Mapping) else {"non_field_errors": exc.detail}
+        field, message = _first_message(errors)
+        body = {"detail": f"{field}：{message}" if field else message or "数据校验失败", "errors": errors}
+        if field:
+            body["field"] = field
+        response = Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return response
+    response = drf_exception_handler(exc, context)
+    if response is not None and not isinstance(response.data, Mapping):
+        response.data = {"detail": _first_message(response.data)[1]}
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer (see exception_handler)."""
+
+    detail = serializers.CharField(help_text="中文错误说明")
+    field = serializers.CharField(required=False, help_text="出错的字段（如有）")
+    errors = serializers.JSONField(required=False, help_text="逐字段的错误（如有）")
+    batch = serializers.IntegerField(required=False, help_text="导入批次（仅导入失败时）")
+
+
+class ObjectBodyMixin:
+    """Serializer error messages (Chinese) for a body that is not a JSON object."""
+
+    default_error_messages = {"invalid": NOT_AN_OBJECT, "null": NOT_AN_OBJECT}
+
+
+class BodySerializer(ObjectBodyMixin, serializers.Serializer):
+    """Base of every action's request body: a JSON object, else 400 with a Chinese message."""
+
+
+class BodyModelSerializer(ObjectBodyMixin, serializers.ModelSerializer):
+    """ModelSerializer whose body must be a JSON object."""
+
+
+class EmptyBodySerializer(BodySerializer):
+    """An action without parameters: the body may be empty or `{}`, but not an array, string or number."""
+
+
+def validate_body(serializer_class, request, **kwargs):
+    """Validate `request.data` with `serializer_class` → validated_data (400 with Chinese messages)."""
+    body = serializer_class(data=request.data, **kwargs)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+ERROR_RESPONSE_DESCRIPTIONS = {
+    "400": "请求数据无效（字段校验或政策规则）",
+    "401": "未登录，或令牌无效、已过期、已吊销",
+    "403": "角色无权使用此功能",
+    "404": "记录不存在或不在您的范围内",
+    "409": "与当前状态冲突（如状态已变、名额已满、重复）",
+    "429": "请求过于频繁",
+}
+
+
+class PortalAutoSchema(AutoSchema):
+    """Documents the error answers each operation can give, all with the `Error` body:
+    400 when it takes a body or query parameters, 401/403 unless public, 404 on a detail route or a
+    paginated list (a page out of range), 409 on writes (state conflicts), 429 when throttled."""
+
+    def _error_codes(self) -> list[str]:
+        view = self.view
+        public = getattr(view, "public", False)
+        unsafe = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        codes = []
+        if unsafe or self._get_filter_parameters() or self._get_pagination_parameters():
+            codes.append("400")
+        if not public:
+            codes += ["401", "403"]
+            if "{" in self.path or self._get_pagination_parameters():
+                codes.append("404")
+            if unsafe:
+                codes.append("409")
+        if getattr(view, "throttle_classes", None) and getattr(view, "throttle_scope", None):
+            codes.append("429")
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in self._error_codes():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                responses[code]["description"] = ERROR_RESPONSE_DESCRIPTIONS[code]
+        return responses
 
 
 class HasRole(permissions.BasePermission):
@@ -56,7 +174,17 @@ class HasRole(permissions.BasePermission):
         return roles is None or user.role in roles
 
 
-class ScopedViewSetMixin:
+class ObjectBodyRequired:
+    """Refuses a write whose body is not a JSON object (a list, string, number or null) with a 400,
+    before the action runs: no action has to cope with `request.data` being something else."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError({"non_field_errors": [NOT_AN_OBJECT]})
+
+
+class ScopedViewSetMixin(ObjectBodyRequired):
     """A viewset whose queryset always comes from a selector: `get_queryset` must call one."""
 
     permission_classes = [permissions.IsAuthenticated, HasRole]
@@ -155,7 +283,7 @@ class CoBorrowerSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "id_number", "relationship", "relationship_display", "phone"]
 
 
-class StudentSerializer(serializers.ModelSerializer):
+class StudentSerializer(BodyModelSerializer):
     id_number = MaskedIdField(max_length=18)
     phone = MaskedPhoneField(required=False, allow_blank=True)
     household_county_name = serializers.CharField(source="household_county.name", read_only=True)
@@ -195,7 +323,7 @@ class StudentFilter(django_filters.FilterSet):
         fields = ["household_county", "university", "level", "enrolment_year", "name"]
 
 
-class RevealSerializer(serializers.Serializer):
+class RevealSerializer(BodySerializer):
     field = serializers.ChoiceField(choices=["id_number", "phone"])
     reason = serializers.CharField(max_length=200)
 
@@ -240,39 +368,132 @@ class StudentViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         """Reveal the full ID number or phone of one student, with a reason (audited)."""
+        body = validate_body(RevealSerializer, request)
         student = self.get_object()
-        body = RevealSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         value = services.personal_number_reveal(
-            actor=request.user,
-            obj=student,
-            field=body.validated_data["field"],
-            reason=body.validated_data["reason"],
+            actor=request.user, obj=student, field=body["field"], reason=body["reason"]
         )
-        return Response({"field": body.validated_data["field"], "value": value})
+        return Response({"field": body["field"], "value": value})
+
+
+class TokenThrottle(ScopedRateThrottle):
+    """The token endpoint's throttle: counts in the shared cache (Redis when configured, so all gunicorn
+    workers share them), keyed on the client address (X-Forwarded-For only per NUM_PROXIES). If the cache
+    is unreachable it counts in this process's memory rather than failing the request."""
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - Redis down: degrade to per-process counts, never a 500
+            log.warning("throttle cache unavailable; counting in process memory", exc_info=True)
+            self.cache = _FALLBACK_CACHE
+            return super().allow_request(request, view)
+
+
+_FALLBACK_CACHE = LocMemCache("throttle-fallback", {})
+
+
+class TokenBodySerializer(ObjectBodyMixin, AuthTokenSerializer):
+    pass
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="放入请求头 Authorization: Token <token>；只显示这一次")
+    id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
 
 
 class TokenView(APIView):
-    """POST username and password → {"token": …} for API clients (lockout applies as on the login page)."""
+    """POST username and password → {"token": …, "expires_at": …} for API clients (lockout applies as on
+    the login page; throttled per client address)."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [TokenThrottle]
     throttle_scope = "token"
     public = True  # the only public endpoint; tests/test_urls_guarded.py allows it by name
 
-    @extend_schema(
-        request=AuthTokenSerializer,
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-    )
+    @extend_schema(request=TokenBodySerializer, responses=TokenResponseSerializer)
     def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError({"non_field_errors": [NOT_AN_OBJECT]})
+        serializer = TokenBodySerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             return Response({"detail": "用户名或密码错误"}, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        token, key = tokens.api_token_issue(
+            user=serializer.validated_data["user"], ip_address=client_ip(request) or None
+        )
+        return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "username",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "created_ip",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+    def get_is_active(self, token) -> bool:
+        from django.utils import timezone
+
+        return token.revoked_at is None and token.expires_at > timezone.now()
+
+
+class RevokeSerializer(BodySerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RevokeAllResponseSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()
+
+
+class ApiTokenViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """API 令牌: a user lists and revokes their own tokens; an administrator (superuser) sees and
+    revokes everyone's. The key itself is never shown again after it was issued."""
+
+    serializer_class = ApiTokenSerializer
+    # Any signed-in user (an administrator may have no organisation or role); rows come from the selector.
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = ["user"]
+
+    def selector(self, user):
+        return tokens.api_tokens_visible_to(user=user)
+
+    @extend_schema(request=RevokeSerializer, responses=ApiTokenSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """吊销一个令牌 (at once; audited)."""
+        body = validate_body(RevokeSerializer, request)
+        token = tokens.api_token_revoke(actor=request.user, token=self.get_object(), reason=body["reason"])
+        return Response(self.get_serializer(token).data)
+
+    @extend_schema(request=RevokeSerializer, responses=RevokeAllResponseSerializer)
+    @action(detail=False, methods=["post"], url_path="revoke-mine")
+    def revoke_mine(self, request):
+        """吊销自己的全部令牌 (including the one making this request)."""
+        body = validate_body(RevokeSerializer, request)
+        count = tokens.api_tokens_revoke_all(actor=request.user, user=request.user, reason=body["reason"])
+        return Response({"revoked": count})
 
 
 router.register("organisations", OrganisationViewSet, basename="api-organisation")
 router.register("users", UserViewSet, basename="api-user")
 router.register("students", StudentViewSet, basename="api-student")
+router.register("auth/tokens", ApiTokenViewSet, basename="api-token-manage")

@@ -339,4 +339,35 @@ class Notification(models.Model):
         return self.title
 
 
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`). Only the SHA-256 of the key is stored; the key is
+    shown once, when issued. A token stops working when it expires, is revoked, its user is deactivated
+    or locked out, or the user's password changes (`auth_hash` no longer matches, as for sessions)."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField("摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("前缀", max_length=8, editable=False)
+    auth_hash = models.CharField(max_length=128, editable=False)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        verbose_name="吊销人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_ip = models.GenericIPAddressField("签发地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "API 令牌"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user.username})"
+
+
 from .exports.models import ExportRequest, ExportStatus  # noqa: E402,F401  (导出申请; lives with the export service)

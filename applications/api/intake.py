@@ -6,7 +6,16 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from loanportal.api import MaskedIdField, MaskedPhoneField, ScopedViewSetMixin, router
+from loanportal.api import (
+    BodyModelSerializer,
+    BodySerializer,
+    EmptyBodySerializer,
+    MaskedIdField,
+    MaskedPhoneField,
+    ScopedViewSetMixin,
+    router,
+    validate_body,
+)
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from ..models import Appointment, IntakeSite, IntakeWindow, TimeSlot
@@ -67,7 +76,7 @@ class IntakeSiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.intake_sites_visible_to(user=user)
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
+class AppointmentSerializer(BodyModelSerializer):
     id_number = MaskedIdField(max_length=18)
     phone = MaskedPhoneField(required=False, allow_blank=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -133,12 +142,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class CallNextSerializer(serializers.Serializer):
+class CallNextSerializer(BodySerializer):
     window = serializers.IntegerField(help_text="IntakeWindow id of the clerk's window")
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+class ReasonSerializer(BodySerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class AppointmentViewSet(
@@ -177,17 +186,18 @@ class AppointmentViewSet(
             phone=data.get("phone", ""),
         )
 
-    def _act(self, fn, **kwargs):
-        appointment = fn(actor=self.request.user, appointment=self.get_object(), **kwargs)
+    def _act(self, fn, body_serializer=EmptyBodySerializer):
+        body = validate_body(body_serializer, self.request)
+        appointment = fn(actor=self.request.user, appointment=self.get_object(), **body)
         return Response(self.get_serializer(appointment).data)
 
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(request=EmptyBodySerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
         """签到: assigns the day's queue number at the site."""
         return self._act(services.appointment_check_in)
 
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(request=EmptyBodySerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def serve(self, request, pk=None):
         """办结."""
@@ -197,13 +207,13 @@ class AppointmentViewSet(
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
         """未到 (only after the slot has ended)."""
-        return self._act(services.appointment_no_show, reason=request.data.get("reason", ""))
+        return self._act(services.appointment_no_show, ReasonSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """取消: frees the place in the slot."""
-        return self._act(services.appointment_cancel, reason=request.data.get("reason", ""))
+        return self._act(services.appointment_cancel, ReasonSerializer)
 
     @extend_schema(
         request=CallNextSerializer,
@@ -215,10 +225,9 @@ class AppointmentViewSet(
     @action(detail=False, methods=["post"], url_path="call-next")
     def call_next(self, request):
         """叫号: call the checked-in student with the lowest queue number of the day to this window."""
-        body = CallNextSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validate_body(CallNextSerializer, request)
         sites = selectors.intake_sites_visible_to(user=request.user)
-        window = IntakeWindow.objects.filter(pk=body.validated_data["window"], site__in=sites).first()
+        window = IntakeWindow.objects.filter(pk=body["window"], site__in=sites).first()
         if window is None:
             return Response({"detail": "未找到该窗口"}, status=status.HTTP_404_NOT_FOUND)
         appointment = services.appointment_call_next(actor=request.user, window=window)

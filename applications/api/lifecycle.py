@@ -7,7 +7,14 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from loanportal.api import MaskedIdField, ScopedViewSetMixin, router
+from loanportal.api import (
+    BodyModelSerializer,
+    BodySerializer,
+    MaskedIdField,
+    ScopedViewSetMixin,
+    router,
+    validate_body,
+)
 from loanportal.errors import DomainError
 from loanportal.models import Organisation, Relationship, StudyLevel
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind
@@ -85,7 +92,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return data
 
 
-class ApplicationCreateSerializer(serializers.Serializer):
+class ApplicationCreateSerializer(BodySerializer):
     name = serializers.CharField(max_length=50)
     id_number = serializers.CharField(max_length=18)
     phone = serializers.CharField(max_length=20)
@@ -114,11 +121,11 @@ class ApplicationCreateSerializer(serializers.Serializer):
         return value
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(BodySerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class ReceiptSerializer(serializers.Serializer):
+class ReceiptSerializer(BodySerializer):
     receipt_code = serializers.CharField(max_length=20)
 
 
@@ -133,11 +140,10 @@ def _transition_action(name: str):
 
     @extend_schema(request=ReasonSerializer, responses=ApplicationSerializer, summary=rules.ACTION_LABELS[to])
     def handler(self, request, pk=None):
+        body = validate_body(ReasonSerializer, request)
         application = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         updated = services.application_transition(
-            actor=request.user, application=application, to=to, reason=body.validated_data["reason"]
+            actor=request.user, application=application, to=to, reason=body["reason"]
         )
         return Response(ApplicationSerializer(updated, context=self.get_serializer_context()).data)
 
@@ -170,9 +176,7 @@ class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
 
     @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
     def create(self, request, *args, **kwargs):
-        body = ApplicationCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        d = body.validated_data
+        d = validate_body(ApplicationCreateSerializer, request)
         application = services.application_create(
             actor=request.user,
             student={k: d[k] for k in ("name", "id_number", "phone", "address")},
@@ -211,28 +215,24 @@ class ApplicationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
     @action(detail=False, methods=["post"], url_path="enter-receipt", url_name="enter-receipt")
     def enter_receipt_by_code(self, request):
         """回执录入 (university): by the receipt code on the student's acceptance certificate."""
-        body = ReceiptSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        application = services.receipt_enter(
-            actor=request.user, receipt_code=body.validated_data["receipt_code"]
-        )
+        body = validate_body(ReceiptSerializer, request)
+        application = services.receipt_enter(actor=request.user, receipt_code=body["receipt_code"])
         return Response(ApplicationSerializer(application, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ReceiptSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"], url_path="enter-receipt", url_name="enter-receipt-detail")
     def enter_receipt(self, request, pk=None):
         """回执录入 on one application: the code must match this application's."""
+        body = validate_body(ReceiptSerializer, request)
         application = self.get_object()
-        body = ReceiptSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        code = rules.receipt_code_normalise(body.validated_data["receipt_code"])
+        code = rules.receipt_code_normalise(body["receipt_code"])
         if rules.receipt_code_is_valid(code) and code != application.receipt_code:
             raise DomainError("未找到该回执码", field="receipt_code")
         updated = services.receipt_enter(actor=request.user, receipt_code=code)
         return Response(ApplicationSerializer(updated, context=self.get_serializer_context()).data)
 
 
-class LoanPolicySerializer(serializers.ModelSerializer):
+class LoanPolicySerializer(BodyModelSerializer):
     class Meta:
         model = LoanPolicy
         fields = ["id", "year", *POLICY_FIELDS, "updated_at"]

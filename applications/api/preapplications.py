@@ -6,7 +6,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from loanportal.api import MaskedIdField, MaskedPhoneField, ScopedViewSetMixin, router
+from loanportal.api import (
+    BodyModelSerializer,
+    BodySerializer,
+    MaskedIdField,
+    MaskedPhoneField,
+    ScopedViewSetMixin,
+    router,
+    validate_body,
+)
 
 from ..forms.preapplications import current_year
 from ..models.preapplication import PreApplication, PreApplicationBasis
@@ -14,7 +22,7 @@ from ..selectors import preapplications as selectors
 from ..services import preapplications as services
 
 
-class PreApplicationSerializer(serializers.ModelSerializer):
+class PreApplicationSerializer(BodyModelSerializer):
     id_number = MaskedIdField(max_length=18)
     phone = MaskedPhoneField(required=False, allow_blank=True, max_length=20)
     year = serializers.IntegerField(min_value=2000, max_value=2100, default=current_year)
@@ -57,7 +65,7 @@ class ImportErrorSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PreApplicationImportSerializer(serializers.Serializer):
+class PreApplicationImportSerializer(BodySerializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100, default=current_year)
     file = serializers.FileField()
 
@@ -115,14 +123,10 @@ class PreApplicationViewSet(
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_list(self, request):
         """Import a list from an xlsx (all-or-nothing); on failure 400 with the row-level error report."""
-        body = PreApplicationImportSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validate_body(PreApplicationImportSerializer, request)
         try:
             batch = services.pre_application_import(
-                actor=request.user,
-                county=request.user.organisation,
-                year=body.validated_data["year"],
-                file=body.validated_data["file"],
+                actor=request.user, county=request.user.organisation, year=body["year"], file=body["file"]
             )
         except services.PreApplicationImportRejected as exc:
             return Response(

@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -124,16 +123,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout (django-axes): lock the account, not the address, after repeated failures.
+# Lockout (django-axes), two limits (loanportal/lockout.py explains why both): an account is locked after
+# AXES_FAILURE_LIMIT failures for its username, an address after AXES_IP_FAILURE_LIMIT failures over any
+# usernames. The address limit is the higher one: county offices share one NAT address, and locking it
+# early would shut every clerk out after one colleague's typos (hence axes.W006 is silenced deliberately).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "loanportal.lockout.UsernameAndAddressHandler"
 AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout are not counted: a locked address cannot go on locking accounts.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# Lock the account, not the address: county offices share one NAT address, and locking it would shut
-# every clerk out after one colleague's typos. Hence axes.W006 is silenced deliberately.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Client address: X-Forwarded-For is trusted only behind NUM_PROXIES reverse proxies (the address the
+# nearest NUM_PROXIES proxies saw); with the default 0 the header is ignored and REMOTE_ADDR is used.
+# The API throttles and the lockout use the same function (loanportal.lockout.client_ip).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "loanportal.lockout.client_ip"
+
+# API tokens expire like the session's absolute timeout (12 hours by default).
+API_TOKEN_TTL_SECONDS = env.int("API_TOKEN_TTL_SECONDS", default=12 * 3600)
 
 # Sessions: idle timeout 30 minutes, absolute 12 hours (SessionTimeoutMiddleware).
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
@@ -182,8 +195,9 @@ EXPORT_PROGRESS_REFRESH_SECONDS = env.int("EXPORT_PROGRESS_REFRESH_SECONDS", def
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its "Token" challenge makes a bad or expired token a 401 (not a 403).
+        "loanportal.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -192,9 +206,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "loanportal.api.PortalAutoSchema",
     "EXCEPTION_HANDLER": "loanportal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "生源地信用助学贷款服务平台 API",
@@ -223,6 +238,23 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Cache (API throttles): Redis when configured (REDIS_URL or CACHE_URL, else the Celery broker's Redis),
+# so every gunicorn worker shares the counts; local memory otherwise (development, no Redis).
+CACHE_REDIS_URL = env("REDIS_URL", default="") or env("CACHE_URL", default="")
+if not CACHE_REDIS_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHE_REDIS_URL = CELERY_BROKER_URL
+if CACHE_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loanportal"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,
