@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
+from redis.exceptions import RedisError
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
@@ -384,10 +385,14 @@ class TokenThrottle(ScopedRateThrottle):
     def get_ident(self, request):
         return client_ip(request)
 
+    def get_cache_key(self, request, view):
+        # Always the address: the endpoint is public, its callers are not authenticated yet.
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
-        except Exception:  # noqa: BLE001 - Redis down: degrade to per-process counts, never a 500
+        except (RedisError, OSError):  # Redis down: degrade to per-process counts, never a 500
             log.warning("throttle cache unavailable; counting in process memory", exc_info=True)
             self.cache = _FALLBACK_CACHE
             return super().allow_request(request, view)
