@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from loanportal.api import BodySerializer, ScopedViewSetMixin, router, validate_body
+from loanportal.api import BodySerializer, ReferenceField, ScopedViewSetMixin, router, validate_body
 from loanportal.models import Organisation
 from loanportal.roles import Role
 
@@ -87,7 +87,7 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
 
 class ExtensionCreateSerializer(BodySerializer):
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True))
+    organisation = ReferenceField(queryset=Organisation.objects.filter(is_active=True))
     end_date = serializers.DateField()
     reason = serializers.CharField(help_text="延期原因（记入审计日志）")
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import selectors, services, tokens
+from .api_filters import IdFilter, PortalFilterBackend, PortalFilterSet  # noqa: F401 - re-exported
 from .errors import DomainError
 from .lockout import client_ip
 from .models import ApiToken, CoBorrower, Organisation, Student, User
@@ -90,10 +91,29 @@ class ErrorSerializer(serializers.Serializer):
     batch = serializers.IntegerField(required=False, help_text="导入批次（仅导入失败时）")
 
 
+class ReferenceField(serializers.PrimaryKeyRelatedField):
+    """A reference to another record by id. Not an integer → 400; no such record, or one outside the
+    user's scope (the field's queryset) → 404, as for a URL naming such a record."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.strip().lstrip("-").isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return self.get_queryset().get(pk=int(data))
+        except self.get_queryset().model.DoesNotExist:
+            raise exceptions.NotFound(
+                f"未找到{self.field_name}所指的记录（{int(data)}），或不在您的范围内"
+            ) from None
+
+
 class ObjectBodyMixin:
-    """Serializer error messages (Chinese) for a body that is not a JSON object."""
+    """Serializer error messages (Chinese) for a body that is not a JSON object; references by id are
+    ReferenceFields (404 when the record does not exist or is out of scope)."""
 
     default_error_messages = {"invalid": NOT_AN_OBJECT, "null": NOT_AN_OBJECT}
+    serializer_related_field = ReferenceField
 
 
 class BodySerializer(ObjectBodyMixin, serializers.Serializer):
@@ -121,6 +141,7 @@ ERROR_RESPONSE_DESCRIPTIONS = {
     "403": "角色无权使用此功能",
     "404": "记录不存在或不在您的范围内",
     "409": "与当前状态冲突（如状态已变、名额已满、重复）",
+    "415": "请求体的媒体类型不受支持（请用 application/json）",
     "429": "请求过于频繁",
 }
 
@@ -128,7 +149,8 @@ ERROR_RESPONSE_DESCRIPTIONS = {
 class PortalAutoSchema(AutoSchema):
     """Documents the error answers each operation can give, all with the `Error` body:
     400 when it takes a body or query parameters, 401/403 unless public, 404 on a detail route or a
-    paginated list (a page out of range), 409 on writes (state conflicts), 429 when throttled."""
+    paginated list (a page out of range), 409 on writes (state conflicts), 415 on writes with a body of
+    another media type, 429 when throttled."""
 
     def _error_codes(self) -> list[str]:
         view = self.view
@@ -137,10 +159,12 @@ class PortalAutoSchema(AutoSchema):
         codes = []
         if unsafe or self._get_filter_parameters() or self._get_pagination_parameters():
             codes.append("400")
+        if unsafe:
+            codes.append("415")
         if not public:
-            codes += ["401", "403"]
-            if "{" in self.path or self._get_pagination_parameters():
-                codes.append("404")
+            # 404: the record in the URL, or one the body refers to, does not exist or is out of
+            # scope; for a list, a page past the end.
+            codes += ["401", "403", "404"]
             if unsafe:
                 codes.append("409")
         if getattr(view, "throttle_classes", None) and getattr(view, "throttle_scope", None):
@@ -229,7 +253,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(PortalFilterSet):
     class Meta:
         model = Organisation
         fields = {"kind": ["exact"], "parent": ["exact"], "in_province": ["exact"], "code": ["exact"]}
@@ -316,7 +340,7 @@ class StudentSerializer(BodyModelSerializer):
         extra_kwargs = {"id_number": {"validators": []}}
 
 
-class StudentFilter(django_filters.FilterSet):
+class StudentFilter(PortalFilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -496,6 +520,18 @@ class ApiTokenViewSet(
         body = validate_body(RevokeSerializer, request)
         count = tokens.api_tokens_revoke_all(actor=request.user, user=request.user, reason=body["reason"])
         return Response({"revoked": count})
+
+
+class ApiNotFoundView(APIView):
+    """Any /api/ address that no route matches (say `/api/v1/loan-years/a.b/`): a JSON 404, not the
+    HTML page. Signed-in users only, like the rest of the API."""
+
+    schema = None  # not an operation of the schema
+
+    def not_found(self, request, *args, **kwargs):
+        raise exceptions.NotFound("未找到该接口或记录")
+
+    get = post = put = patch = delete = not_found
 
 
 router.register("organisations", OrganisationViewSet, basename="api-organisation")

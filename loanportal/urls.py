@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 # Each app registers its viewsets on the shared router when its api module is imported.
@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include(api.router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api.ApiNotFoundView.as_view(), name="api-not-found"),
     path("admin/", admin.site.urls),
 ]
 

@@ -12,6 +12,7 @@ from loanportal.api import (
     EmptyBodySerializer,
     MaskedIdField,
     MaskedPhoneField,
+    ReferenceField,
     ScopedViewSetMixin,
     router,
     validate_body,
@@ -81,8 +82,10 @@ class AppointmentSerializer(BodyModelSerializer):
     phone = MaskedPhoneField(required=False, allow_blank=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     site_name = serializers.CharField(source="site.name", read_only=True)
-    window_number = serializers.IntegerField(source="window.number", read_only=True, default=None)
-    slot = serializers.PrimaryKeyRelatedField(queryset=TimeSlot.objects.none())
+    window_number = serializers.IntegerField(
+        source="window.number", read_only=True, default=None, allow_null=True
+    )
+    slot = ReferenceField(queryset=TimeSlot.objects.none())
     available_actions = serializers.SerializerMethodField(
         help_text="The actions (POST /appointments/{id}/<action>/) the requesting user may take now"
     )

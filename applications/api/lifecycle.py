@@ -1,7 +1,6 @@
 """REST API of the first-loan application: /api/v1/applications/ (+ transition actions, receipt entry)
 and /api/v1/loan-policies/. Thin: selectors for reads, services for writes."""
 
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,8 @@ from loanportal.api import (
     BodyModelSerializer,
     BodySerializer,
     MaskedIdField,
+    PortalFilterSet,
+    ReferenceField,
     ScopedViewSetMixin,
     router,
     validate_body,
@@ -99,14 +100,12 @@ class ApplicationCreateSerializer(BodySerializer):
     address = serializers.CharField(max_length=200)
     co_name = serializers.CharField(max_length=50)
     co_id_number = serializers.CharField(max_length=18)
-    co_relationship = serializers.CharField(
-        max_length=16,
+    co_relationship = serializers.ChoiceField(
+        choices=Relationship.choices,
         help_text="与学生关系: " + ", ".join(f"{v}={label}" for v, label in Relationship.choices),
     )
     co_phone = serializers.CharField(max_length=20)
-    university = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.filter(kind=OrgKind.UNIVERSITY, is_active=True)
-    )
+    university = ReferenceField(queryset=Organisation.objects.filter(kind=OrgKind.UNIVERSITY, is_active=True))
     major = serializers.CharField(max_length=100)
     level = serializers.ChoiceField(choices=StudyLevel.choices)
     enrolment_year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -129,7 +128,7 @@ class ReceiptSerializer(BodySerializer):
     receipt_code = serializers.CharField(max_length=20)
 
 
-class ApplicationFilter(django_filters.FilterSet):
+class ApplicationFilter(PortalFilterSet):
     class Meta:
         model = Application
         fields = ["status", "year", "county", "university", "level"]

@@ -1,6 +1,6 @@
 """REST API of the pre-application list (首贷预申请, notice 三(六)): list/retrieve/create and the import."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from loanportal.api import (
     BodyModelSerializer,
     BodySerializer,
+    ErrorSerializer,
     MaskedIdField,
     MaskedPhoneField,
     ScopedViewSetMixin,
@@ -110,14 +111,9 @@ class PreApplicationViewSet(
         request={"multipart/form-data": PreApplicationImportSerializer},
         responses={
             201: PreApplicationImportResultSerializer,
-            400: inline_serializer(
-                "PreApplicationImportErrors",
-                {
-                    "detail": serializers.CharField(),
-                    "batch": serializers.IntegerField(required=False),
-                    "errors": ImportErrorSerializer(many=True, required=False),
-                },
-            ),
+            # `errors`: the row-level report (a list of ImportError) when the file was read, or the
+            # per-field messages (an object) when the form itself was invalid.
+            400: ErrorSerializer,
         },
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])

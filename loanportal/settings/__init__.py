@@ -5,8 +5,9 @@ machine. With DATABASE_URL / CELERY_BROKER_URL: PostgreSQL and Redis. Production
 `loanportal.settings.production`, which has no default secret.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import environ
 
@@ -163,6 +164,8 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# The UTC offset of TIME_ZONE as "+08:00" (Asia/Shanghai has had no daylight saving time since 1991).
+TIME_ZONE_OFFSET = (lambda o: f"{o[:3]}:{o[3:]}")(datetime.now(ZoneInfo(TIME_ZONE)).strftime("%z"))
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -201,7 +204,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "loanportal.api_filters.PortalFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -210,6 +213,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "loanportal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
     "NUM_PROXIES": NUM_PROXIES,
+    # Times of day carry the offset of TIME_ZONE (RFC 3339 full-time), like datetimes do.
+    "TIME_FORMAT": "%H:%M:%S" + TIME_ZONE_OFFSET,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "生源地信用助学贷款服务平台 API",
@@ -221,6 +226,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "loanportal.api_filters.allow_empty_query_values",
+    ],
 }
 
 # Celery: eager (in-process) unless a broker is configured.
