@@ -4,6 +4,7 @@ the backend: importing it must not import DRF's generic views."""
 import django_filters
 from django import forms
 from django.db import models
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
@@ -16,13 +17,37 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class PortalFilterSet(django_filters.FilterSet):
-    """FilterSet of the API: references (foreign keys) filter by integer id (IdFilter)."""
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); empty means "not given"; anything else is a 400, not silently ignored."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text == "":
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("应为 true 或 false", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class PortalFilterSet(filters.FilterSet):
+    """FilterSet of the API: references (foreign keys) filter by integer id (IdFilter); yes/no fields
+    take only true/false (StrictBooleanFilter)."""
 
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
-        if isinstance(field, models.ForeignKey | models.OneToOneField) and lookup_type == "exact":
-            return IdFilter, {}
+        if lookup_type == "exact":
+            if isinstance(field, models.ForeignKey | models.OneToOneField):
+                return IdFilter, {}
+            if isinstance(field, models.BooleanField):
+                return StrictBooleanFilter, {}
         return super().filter_for_lookup(field, lookup_type)
 
 

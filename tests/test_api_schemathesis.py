@@ -18,6 +18,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
 from applications.services import intake as intake_services
+from loanportal.models import ApiToken
 from loanportal.tokens import api_token_issue
 
 from .factories_intake import make_site, person
@@ -25,16 +26,8 @@ from .factories_lifecycle import make_application, open_calendar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.schemathesis]
 
-EXAMPLES_PER_OPERATION = 3
-ROLES = [
-    "county1_staff",
-    "county1_manager",
-    "province_officer",
-    "province_manager",
-    "university1_officer",
-    "bank_officer",
-    "city1_manager",
-]
+# Examples per operation and generation mode, by role: more for the roles that may write the most.
+ROLES = {"county1_staff": 2, "province_officer": 2, "university1_officer": 1, "bank_officer": 1}
 
 
 # positive_data_acceptance: a write whose body fits the schema may still break a rule JSON Schema cannot
@@ -91,14 +84,19 @@ def wsgi_app_from(address: str):
     return app
 
 
-def run_schemathesis(user) -> list[str]:
+def run_schemathesis(user, examples: int) -> list[str]:
     """Every operation, positive and negative data, all checks → the failures found (empty if none)."""
     n = uuid.uuid4().int
     app = wsgi_app_from(f"10.{n % 250 + 1}.{(n >> 8) % 250 + 1}.{(n >> 16) % 250 + 1}")
 
+    current = {}
+
     def auth() -> dict:
-        # A fresh token per case: an operation that revokes the caller's tokens must not end the run.
-        return {"Authorization": f"Token {api_token_issue(user=user)[1]}"}
+        # A new token whenever an operation (revoke, revoke-mine) has revoked the one in use.
+        token = current.get("token")
+        if token is None or ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=False).exists():
+            current["token"], current["key"] = api_token_issue(user=user)
+        return {"Authorization": f"Token {current['key']}"}
 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, headers=auth(), config=CONFIG)
     failures: list[str] = []
@@ -109,7 +107,7 @@ def run_schemathesis(user) -> list[str]:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
+                max_examples=examples,
                 derandomize=True,
                 database=None,
                 deadline=None,
@@ -132,5 +130,5 @@ def run_schemathesis(user) -> list[str]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_issue9_check6_schemathesis_finds_nothing_for_each_role(populated, role):
-    failures = run_schemathesis(getattr(populated.users, role))
+    failures = run_schemathesis(getattr(populated.users, role), ROLES[role])
     assert not failures, "\n\n".join(failures[:20]) + f"\n\n({len(failures)} failures)"
