@@ -271,3 +271,37 @@ def test_issue7_7_deactivated_user_token_is_401(world):
 
 def test_issue7_7_garbage_token_is_401(world):
     assert token_client("not-a-token").get("/api/v1/students/").status_code == 401
+
+
+# --- the shared cache -------------------------------------------------------------------------------------
+
+
+def _settings_with(monkeypatch, **environ):
+    import runpy
+
+    for name in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(os.path.join(ROOT, "loanportal", "settings", "__init__.py"))
+
+
+def test_issue7_7_cache_is_redis_when_configured_else_local_memory(monkeypatch):
+    derived = _settings_with(monkeypatch, CELERY_BROKER_URL="redis://127.0.0.1:6379/4")["CACHES"]["default"]
+    assert derived["BACKEND"].endswith("RedisCache") and derived["LOCATION"] == "redis://127.0.0.1:6379/4"
+    explicit = _settings_with(
+        monkeypatch, CELERY_BROKER_URL="redis://127.0.0.1:6379/4", REDIS_URL="redis://cache:6379/2"
+    )["CACHES"]["default"]
+    assert explicit["LOCATION"] == "redis://cache:6379/2"
+    local = _settings_with(monkeypatch)["CACHES"]["default"]
+    assert local["BACKEND"].endswith("LocMemCache")
+
+
+def test_issue7_7_throttle_survives_redis_down():
+    """Redis unreachable: the token endpoint still answers (counting in process memory), never a 500."""
+    from django.core.cache.backends.redis import RedisCache
+
+    throttle = TokenThrottle()
+    throttle.cache = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    request = RequestFactory().post(TOKEN_URL, REMOTE_ADDR=fresh_address())
+    assert throttle.allow_request(request, TokenView()) is True
