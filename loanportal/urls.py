@@ -32,8 +32,9 @@ urlpatterns = [
     path("api/v1/", include(api.router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^api/", api.ApiNotFoundView.as_view(), name="api-not-found"),
     path("admin/", admin.site.urls),
+    # Keep last: any other address under /api/ is a JSON 404, not the HTML page.
+    re_path(r"^api/", api.ApiNotFoundView.as_view(), name="api-not-found"),
 ]
 
 # Chinese error pages (loanportal.error_pages), also under DEBUG.
