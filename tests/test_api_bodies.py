@@ -136,3 +136,27 @@ def test_issue7_6_token_endpoint_refuses_non_object_bodies():
         )
         assert response.status_code == 400, body
         assert isinstance(response.json()["detail"], str)
+
+
+def test_issue7_6_schema_documents_the_error_answers(world, client_for):
+    schema = client_for(world.users.county1_staff).get("/api/schema/?format=json").json()
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) >= {"detail", "field", "errors"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            if path == "/api/v1/auth/token/":
+                assert {"400", "429"} <= codes
+                continue
+            assert {"401", "403", "404"} <= codes, (method, path, codes)
+            if method in ("post", "put", "patch"):
+                assert {"400", "409", "415"} <= codes, (method, path, codes)
+            for code in codes - {"200", "201", "204"}:
+                ref = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/Error", (method, path, code)
+
+
+def test_issue7_6_unknown_api_address_is_a_json_404(world):
+    api = APIClient()
+    api.force_authenticate(world.users.county1_staff)
+    response = api.get("/api/v1/loan-years/a.b/")
+    assert response.status_code == 404 and response.json()["detail"]

@@ -1,7 +1,7 @@
 """REST API: intake sites and appointments (受理点、预约与叫号). County roles act on their own county;
 the city and the province read; everyone else is refused."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from loanportal.api import (
     BodyModelSerializer,
     BodySerializer,
     EmptyBodySerializer,
+    ErrorSerializer,
     MaskedIdField,
     MaskedPhoneField,
     ReferenceField,
@@ -222,7 +223,7 @@ class AppointmentViewSet(
         request=CallNextSerializer,
         responses={
             200: AppointmentSerializer,
-            409: inline_serializer("CallNextEmpty", {"detail": serializers.CharField()}),
+            409: OpenApiResponse(ErrorSerializer, description="没有已签到、等候叫号的学生"),
         },
     )
     @action(detail=False, methods=["post"], url_path="call-next")
