@@ -7,12 +7,11 @@ amount to the cutoff (RELIEF-AMOUNTS.md) per contract.
 
 import datetime
 
-import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 
-from loanportal.api import MaskedIdField, ScopedViewSetMixin, router
+from loanportal.api import MaskedIdField, PortalFilterSet, ScopedViewSetMixin, router
 from loanportal.errors import DomainError
 
 from . import rules, selectors
@@ -109,7 +108,7 @@ class LoanContractSerializer(serializers.ModelSerializer):
         return {**head, **{part: value for part, value in result.to_json().items() if part != "contract_no"}}
 
 
-class LoanContractFilter(django_filters.FilterSet):
+class LoanContractFilter(PortalFilterSet):
     class Meta:
         model = LoanContract
         fields = {
