@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loanportal', '0003_audit_sealed_chain'),
+        ('loanportal', '0004_sheetsout_exports'),
     ]
 
     operations = [
