@@ -179,6 +179,11 @@ class PortalAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 responses[code]["description"] = ERROR_RESPONSE_DESCRIPTIONS[code]
+        for code, response in responses.items():
+            # An error declared without a body (`409: None`) still answers with the Error body.
+            if str(code).startswith("4") and "content" not in response:
+                described = self._get_response_for_code(ErrorSerializer, str(code), direction=direction)
+                response["content"] = described["content"]
         return responses
 
 
