@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loanportal', '0004_sheetsout_exports'),
+        ('loanportal', '0005_sheetsin_person_names'),
     ]
 
     operations = [
