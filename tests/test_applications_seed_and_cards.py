@@ -60,12 +60,12 @@ def test_precheck_announces_pre_applied_student_and_duplicate_county(world, clie
         created_by=world.users.county1_staff,
     )
     client = client_for(world.users.county1_staff)
-    body = client.get("/applications/new/precheck/", {"id_number": id_number}).content.decode()
+    body = client.post("/applications/new/precheck/", {"id_number": id_number}).content.decode()
     assert "预申请学生" in body and "孤残学生" in body
     application = make_application(world)
     body = (
         client_for(world.users.county2_staff)
-        .get("/applications/new/precheck/", {"id_number": application.student.id_number})
+        .post("/applications/new/precheck/", {"id_number": application.student.id_number})
         .content.decode()
     )
     assert "已在榆中县申请贷款" in body and application.student.name not in body  # the place, not the centre

@@ -81,14 +81,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        # The receipt code is the student's to hand to the university: the university types it, the
-        # bank has no use for it.
+        # The receipt code proves the student holds the certificate: the county that printed it reads it,
+        # the university only after entering it (issue 7 item 9), nobody else.
         user = self.context["request"].user if "request" in self.context else None
-        if user is None or user.role not in COUNTY_ROLES | {
-            "province_officer",
-            "province_manager",
-            "city_manager",
-        }:
+        if not rules.receipt_code_visible_to(user, instance):
             data["receipt_code"] = None
         return data
 

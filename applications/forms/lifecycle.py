@@ -1,11 +1,19 @@
 """Forms of the first-loan application: the intake form, actions, corrections, receipt entry, parameters."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.utils import timezone
 
 from loanportal.models import Organisation, Relationship, StudyLevel
 from loanportal.roles import OrgKind
-from loanportal.rules import normalise_id_number, validate_id_number, validate_phone
+from loanportal.rules import (
+    mask_id_number,
+    mask_phone,
+    normalise_id_number,
+    validate_id_number,
+    validate_phone,
+)
 
 from ..models import ApplicationStatus, LoanPolicy
 from ..rules import lifecycle as rules
@@ -16,6 +24,19 @@ REQUIRED = "请填写{}"
 
 def _required(label):
     return {"required": REQUIRED.format(label)}
+
+
+@dataclass(frozen=True)
+class PrefillSource:
+    """Where the form was opened from (an appointment or a pre-application of the clerk's county).
+
+    The page never carries its full ID number or phone (issue 7 item 8): the clerk types the ID number
+    from the student's card and the form checks it against this source; a phone left blank keeps the
+    one on record."""
+
+    label: str  # "预约" or "预申请名单"
+    id_number: str
+    phone: str = ""
 
 
 class ApplicationForm(forms.Form):
@@ -105,10 +126,19 @@ class ApplicationForm(forms.Form):
         required=False,
     )
     appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    pre_application = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, pre_applied: bool = False, **kwargs):
+    def __init__(self, *args, pre_applied: bool = False, source: PrefillSource | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pre_applied = pre_applied
+        self.source = source
+        if source is not None:
+            self.fields["id_number"].widget.attrs["placeholder"] = (
+                f"请对照身份证输入（{source.label}登记 {mask_id_number(source.id_number)}）"
+            )
+            if source.phone:
+                self.fields["phone"].required = False
+                self.fields["phone"].widget.attrs["placeholder"] = f"不填则沿用 {mask_phone(source.phone)}"
         self.fields["enrolment_year"].initial = timezone.localdate().year
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
@@ -134,6 +164,16 @@ class ApplicationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        source = self.source
+        if source is not None:
+            if data.get("id_number") and data["id_number"] != source.id_number:
+                self.add_error(
+                    "id_number",
+                    f"与{source.label}登记的身份证号（{mask_id_number(source.id_number)}）不一致，"
+                    "请核对学生身份证后重新输入",
+                )
+            if not data.get("phone") and "phone" not in self.errors and source.phone:
+                data["phone"] = source.phone
         if data.get("id_number") and data.get("co_id_number") and data["id_number"] == data["co_id_number"]:
             self.add_error("co_id_number", "共同借款人不能是学生本人")
         if data.get("co_relationship") and data.get("co_id_number") and "co_id_number" not in self.errors:

@@ -318,3 +318,34 @@ def correction_request_refusal(
     if has_pending:
         return Refusal("该申请已有待审批的更正申请，请等待审批后再提交", CONFLICT)
     return None
+
+
+# --- who may read a receipt code (回执码) — issue 7 item 9 ------------------------------------------
+
+# States an application reaches only after its university entered the receipt.
+RECEIPT_ENTERED_STATES = frozenset(
+    {RECEIPT_ENTERED, RECEIPT_CONFIRMED, BANK_APPROVED, DISBURSED, FEE_CERTIFIED, ARCHIVED}
+)
+
+
+def receipt_code_visible_to(user, application) -> bool:
+    """The receipt code proves that the student holds the acceptance certificate (受理证明), so it is
+    shown only to the county that signed the contract and printed the certificate, and to the student's
+    university once it has entered the code from the paper. Nobody else — city, province, bank, another
+    county or university — reads it (pages, API, certificate alike)."""
+    role = getattr(user, "role", None)
+    organisation_pk = getattr(user, "organisation_id", None)
+    if not application.receipt_code or organisation_pk is None:
+        return False
+    if role in COUNTY_ROLES:
+        return application.county_id == organisation_pk
+    if role in UNIVERSITY_ROLES:
+        return application.university_id == organisation_pk and application.status in RECEIPT_ENTERED_STATES
+    return False
+
+
+def receipt_code_for(user, application) -> str:
+    """The code grouped for reading (ABCDE-FGHJK) when `user` may read it, else ""."""
+    if not receipt_code_visible_to(user, application):
+        return ""
+    return receipt_code_display(application.receipt_code)

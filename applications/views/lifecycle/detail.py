@@ -34,6 +34,16 @@ def _labelled(corrections):
     return rows
 
 
+def _receipt_code_text(user, application) -> str:
+    """The receipt code when `user` may read it (rules.receipt_code_visible_to), else what to show."""
+    if not application.receipt_code:
+        return ""
+    return rules.receipt_code_for(user, application) or HIDDEN_RECEIPT_CODE
+
+
+HIDDEN_RECEIPT_CODE = "仅受理县可见（高校凭学生的受理证明录入）"
+
+
 def application_detail(request, pk):
     return _detail_page(request, selectors.application_get(user=request.user, pk=pk))
 
@@ -59,7 +69,7 @@ def _detail_page(request, application, *, correction_form=None, status=200):
             "correction_form": (correction_form or CorrectionForm(application=application))
             if can_correct or correction_form is not None
             else None,
-            "receipt_code": rules.receipt_code_display(application.receipt_code or ""),
+            "receipt_code": _receipt_code_text(request.user, application),
         },
         status=status,
     )
@@ -93,7 +103,7 @@ def application_certificate(request, pk):
         "applications/lifecycle/certificate.html",
         {
             "application": application,
-            "receipt_code": rules.receipt_code_display(application.receipt_code),
+            "receipt_code": _receipt_code_text(request.user, application),
             "today": timezone.localdate(),
             "receipt_deadline": selectors.receipt_deadline_text(
                 university=application.university, year=application.year

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
@@ -12,35 +13,41 @@ from renewals.selectors import fee_standard_find
 
 from ...forms.lifecycle import (
     ApplicationForm,
+    PrefillSource,
 )
 from ...selectors import intake as intake_selectors
 from ...selectors import preapplications as pre_selectors
 from ...services import lifecycle as services
 
 
-def _prefill(request) -> tuple[dict, object, object]:
-    """Initial data from an intake appointment (?appointment=) or a pre-application (?pre_application=),
-    both of the clerk's own county."""
-    initial, appointment, pre_application = {}, None, None
-    if request.GET.get("appointment", "").isdigit():
-        appointment = get_object_or_404(
-            intake_selectors.appointments_visible_to(user=request.user), pk=request.GET["appointment"]
-        )
-        initial.update(
-            name=appointment.name,
-            id_number=appointment.id_number,
-            phone=appointment.phone,
-            appointment=appointment.pk,
-        )
+def _digits(value) -> str | None:
+    value = str(value or "")
+    return value if value.isdigit() else None
+
+
+def _prefill(user, params) -> tuple[dict, object, object, PrefillSource | None]:
+    """The source the form was opened from: an intake appointment (?appointment=) or a pre-application
+    (?pre_application=) in the clerk's scope (its own county; others: 404), read from the query string when the
+    form opens and from the form's hidden fields when it is posted.
+
+    Only the name goes into the page. The full ID number and phone stay on the server: the clerk types
+    the number from the student's card and the form checks it against the source (issue 7 item 8), so
+    opening the form reveals nothing and needs no audited reveal."""
+    initial, appointment, pre_application, source = {}, None, None, None
+    if pk := _digits(params.get("appointment")):
+        appointment = get_object_or_404(intake_selectors.appointments_visible_to(user=user), pk=pk)
+        initial.update(name=appointment.name, appointment=appointment.pk)
+        source = PrefillSource(label="预约", id_number=appointment.id_number, phone=appointment.phone or "")
         pre_application = appointment.pre_application
-    if request.GET.get("pre_application", "").isdigit():
-        pre_application = get_object_or_404(
-            pre_selectors.pre_applications_visible_to(user=request.user), pk=request.GET["pre_application"]
+    if pk := _digits(params.get("pre_application")):
+        pre_application = get_object_or_404(pre_selectors.pre_applications_visible_to(user=user), pk=pk)
+        initial.update(name=pre_application.name, pre_application=pre_application.pk)
+        source = PrefillSource(
+            label="预申请名单",
+            id_number=pre_application.id_number,
+            phone=(source.phone if source else "") or pre_application.phone or "",
         )
-        initial.update(name=pre_application.name, id_number=pre_application.id_number)
-        if pre_application.phone:
-            initial.setdefault("phone", pre_application.phone)
-    return initial, appointment, pre_application
+    return initial, appointment, pre_application, source
 
 
 def application_new(request):
@@ -49,9 +56,10 @@ def application_new(request):
         raise PermissionDenied("只有县级资助中心可以受理贷款申请")
     county = request.user.organisation
     year = services.current_loan_year()
-    initial, appointment, pre_application = _prefill(request)
+    params = request.POST if request.method == "POST" else request.GET
+    initial, appointment, pre_application, source = _prefill(request.user, params)
     if request.method == "POST":
-        form = ApplicationForm(request.POST)
+        form = ApplicationForm(request.POST, source=source)
         if form.is_valid():
             id_number = form.cleaned_data["id_number"]
             pre_application = services.pre_application_for(id_number=id_number, year=year, county=county)
@@ -73,7 +81,7 @@ def application_new(request):
         else:
             _add_amount_errors(form, year)
     else:
-        form = ApplicationForm(initial=initial)
+        form = ApplicationForm(initial=initial, source=source)
     for name in form.errors:
         if name in form.fields:
             form.fields[name].widget.attrs["class"] += " is-invalid"
@@ -89,6 +97,7 @@ def application_new(request):
             "pre_application": pre_application,
             "appointment": appointment,
             "intake_closed": services.intake_closed_message(county),
+            "source": source,
         },
     )
 
@@ -109,21 +118,29 @@ def _add_amount_errors(form, year):
                 form.add_error(field, errors)
 
 
+@require_POST
 def application_precheck(request):
     """htmx: as the clerk types the ID number, say whether the student is pre-applied (no commitment
-    needed) or already has a live application in another county (county name only)."""
+    needed) or already has a live application in another county (county name only).
+
+    POST only: the ID number travels in the body, never in a query string that access logs keep."""
     if request.user.role not in COUNTY_ROLES:
         raise PermissionDenied
-    from loanportal.rules import id_number_error, normalise_id_number
+    from loanportal.rules import id_number_error, mask_id_number, normalise_id_number
 
-    id_number = normalise_id_number(request.GET.get("id_number", ""))
+    id_number = normalise_id_number(request.POST.get("id_number", ""))
     year = services.current_loan_year()
-    context = {"error": None, "existing": None, "pre_application": None}
+    county = request.user.organisation
+    # The form's hidden fields say where it was opened from (htmx posts the whole form).
+    _, _, source_pre_application, source = _prefill(request.user, request.POST)
+    context = {"error": None, "existing": None, "pre_application": source_pre_application, "mismatch": None}
     if len(id_number) == 18 and not id_number_error(id_number):
         context["existing"] = services.live_application_elsewhere(id_number=id_number, year=year)
         context["pre_application"] = services.pre_application_for(
-            id_number=id_number, year=year, county=request.user.organisation
+            id_number=id_number, year=year, county=county
         )
+        if source is not None and id_number != source.id_number:
+            context["mismatch"] = {"label": source.label, "masked": mask_id_number(source.id_number)}
     return render(request, "applications/lifecycle/_precheck.html", context)
 
 
