@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
@@ -99,6 +99,8 @@ def notification_list(request):
 
 @require_POST
 def notification_read(request, pk=None):
+    if pk is not None and not selectors.notifications_for(user=request.user).filter(pk=pk).exists():
+        raise Http404  # another user's notification: outside scope (issue 9 check 1)
     services.notification_mark_read(user=request.user, pk=pk)
     if pk is None:
         messages.success(request, "已全部标为已读")

@@ -1,6 +1,8 @@
 """The scope matrix (DESIGN.md "Users, organisations, scope"): each role × each scoped list and detail,
 API and HTML; foreign ids answer 404; a refused write changes nothing."""
 
+import re
+
 import pytest
 
 from loanportal.models import Student
@@ -206,3 +208,149 @@ def test_require_own_county_names_the_business(world):
     for actor, message in cases:
         with pytest.raises(PermissionDeniedError, match=message):
             require_own_county(actor, world.county1, business="受理业务")
+
+
+# --- issue 9 protection check 1: every object route × every role, objects outside the scope → 404 ----
+
+# Reference data every signed-in user reads (the organisation directory, the calendar); users are
+# covered by test_users_* above.
+GLOBAL_MODELS = {"loanportal.Organisation", "loanportal.User", "deadlines.KeyDate", "deadlines.LoanYear"}
+HANDED_TO_BANK = {"receipt_confirmed", "bank_approved", "disbursed", "fee_certified", "archived"}
+
+
+def _owners(obj) -> tuple[int | None, int | None]:
+    """(county pk, university pk) an object belongs to, read from its own fields (not the selectors)."""
+    from loanportal.models import Organisation as Org
+
+    label = obj._meta.label
+    if label == "applications.Application":
+        return obj.county_id, obj.university_id
+    if label == "loanportal.Student":
+        return obj.household_county_id, obj.university_id
+    if label == "applications.ApplicationCorrection":
+        return obj.application.county_id, obj.application.university_id
+    if label == "applications.IntakeWindow":
+        return obj.site.county_id, None
+    if label == "deadlines.KeyDateExtension":
+        return obj.organisation_id, obj.organisation_id
+    if isinstance(obj, Org):
+        return obj.pk, None
+    return getattr(obj, "county_id", None), None
+
+
+def in_scope(user, obj) -> bool:
+    """DESIGN.md "Users, organisations, scope", written from the objects' fields."""
+    from loanportal.models import Organisation as Org
+    from loanportal.roles import OrgKind
+
+    label = obj._meta.label
+    if label == "loanportal.Notification":
+        return obj.recipient_id == user.pk
+    kind = user.organisation.kind
+    county_pk, university_pk = _owners(obj)
+    if kind == OrgKind.PROVINCE:
+        return True
+    if kind == OrgKind.CITY:
+        return county_pk is not None and Org.objects.filter(pk=county_pk, parent=user.organisation).exists()
+    if kind == OrgKind.COUNTY:
+        return county_pk == user.organisation_id
+    if kind == OrgKind.UNIVERSITY:
+        return university_pk is not None and university_pk == user.organisation_id
+    if kind == OrgKind.BANK:
+        return label == "applications.Application" and obj.status in HANDED_TO_BANK
+    return False
+
+
+def _object_routes():
+    """(route name, method, model, url for a pk) for every HTML and API route that carries an object."""
+    from django.apps import apps
+    from django.urls import reverse
+
+    from loanportal.models import Organisation as Org
+    from loanportal.roles import OrgKind
+
+    from .test_urls_guarded import ROUTE_EXTRA_KWARGS, ROUTE_OBJECTS, ROUTES, api_model
+
+    routes = []
+    for path, entry in ROUTES:
+        if path.startswith("api/"):
+            cls = getattr(entry.callback, "cls", None)
+            actions = getattr(entry.callback, "actions", None) or {}
+            if "(?P<pk>" not in path or api_model(cls) is None:
+                continue
+            method = "GET" if "get" in actions else "POST"
+            model = api_model(cls)
+            if model._meta.label in GLOBAL_MODELS:
+                continue
+            routes.append((entry.name, method, model, lambda pk, n=entry.name: reverse(n, kwargs={"pk": pk})))
+            continue
+        method, model = ROUTE_OBJECTS.get(entry.name, (None, None))
+        if model in (None, "global"):
+            continue
+        key = re.search(r"<(?:\w+:)?(\w+)>", path).group(1)
+        extra = ROUTE_EXTRA_KWARGS.get(entry.name, {})
+        model = Org.objects.filter(kind=OrgKind.COUNTY).model if model == "county" else apps.get_model(model)
+        routes.append(
+            (
+                entry.name,
+                method,
+                model,
+                lambda pk, n=entry.name, k=key, e=extra: reverse(n, kwargs={k: pk, **e}),
+            )
+        )
+    return routes
+
+
+def _objects(model):
+    from loanportal.models import Organisation as Org
+    from loanportal.roles import OrgKind
+
+    if model is Org:
+        return list(Org.objects.filter(kind=OrgKind.COUNTY))
+    rows = list(model.objects.order_by("pk"))
+    # spread the sample over the table (objects of every county)
+    step = max(1, len(rows) // 40)
+    return rows[::step]
+
+
+def test_issue9_check1_out_of_scope_objects_answer_404_on_every_route_for_every_role(db, client):
+    """Seeded demo data; for each role and each route carrying an object (HTML and API, GET and POST),
+    objects outside the role's scope answer exactly what a pk that does not exist answers — 404, or the
+    same 403 when the role may not use the page at all — and nothing changes."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    from loanportal.models import AuditEvent, User
+
+    call_command("seed_demo", stdout=StringIO())
+    routes = _object_routes()
+    assert len(routes) >= 25
+    failures, probes = [], 0
+    one_per_role = {}
+    for user in User.objects.filter(is_active=True).exclude(organisation=None).order_by("username"):
+        one_per_role.setdefault(user.role, user)
+    assert len(one_per_role) == 8
+    for user in one_per_role.values():
+        html = client
+        html.force_login(user)
+        api = APIClient()
+        api.force_authenticate(user)
+        for name, method, model, url_for in routes:
+            caller = api if name.startswith("api-") else html
+            send = getattr(caller, method.lower())
+            missing = send(url_for(999999999)).status_code
+            outside = [obj for obj in _objects(model) if not in_scope(user, obj)][:2]
+            for obj in outside:
+                audit_rows = AuditEvent.objects.count()
+                status = send(url_for(obj.pk)).status_code
+                probes += 1
+                if status != 404 and not (status == 403 == missing):
+                    failures.append(
+                        f"{user.username} {method} {url_for(obj.pk)}: {status} (missing pk: {missing})"
+                    )
+                elif AuditEvent.objects.count() != audit_rows:
+                    failures.append(f"{user.username} {method} {url_for(obj.pk)}: wrote an audit row")
+    assert probes > 150
+    assert not failures, "\n".join(failures)
