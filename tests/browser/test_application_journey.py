@@ -11,6 +11,7 @@ from django.utils import timezone
 from applications.models import Application, Appointment
 from applications.rules import lifecycle as rules
 from applications.services import queue as intake_services
+from loanportal.rules import mask_id_number
 from tests.factories import valid_id
 from tests.factories_intake import make_site
 
@@ -87,7 +88,15 @@ def test_clerk_from_queue_to_acceptance_certificate(live_world, morning, page, l
     page.locator(f'tr[data-appointment="{appointment.pk}"]').get_by_role("link", name="办理贷款").click()
     page.wait_for_url(f"**/applications/new/?appointment={appointment.pk}")
     assert page.input_value("#id_name") == "李明远"
-    assert page.input_value("#id_id_number") == id_number
+    # no full number in the page (issue 7 item 8): the clerk types it from the card, checked at once
+    assert page.input_value("#id_id_number") == "" and page.input_value("#id_phone") == ""
+    assert mask_id_number(id_number) in page.get_attribute("#id_id_number", "placeholder")
+    assert id_number not in page.content() and "13912345678" not in page.content()
+    page.locator("#id_id_number").press_sequentially(valid_id(county.code, "20070316"))
+    page.get_by_text("不一致").wait_for()
+    page.fill("#id_id_number", "")
+    page.locator("#id_id_number").press_sequentially(id_number)
+    page.get_by_text("不一致").wait_for(state="detached")
     page.fill("#id_address", "榆中县城关镇兴隆路12号")
     page.fill("#id_co_name", "李建国")
     page.fill("#id_co_id_number", valid_id(county.code, "19750505"))
@@ -112,6 +121,7 @@ def test_clerk_from_queue_to_acceptance_certificate(live_world, morning, page, l
     application = Application.objects.get(student__id_number=id_number)
     assert application.status == "accepted" and application.appointment_id == appointment.pk
     assert application.commitment_recorded_by.username == "county1_staff"
+    assert application.student.phone == "13912345678"  # left blank: the phone on the appointment
     appointment.refresh_from_db()
     assert appointment.status == "served"
     assert id_number not in page.content()
