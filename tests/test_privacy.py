@@ -211,7 +211,6 @@ def test_issue7_8_gunicorn_access_log_masks_ids_and_phones(tmp_path):
     import runpy
 
     from gunicorn.config import Config
-    from gunicorn.http.message import Request  # noqa: F401 - gunicorn importable
 
     settings = runpy.run_path(os.path.join(os.path.dirname(os.path.dirname(__file__)), "gunicorn.conf.py"))
     config = Config()
