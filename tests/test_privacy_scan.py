@@ -116,6 +116,15 @@ class TaskPayloads:
         return "\n".join(" ".join(str(part) for part in row) for row in self.sent)
 
 
+# Pages that read an object named in their query string (the intake form opened from the queue or the list)
+PAGE_QUERIES = {
+    "application-new": [
+        ("appointment", "applications.Appointment"),
+        ("pre_application", "applications.PreApplication"),
+    ]
+}
+
+
 def _read_urls(user):
     """(kind, url) of everything `user` can read: pages, in-scope object pages, API lists and details."""
     urls = []
@@ -136,6 +145,9 @@ def _read_urls(user):
             continue
         if model is None:
             urls.append(("html", reverse(entry.name)))
+            for parameter, label in PAGE_QUERIES.get(entry.name, ()):
+                for obj in [o for o in _objects(apps.get_model(label)) if in_scope(user, o)][:3]:
+                    urls.append(("html", f"{reverse(entry.name)}?{parameter}={obj.pk}"))
         elif model != "global":
             from loanportal.models import Organisation
 
@@ -160,7 +172,7 @@ def test_issue9_check2_no_full_id_or_phone_in_any_response_log_or_task(client, s
     call_command("seed_demo", stdout=io.StringIO())
     numbers = stored_numbers()
     assert len(numbers) > 100  # the seeded students, co-borrowers, lists and appointments
-    leaks, fetched = [], 0
+    leaks, fetched, prefills = [], 0, 0
     one_per_role = {}
     for user in User.objects.filter(is_active=True).exclude(organisation=None).order_by("username"):
         one_per_role.setdefault(user.role, user)
@@ -172,6 +184,7 @@ def test_issue9_check2_no_full_id_or_phone_in_any_response_log_or_task(client, s
             for kind, url in _read_urls(user):
                 response = (api if kind == "api" else client).get(url)
                 fetched += response.status_code == 200
+                prefills += response.status_code == 200 and "/applications/new/?" in url
                 found = findings(body_text(response), numbers)
                 if found:
                     leaks.append(f"{user.username} GET {url} ({response.status_code}): {found[:3]}")
@@ -192,7 +205,7 @@ def test_issue9_check2_no_full_id_or_phone_in_any_response_log_or_task(client, s
                 result.get()
     if not always_eager:
         current_app.control.purge()
-    assert fetched > 150
+    assert fetched > 150 and prefills >= 4  # the intake form opened from appointments and the list
     assert "Not Found" in logs.text
     assert {name for name, *_ in tasks.sent} >= {queue_snapshots_daily.name, run_calendar_daily.name}
     log_found = findings(logs.text, numbers)
