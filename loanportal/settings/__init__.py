@@ -271,34 +271,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "loanportal.logging.MaskPersonalDataFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    # Every handler masks ID numbers and phones (issue 7 item 8): runserver's access lines carry query
-    # strings, and Django's own default handlers (on "django" and "django.server") are replaced here so
-    # that no unmasked handler is left from DEFAULT_LOGGING. gunicorn: see gunicorn.conf.py.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every handler masks ID numbers and phones (issue 7 item 8): runserver's access lines ("django.server")
+    # carry query strings, and Django's own default handlers (on "django" and "django.server") are replaced
+    # here so that no unmasked handler is left from DEFAULT_LOGGING. gunicorn: see gunicorn.conf.py.
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["mask_personal_data"],
             "formatter": "plain",
         },
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "filters": ["mask_personal_data"],
-            "formatter": "django.server",
-        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
