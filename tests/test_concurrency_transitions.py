@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from applications.models import Application, ApplicationCorrection, Appointment, PreApplication
-from applications.services import intake as intake_services
+from applications.services import queue as intake_services
 from applications.services import lifecycle as services
 from loanportal.errors import ConflictError
 from loanportal.models import AuditEvent
