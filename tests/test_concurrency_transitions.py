@@ -4,12 +4,15 @@ exists today: applications (API), appointments (API), pre-applications and corre
 (services; their pages show the same ConflictError as a message). Real threads on PostgreSQL, each with
 its own connection, released together by a barrier."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from applications.models import Application, ApplicationCorrection, Appointment, PreApplication
-from applications.services import queue as intake_services
 from applications.services import lifecycle as services
+from applications.services import queue as intake_services
 from loanportal.errors import ConflictError
 from loanportal.models import AuditEvent
 from loanportal.roles import Role
@@ -80,7 +83,18 @@ TARGETS = {
 
 @pytest.mark.parametrize("first, second, state", APPLICATION_RACES, ids=lambda v: str(v))
 def test_issue9_check7_application_transitions_race(live_world, first, second, state):
+    from deadlines.services import key_date_extend, key_date_get
+    from tests.factories_lifecycle import bank_approval_open
+
     application = make_application(live_world, to=state)
+    bank_approval_open(live_world, year=application.year)
+    key_date_extend(  # the county's receipt confirmation deadline (notice 八), today inside it
+        actor=live_world.users.province_manager,
+        key_date=key_date_get("receipt_confirm_due", year=application.year),
+        organisation=live_world.county1,
+        end_date=timezone.localdate() + datetime.timedelta(days=30),
+        reason="测试：回执确认延期",
+    )
     url = "/api/v1/applications/{}/{}/"
     statuses = race(
         *(

@@ -317,6 +317,9 @@ def test_issue7_9_receipt_code_only_to_the_printing_county_and_after_entry(
 
 
 def test_issue7_9_university_enters_the_code_from_paper_then_sees_it(world, signed, api_for):
+    from tests.factories_lifecycle import receipt_entry_open
+
+    receipt_entry_open(world, year=signed["signed"].year)
     application = signed["signed"]
     api = api_for(world.users.university1_officer)
     assert api.get(f"/api/v1/applications/{application.pk}/").json()["receipt_code"] is None

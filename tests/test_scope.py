@@ -241,11 +241,15 @@ def _owners(obj) -> tuple[int | None, int | None]:
 def in_scope(user, obj) -> bool:
     """DESIGN.md "Users, organisations, scope", written from the objects' fields."""
     from loanportal.models import Organisation as Org
-    from loanportal.roles import OrgKind
+    from loanportal.roles import MANAGER_ROLES, OrgKind
 
     label = obj._meta.label
     if label == "loanportal.Notification":
         return obj.recipient_id == user.pk
+    if label == "loanportal.ExportRequest":  # the requester, and managers of the same organisation
+        return obj.requested_by_id == user.pk or (
+            user.role in MANAGER_ROLES and obj.organisation_id == user.organisation_id
+        )
     kind = user.organisation.kind
     county_pk, university_pk = _owners(obj)
     if kind == OrgKind.PROVINCE:

@@ -98,6 +98,7 @@ ROUTE_OBJECTS = {
     "preapplication-import-errors": ("GET", "applications.PreApplicationImport"),
     "preapplication-detail": ("GET", "applications.PreApplication"),
     "preapplication-withdraw": ("POST", "applications.PreApplication"),
+    "preapplication-restore": ("POST", "applications.PreApplication"),
     "intake-plan": PAGE,
     "intake-plan-county": ("GET", "county"),
     "intake-site-new": PAGE,
@@ -129,6 +130,15 @@ ROUTE_OBJECTS = {
     "calendar": PAGE,
     "calendar-extension-create": PAGE,
     "calendar-key-date-edit": ("GET", "global"),
+    "export-list": PAGE,
+    "export-pending": PAGE,
+    "export-progress": PAGE,
+    "export-new": ("GET", "global"),  # <kind> names an export form, not an object
+    "export-detail": ("GET", "loanportal.ExportRequest"),
+    "export-status": ("GET", "loanportal.ExportRequest"),
+    "export-approve": ("POST", "loanportal.ExportRequest"),
+    "export-refuse": ("POST", "loanportal.ExportRequest"),
+    "export-download": ("GET", "loanportal.ExportRequest"),
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {
