@@ -81,6 +81,7 @@ def test_anonymous_is_refused_everywhere(client, path, entry):
 PAGE = ("GET", None)
 ROUTE_OBJECTS = {
     "dashboard": PAGE,
+    "api-not-found": PAGE,  # the API's JSON 404 for unknown /api/ paths
     "logout": ("POST", None),
     "student-list": PAGE,
     "student-detail": ("GET", "loanportal.Student"),
