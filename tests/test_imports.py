@@ -300,3 +300,9 @@ def test_issue9_import_large_sheet_reads_fast():
     rows = list(sheet.rows)
     assert len(rows) == 10000 and rows[-1].number == 10001
     assert time.perf_counter() - started < 2.0
+
+
+def test_column_letters_are_the_spreadsheets_own():
+    from loanportal.imports.reader import column_letter
+
+    assert [column_letter(i) for i in (1, 7, 26, 27, 52, 703)] == ["A", "G", "Z", "AA", "AZ", "AAA"]

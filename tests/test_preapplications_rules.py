@@ -8,9 +8,7 @@ from applications.models import PreApplication
 from applications.rules.preapplications import (
     COLUMN_BY_KEY,
     basis_from_text,
-    check_headers,
     check_row,
-    column_letter,
     county_matches,
     county_names,
 )
@@ -24,19 +22,6 @@ def test_six_bases_of_notice_3_6_and_nothing_else():
     assert basis_from_text("其他经学校认定的家庭经济困难学生") == "school_certified"
     assert basis_from_text("低收入家庭") is None
     assert basis_from_text("") is None
-
-
-def test_headers_matched_by_name_missing_and_unexpected_named():
-    check = check_headers(
-        ["备注", "姓名", "身份证号", "预申请依据", "生源地(县区代码或名称)", "高中学校", "电话"]
-    )
-    assert check.positions["name"] == 2 and check.positions["county"] == 5
-    assert check.missing == ["联系电话"] and check.unexpected == ["G列“电话”"]
-    assert "缺少列：“联系电话”" in check.message()
-
-
-def test_column_letters():
-    assert [column_letter(i) for i in (1, 7, 26, 27, 52)] == ["A", "G", "Z", "AA", "AZ"]
 
 
 def test_county_column_accepts_code_or_name_of_the_importing_county_only():

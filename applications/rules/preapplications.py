@@ -76,64 +76,6 @@ def basis_from_text(value) -> str | None:
     return _BASIS_SPELLINGS.get(text)
 
 
-def normalise_header(value) -> str:
-    text = re.sub(r"\s+", "", str(value or ""))
-    text = text.replace("(", "（").replace(")", "）").lstrip("*＊")
-    return text
-
-
-def column_letter(index: int) -> str:
-    """1 → A, 27 → AA (the spreadsheet's own column names)."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-@dataclass(frozen=True)
-class HeaderCheck:
-    positions: dict  # field key → 1-based column index
-    missing: list
-    unexpected: list
-    duplicated: list
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.duplicated)
-
-    def message(self) -> str:
-        parts = []
-        if self.missing:
-            parts.append("缺少列：" + "、".join(f"“{h}”" for h in self.missing))
-        if self.unexpected:
-            parts.append("无法识别的列：" + "、".join(self.unexpected))
-        if self.duplicated:
-            parts.append("重复的列：" + "、".join(f"“{h}”" for h in self.duplicated))
-        expected = "、".join(HEADERS)
-        return f"表头不符合模板（第1行）：{'；'.join(parts)}。模板的列为：{expected}。请下载模板后填写。"
-
-
-def check_headers(row) -> HeaderCheck:
-    """Map the header row to fields by name (columns may be in any order); report what does not fit."""
-    by_header = {normalise_header(c.header): c for c in COLUMNS}
-    positions: dict[str, int] = {}
-    unexpected, duplicated = [], []
-    for index, value in enumerate(row, start=1):
-        header = normalise_header(value)
-        if not header:
-            continue
-        column = by_header.get(header)
-        if column is None:
-            unexpected.append(f"{column_letter(index)}列“{str(value).strip()}”")
-        elif column.key in positions:
-            duplicated.append(column.header)
-        else:
-            positions[column.key] = index
-    missing = [c.header for c in COLUMNS if c.key not in positions]
-    return HeaderCheck(positions, missing, unexpected, duplicated)
-
-
 def county_matches(value, *, code: str, names: tuple[str, ...]) -> bool:
     """True when the 生源地 cell names the importing county: its 6-digit code or one of its names."""
     if type(value) is str and (value == code or value in names):
