@@ -19,6 +19,7 @@ from loanportal.audit import audit_record
 from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.models import Organisation
 from loanportal.roles import Role
+from loanportal.updates import model_update
 
 from . import rules
 from .engine import calendar_run  # noqa: F401  (re-exported: the daily job's service)
@@ -244,22 +245,17 @@ def key_date_update(
     _require_editor(actor)
     reason = _reason(reason)
     locked = KeyDate.objects.select_for_update().select_related("loan_year").get(pk=key_date.pk)
-    old = {
-        "start_date": str(locked.start_date),
-        "end_date": str(locked.end_date),
-        "reminder_days": locked.reminder_days,
-    }
-    locked.start_date, locked.end_date = start_date, end_date
+    data = {"start_date": start_date, "end_date": end_date}
     if reminder_days is not None:
-        locked.reminder_days = reminder_days
-    locked.full_clean()
-    locked.save()
-    new = {
-        "start_date": str(locked.start_date),
-        "end_date": str(locked.end_date),
-        "reminder_days": locked.reminder_days,
-    }
-    audit_record(actor=actor, action="key_date.update", obj=locked, old=old, new=new, reason=reason)
+        data["reminder_days"] = reminder_days
+    model_update(
+        instance=locked,
+        fields=["start_date", "end_date", "reminder_days"],
+        data=data,
+        actor=actor,
+        action="key_date.update",
+        reason=reason,
+    )
     return locked
 
 

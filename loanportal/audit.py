@@ -360,6 +360,8 @@ def model_snapshot(instance, fields) -> dict:
             value = mask_id_number(value)
         elif name == "phone" or name.endswith("_phone"):
             value = mask_phone(value)
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, bool)) for v in value):
+            value = list(value)  # JSON lists (e.g. reminder days) stay lists
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             value = str(value)
         data[name] = value
