@@ -138,3 +138,24 @@ def validate_person_name(value) -> None:
     message = person_name_error(value)
     if message:
         raise ValidationError(message, code="invalid_person_name")
+
+
+# The place of an administrative organisation: 「榆中县学生资助管理中心」→「榆中县」, 「兰州市教育局资助中心」→
+# 「兰州市」: the name without the centre's part; failing that, the shortest prefix ending in a county-level
+# unit (自治县/自治旗/县/区/旗/市).
+_CENTRE_SUFFIX = re.compile(
+    r"(?:教育局|教育和体育局|教体局|教育体育局)?(?:学生资助管理中心|学生资助中心|资助管理中心|资助中心|学生资助管理办公室)$"
+)
+_PLACE_PREFIX = re.compile(r"^(.+?(?:自治县|自治旗|县|区|旗|市))")
+
+
+@lru_cache(maxsize=4096)
+def place_name(name: str) -> str:
+    """地名: the place an organisation's name stands for (生源地, 受理县), not the name of its centre."""
+    if not name:
+        return ""
+    stripped = _CENTRE_SUFFIX.sub("", name)
+    if stripped and stripped != name:
+        return stripped
+    match = _PLACE_PREFIX.match(name)
+    return match.group(1) if match else name

@@ -10,6 +10,7 @@ import datetime
 from django.db.models import Count, F, Q, Sum
 
 from loanportal.roles import COUNTY_ROLES, MANAGER_ROLES, PROVINCE_ROLES, Role
+from loanportal.rules import place_name
 
 from .registry import (
     BOOLEAN,
@@ -127,8 +128,13 @@ def application_rows(*, user, params):
         .values_list(*APPLICATION_FIELDS)
     )
     status_at, level_at = APPLICATION_FIELDS.index("status"), APPLICATION_FIELDS.index("level")
+    county_at, city_at = (
+        APPLICATION_FIELDS.index("county__name"),
+        APPLICATION_FIELDS.index("county__parent__name"),
+    )
     for row in qs.iterator(chunk_size=5000):
         row = list(row)
+        row[county_at], row[city_at] = place_name(row[county_at]), place_name(row[city_at] or "")
         row[status_at] = status_label.get(row[status_at], row[status_at])
         row[level_at] = level_label.get(row[level_at], row[level_at])
         yield row
@@ -343,7 +349,7 @@ def warning_daily_rows(*, user, params):
     for day in series:
         if day["capacity"] or day["booked"] or day["served"] or day["walk_in"]:
             yield [
-                county.name,
+                place_name(county.name),
                 day["date"],
                 day["capacity"],
                 day["booked"],
@@ -359,7 +365,7 @@ def warning_weekly_rows(*, user, params):
     county, series = _warning_series(user=user, params=params)
     for week in _weekly(series):
         yield [
-            county.name,
+            place_name(county.name),
             week["start"],
             week["end"],
             week["capacity"],
@@ -532,8 +538,8 @@ def progress_rows(*, user, params):
         yield [
             year,
             county.code,
-            county.name,
-            county.parent.name if county.parent else "",
+            place_name(county.name),
+            place_name(county.parent.name) if county.parent else "",
             row.get("total", 0),
             *(row.get(f"n_{s}", 0) for s in PROGRESS_STAGES),
             sum(row.get(f"n_{s}", 0) for s in PROGRESS_CLOSED),

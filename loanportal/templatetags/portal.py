@@ -1,8 +1,6 @@
-import re
-
 from django import template
 
-from loanportal.rules import mask_id_number, mask_phone
+from loanportal.rules import mask_id_number, mask_phone, place_name
 
 register = template.Library()
 
@@ -19,26 +17,12 @@ def masked_phone(value):
     return mask_phone(value)
 
 
-# The place of an administrative organisation: 「榆中县学生资助管理中心」→「榆中县」, 「兰州市教育局资助中心」→
-# 「兰州市」: the name without the centre's part; failing that, the shortest prefix ending in a county-level
-# unit (自治县/自治旗/县/区/旗/市).
-_CENTRE = re.compile(
-    r"(?:教育局|教育和体育局|教体局|教育体育局)?(?:学生资助管理中心|学生资助中心|资助管理中心|资助中心|学生资助管理办公室)$"
-)
-_PLACE = re.compile(r"^(.+?(?:自治县|自治旗|县|区|旗|市))")
-
-
 @register.filter
 def place(organisation):
     """地名: the place an organisation stands for (生源地, 受理县), not the name of its centre."""
     if organisation is None:
         return ""
-    name = getattr(organisation, "name", None) or str(organisation)
-    stripped = _CENTRE.sub("", name)
-    if stripped and stripped != name:
-        return stripped
-    match = _PLACE.match(name)
-    return match.group(1) if match else name
+    return place_name(getattr(organisation, "name", None) or str(organisation))
 
 
 @register.filter
