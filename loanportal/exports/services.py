@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -341,15 +341,50 @@ def _dispatch(export: ExportRequest) -> None:
     transaction.on_commit(send)
 
 
+JOB_LOCK_CLASS = 7109  # first key of the PostgreSQL advisory lock a running export job holds
+
+
+def _job_lock(pk: int) -> bool:
+    """Hold the job's advisory lock (PostgreSQL, session level) while the job runs: it is released the moment
+    the worker's connection dies (kill -9), so a redelivered message or the sweep can take over at once.
+    False when a live worker holds it. Other databases: no lock (a dead job is recognised by staleness)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_CLASS, pk])
+        return bool(cursor.fetchone()[0])
+
+
+def _job_unlock(pk: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_CLASS, pk])
+    except DatabaseError:  # an aborted transaction: the lock goes when the connection closes
+        logger.warning("export %s: could not release the job lock", pk, exc_info=True)
+
+
+def _job_alive(pk: int) -> bool:
+    """Whether a live worker holds the job's lock (PostgreSQL); elsewhere we cannot tell: False."""
+    if connection.vendor != "postgresql":
+        return False
+    if _job_lock(pk):
+        _job_unlock(pk)
+        return False
+    return True
+
+
 def _claim(pk: int) -> ExportRequest | None:
-    """Take the job if it is waiting (approved, failed) or its worker died (running, no progress lately)."""
+    """Take the job if it is waiting (approved, failed) or its worker died: running without a live lock
+    holder (the caller holds the lock now) or, without advisory locks, no progress lately."""
     with transaction.atomic():
         export = ExportRequest.objects.select_for_update().filter(pk=pk).first()
         if export is None:
             return None
         stale = _now() - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
         if export.status in (S.APPROVED, S.FAILED) or (
-            export.status == S.RUNNING and export.updated_at < stale
+            export.status == S.RUNNING and (connection.vendor == "postgresql" or export.updated_at < stale)
         ):
             return export_transition(
                 export=export, to=S.RUNNING, actor=None, changes={"rows_done": 0, "error": ""}
@@ -364,11 +399,23 @@ def file_path_for(export: ExportRequest) -> Path:
 def export_generate(*, pk: int) -> ExportRequest | None:
     """生成导出文件 (the job's body): stream the requester's scoped rows into the file, then mark it ready
     with its row count and SHA-256 (audited) and notify the requester. Idempotent by state."""
+    if not _job_lock(pk):
+        logger.info("export %s: a live worker is running it, nothing to do", pk)
+        return None  # a duplicate message
+    try:
+        return _generate(pk)
+    finally:
+        _job_unlock(pk)
+
+
+def _generate(pk: int) -> ExportRequest | None:
     export = _claim(pk)
     if export is None:
         return None
     definition = definition_get(export.kind)
     final = file_path_for(export)
+    for leftover in export_root().glob(f"{final.stem}.*.part"):  # a dead worker's unfinished file
+        leftover.unlink(missing_ok=True)
     partial = final.with_suffix(f".{os.getpid()}.part")
     try:
         watermark = Watermark(
@@ -533,4 +580,10 @@ def exports_sweep() -> dict:
     for export in waiting.iterator():
         _dispatch(export)
         dispatched += 1
+    # Running jobs whose worker died (its advisory lock released) are taken over without waiting.
+    orphans = ExportRequest.objects.filter(status=S.RUNNING, updated_at__gte=stale)
+    for pk in orphans.values_list("pk", flat=True):
+        if not _job_alive(pk):
+            _dispatch(ExportRequest(pk=pk))
+            dispatched += 1
     return {"expired": expired, "dispatched": dispatched}
