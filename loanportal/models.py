@@ -371,3 +371,4 @@ class ApiToken(models.Model):
 
 
 from .exports.models import ExportRequest, ExportStatus  # noqa: E402,F401  (导出申请; lives with the export service)
+from .imports.models import ImportJob, ImportJobStatus  # noqa: E402,F401  (导入任务; lives with the import path)

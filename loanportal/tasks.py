@@ -24,3 +24,6 @@ def audit_checkpoint_daily() -> int | None:
 
 # The export service's jobs (loanportal.exports.tasks), found by autodiscovery through this module.
 from .exports.tasks import export_generate_task, exports_sweep_task  # noqa: E402,F401
+
+# The import jobs (loanportal.imports.tasks), found the same way.
+from .imports.tasks import import_job_task  # noqa: E402,F401

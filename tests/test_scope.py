@@ -246,6 +246,8 @@ def in_scope(user, obj) -> bool:
     label = obj._meta.label
     if label == "loanportal.Notification":
         return obj.recipient_id == user.pk
+    if label == "loanportal.ImportJob":  # a background import's page: its uploader only
+        return obj.created_by_id == user.pk
     if label == "loanportal.ExportRequest":  # the requester, and managers of the same organisation
         return obj.requested_by_id == user.pk or (
             user.role in MANAGER_ROLES and obj.organisation_id == user.organisation_id

@@ -96,6 +96,8 @@ ROUTE_OBJECTS = {
     "preapplication-template": PAGE,
     "preapplication-import-list": PAGE,
     "preapplication-import-detail": ("GET", "applications.PreApplicationImport"),
+    "preapplication-import-job": ("GET", "loanportal.ImportJob"),
+    "preapplication-import-job-status": ("GET", "loanportal.ImportJob"),
     "preapplication-import-errors": ("GET", "applications.PreApplicationImport"),
     "preapplication-detail": ("GET", "applications.PreApplication"),
     "preapplication-withdraw": ("POST", "applications.PreApplication"),

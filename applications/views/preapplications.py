@@ -3,16 +3,19 @@
 from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
+from loanportal.imports import jobs as import_jobs
+from loanportal.imports.models import ImportJob
 from loanportal.selectors import audit_events_for_object
 
 from .. import states
@@ -155,6 +158,20 @@ def pre_application_add(request):
 @writers
 def pre_application_import(request):
     form = PreApplicationImportForm(request.POST or None, request.FILES or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and import_jobs.import_job_wanted(form.cleaned_data["file"])
+    ):
+        job = import_jobs.import_job_create(
+            actor=request.user,
+            kind="pre_applications",
+            organisation=request.user.organisation,
+            year=form.cleaned_data["year"],
+            file=form.cleaned_data["file"],
+        )
+        messages.info(request, "文件较大，已转入后台导入；完成后会通知您")
+        return redirect("preapplication-import-job", pk=job.pk)
     if request.method == "POST" and form.is_valid():
         try:
             batch = services.pre_application_import(
@@ -210,6 +227,29 @@ def pre_application_import_detail(request, pk):
     )
 
 
+def _import_job(request, pk):
+    return get_object_or_404(ImportJob, pk=pk, kind="pre_applications", created_by=request.user)
+
+
+@writers
+def pre_application_import_job(request, pk):
+    """A background import's page: the progress bar (polled with htmx) and, when finished, the outcome."""
+    return render(
+        request,
+        "applications/preapplications/import_job.html",
+        {"job": _import_job(request, pk), "refresh_seconds": settings.EXPORT_PROGRESS_REFRESH_SECONDS},
+    )
+
+
+@writers
+def pre_application_import_job_status(request, pk):
+    return render(
+        request,
+        "applications/preapplications/_import_job_status.html",
+        {"job": _import_job(request, pk), "refresh_seconds": settings.EXPORT_PROGRESS_REFRESH_SECONDS},
+    )
+
+
 @readers
 def pre_application_import_errors(request, pk):
     batch = selectors.pre_application_import_get(user=request.user, pk=pk)
@@ -221,6 +261,14 @@ urlpatterns = [
     path("pre-applications/", pre_application_list, name="preapplication-list"),
     path("pre-applications/add/", pre_application_add, name="preapplication-add"),
     path("pre-applications/import/", pre_application_import, name="preapplication-import"),
+    path(
+        "pre-applications/import/jobs/<int:pk>/", pre_application_import_job, name="preapplication-import-job"
+    ),
+    path(
+        "pre-applications/import/jobs/<int:pk>/status/",
+        pre_application_import_job_status,
+        name="preapplication-import-job-status",
+    ),
     path("pre-applications/template.xlsx", pre_application_template, name="preapplication-template"),
     path("pre-applications/imports/", pre_application_import_list, name="preapplication-import-list"),
     path(

@@ -195,6 +195,10 @@ EXPORT_DOWNLOAD_HOURS = env.int("EXPORT_DOWNLOAD_HOURS", default=24)
 EXPORT_MAX_DOWNLOADS = env.int("EXPORT_MAX_DOWNLOADS", default=3)
 EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=10)
 EXPORT_PROGRESS_REFRESH_SECONDS = env.int("EXPORT_PROGRESS_REFRESH_SECONDS", default=2)
+# Uploaded lists of at least IMPORT_JOB_MIN_BYTES are imported as background jobs (progress bar, notification);
+# the file waits in IMPORT_JOB_ROOT (never under MEDIA_ROOT) and is deleted when the job has finished.
+IMPORT_JOB_ROOT = env.path("IMPORT_JOB_ROOT", default=str(BASE_DIR / "private" / "imports"))
+IMPORT_JOB_MIN_BYTES = env.int("IMPORT_JOB_MIN_BYTES", default=512 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -183,6 +183,20 @@ def pre_application_import(
     return outcome.result
 
 
+def pre_application_import_job(*, job, file, progress) -> tuple[str, int | None, str]:
+    """The body of a background pre-application import (loanportal.imports.jobs): the same import, same
+    rules, with progress; returns (job status, batch pk, message for the uploader)."""
+    try:
+        batch = pre_application_import(
+            actor=job.created_by, county=job.organisation, year=job.year, file=file, progress=progress
+        )
+    except PreApplicationImportRejected as exc:
+        return "rejected", exc.batch.pk, exc.message
+    except DomainError as exc:
+        return "rejected", None, exc.message
+    return "done", batch.pk, f"导入成功：{batch.row_count} 名学生已列入{batch.year}年度预申请名单"
+
+
 def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreApplicationImport:
     with transaction.atomic():
         batch = PreApplicationImport(
