@@ -38,7 +38,7 @@ def _database_url() -> str:
 
 
 class Workers:
-    def __init__(self, broker: RedisProcess, queue: str, tmp_path: Path):
+    def __init__(self, broker: RedisProcess, queue: str, tmp_path: Path, pause_at: int = 1):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "loanportal.settings",
@@ -46,7 +46,8 @@ class Workers:
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": broker.url,
             "EXPORT_ROOT": str(settings.EXPORT_ROOT),
-            "JOBS_TEST_PAUSE_AT": "1",
+            "IMPORT_JOB_ROOT": str(settings.IMPORT_JOB_ROOT),
+            "JOBS_TEST_PAUSE_AT": str(pause_at),
             "JOBS_TEST_MARKER": str(tmp_path / "paused.pid"),
         }
         self.queue, self.tmp_path, self.processes = queue, tmp_path, []
@@ -86,11 +87,13 @@ class Workers:
 
 
 @pytest.fixture
-def workers(redis_broker, tmp_path, monkeypatch):  # noqa: F811
+def workers(redis_broker, tmp_path, monkeypatch, settings, request):  # noqa: F811
     monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    settings.IMPORT_JOB_ROOT = str(tmp_path / "imports")
     from loanportal.celery import app
 
-    pool = Workers(redis_broker, app.conf.task_default_queue, tmp_path)
+    pause_at = getattr(request, "param", 1)
+    pool = Workers(redis_broker, app.conf.task_default_queue, tmp_path, pause_at=pause_at)
     yield pool
     pool.stop_all()
 
@@ -165,3 +168,36 @@ def test_issue9_check9_whole_worker_killed_mid_export_the_sweep_runs_it_once(
     time.sleep(2)
     assert services.exports_sweep()["dispatched"] == 0
     _assert_exactly_once(export)
+
+
+@pytest.mark.parametrize("workers", [1000], indirect=True)
+def test_issue9_check9_worker_killed_mid_import_runs_again_with_one_set_of_rows(
+    live_world, workers, django_capture_on_commit_callbacks
+):
+    """An import job's worker child killed after 1,000 of 1,500 rows were checked: the requeued message runs
+    the import again from the saved file; one batch, 1,500 rows, one notification; the file is gone after."""
+    from applications.models import PreApplication, PreApplicationImport
+    from loanportal.imports import jobs
+    from loanportal.imports.models import ImportJob, ImportJobStatus
+    from tests.factories_preapplications import good_row, student_id, upload, workbook_bytes
+
+    rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i % 28:02d}")) for i in range(1500)]
+    workers.start("prefork")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.import_job_create(
+            actor=live_world.users.county1_staff,
+            kind="pre_applications",
+            organisation=live_world.county1,
+            year=timezone.localdate().year,
+            file=upload(workbook_bytes(rows)),
+        )
+    child = workers.paused_pid()
+    assert ImportJob.objects.get(pk=job.pk).rows_done == 1000
+    os.kill(child, signal.SIGKILL)
+    wait_for(lambda: ImportJob.objects.get(pk=job.pk).finished, what="the import to run again", timeout=120)
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.DONE, job.message
+    assert PreApplicationImport.objects.count() == 1 and PreApplication.objects.count() == 1500
+    assert Notification.objects.filter(category="import").count() == 1
+    assert not list(jobs.import_job_root().iterdir())
+    assert jobs.import_jobs_sweep() == 0

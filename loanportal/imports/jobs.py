@@ -142,6 +142,7 @@ def _run(pk: int) -> ImportJob | None:
         ImportJob.objects.filter(pk=pk).update(rows_done=done, total_rows=total, updated_at=timezone.now())
 
     runner = import_string(RUNNERS[job.kind])
+    failure = None
     try:
         with open(path, "rb") as handle:
             upload = UploadedFile(
@@ -150,33 +151,28 @@ def _run(pk: int) -> ImportJob | None:
             status, batch_id, message = runner(job=job, file=upload, progress=progress)
     except Exception as exc:
         logger.exception("import job %s failed", pk)
-        ImportJob.objects.filter(pk=pk).update(
-            status=S.FAILED, message=str(exc)[:300], updated_at=timezone.now()
-        )
+        failure = exc
         status, batch_id, message = S.FAILED, None, "导入失败，请稍后重新上传或联系管理员"
-        raise_after = exc
-    else:
-        raise_after = None
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().get(pk=pk)
-            job.status, job.batch_id, job.message = status, batch_id, message[:300]
-            if status == S.DONE:
-                job.rows_done = job.total_rows = max(job.total_rows, job.rows_done)
-            job.save()
-    job = ImportJob.objects.get(pk=pk)
-    notification_send(
-        recipients=[job.created_by],
-        title=f"名单导入{job.get_status_display()}：{job.file_name}",
-        body=message,
-        url=reverse(PAGES[job.kind], args=[job.pk]),
-        category="import",
-        level={S.DONE: "success", S.REJECTED: "warning"}.get(status, "danger"),
-        dedupe_key=f"import-job-{job.pk}-{status}",
-        email=False,
-    )
+    with transaction.atomic():  # the outcome and its notification together
+        job = ImportJob.objects.select_for_update().get(pk=pk)
+        job.status, job.batch_id = status, batch_id
+        job.message = message[:300]  # the user's message; a failure's details are in the log
+        if status == S.DONE:
+            job.rows_done = job.total_rows = max(job.total_rows, job.rows_done)
+        job.save()
+        notification_send(
+            recipients=[job.created_by],
+            title=f"名单导入{job.get_status_display()}：{job.file_name}",
+            body=message,
+            url=reverse(PAGES[job.kind], args=[job.pk]),
+            category="import",
+            level={S.DONE: "success", S.REJECTED: "warning"}.get(status, "danger"),
+            dedupe_key=f"import-job-{job.pk}-{status}",
+            email=False,
+        )
     path.unlink(missing_ok=True)
-    if raise_after is not None:
-        raise raise_after
+    if failure is not None:
+        raise failure
     return job
 
 
