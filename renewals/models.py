@@ -1,10 +1,14 @@
-"""Renewals app models. For now only the fee standard (收费标准) the county intake form reads."""
+"""Renewals app models: the fee standard (收费标准) the county intake form reads, and the renewal
+declaration (续贷声明, notice 三(七)) with its review."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from loanportal.models import Organisation, StudyLevel
 from loanportal.roles import OrgKind
+
+from . import states
 
 
 class FeeStandard(models.Model):
@@ -41,3 +45,94 @@ class FeeStandard(models.Model):
     def clean(self):
         if self.university_id and self.university.kind != OrgKind.UNIVERSITY:
             raise ValidationError({"university": "收费标准只能属于高校"})
+
+
+class RenewalStatus(models.TextChoices):
+    SUBMITTED = states.SUBMITTED, states.LABELS[states.SUBMITTED]
+    RESUBMITTED = states.RESUBMITTED, states.LABELS[states.RESUBMITTED]
+    APPROVED = states.APPROVED, states.LABELS[states.APPROVED]
+    RETURNED = states.RETURNED, states.LABELS[states.RETURNED]
+    REJECTED = states.REJECTED, states.LABELS[states.REJECTED]
+
+
+class RenewalDeclaration(models.Model):
+    """续贷声明: a borrowing student declares to continue the loan for a school year (notice 三(七)). The
+    student's university reviews it; for an out-of-province university also the student's county, which
+    takes over (兜底) what the university left unreviewed after the review date (`handed_to_county`)."""
+
+    student = models.ForeignKey(
+        "loanportal.Student", verbose_name="学生", on_delete=models.PROTECT, related_name="renewals"
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name="原贷款申请",
+        on_delete=models.PROTECT,
+        related_name="renewals",
+        null=True,
+        blank=True,
+    )
+    contract_number = models.CharField("原合同编号", max_length=40, blank=True)
+    year = models.PositiveSmallIntegerField("贷款年度（学年）")
+    # The student's county and university when declaring: the scope and the routing read these.
+    county = models.ForeignKey(
+        Organisation,
+        verbose_name="县级资助中心",
+        on_delete=models.PROTECT,
+        related_name="renewals_of_county",
+        limit_choices_to={"kind": OrgKind.COUNTY},
+    )
+    university = models.ForeignKey(
+        Organisation,
+        verbose_name="高校",
+        on_delete=models.PROTECT,
+        related_name="renewals_of_university",
+        limit_choices_to={"kind": OrgKind.UNIVERSITY},
+    )
+    tuition_amount = models.PositiveIntegerField("申请学费贷款（元）", default=0)
+    accommodation_amount = models.PositiveIntegerField("申请住宿费贷款（元）", default=0)
+    statement = models.TextField("学生声明", blank=True)
+    declared_on = models.DateField("声明日期")
+    status = models.CharField(
+        "状态", max_length=16, choices=RenewalStatus.choices, default=states.SUBMITTED, db_index=True
+    )
+    reviewer_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="审核机构",
+        on_delete=models.PROTECT,
+        related_name="renewals_reviewed",
+        null=True,
+        blank=True,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    review_reason = models.TextField("退回/不通过原因", blank=True)
+    return_count = models.PositiveSmallIntegerField("退回次数", default=0)
+    handed_to_county = models.BooleanField("已转县级审核", default=False)
+    handed_to_county_at = models.DateTimeField("转县级审核时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "续贷声明"
+        ordering = ["-year", "-declared_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "year"], name="unique_renewal_per_student_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.student.name} {self.year}年度续贷声明"
+
+    @property
+    def total_amount(self) -> int:
+        return self.tuition_amount + self.accommodation_amount
+
+    @property
+    def handed_over_note(self) -> str:
+        return states.HANDED_OVER_NOTE if self.handed_to_county else ""

@@ -1,6 +1,15 @@
-"""Scoped reads of the renewals app. Fee standards carry no personal data: every active user reads them."""
+"""Scoped reads of the renewals app. Fee standards carry no personal data: every active user reads them.
+Renewal declarations are scoped like students (the student's county and university, the city above the
+county, the province) through loanportal.scope."""
 
-from .models import FeeStandard
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from loanportal.scope import scope_q
+
+from . import rules, states
+from .models import FeeStandard, RenewalDeclaration
 
 
 def fee_standard_find(*, university, year: int, major: str, level: str) -> FeeStandard | None:
@@ -16,3 +25,88 @@ def fee_standard_find(*, university, year: int, major: str, level: str) -> FeeSt
 
 def fee_standards_of(*, university, year: int):
     return FeeStandard.objects.filter(university=university, year=year).order_by("major", "level")
+
+
+# --- renewal declarations ------------------------------------------------------------------------------
+
+
+def renewals_visible_to(*, user) -> QuerySet[RenewalDeclaration]:
+    return RenewalDeclaration.objects.filter(
+        scope_q(user, county="county", university="university")
+    ).select_related("student", "county", "university", "reviewer_organisation")
+
+
+def renewal_queue(
+    *,
+    user,
+    department: str = "",
+    major: str = "",
+    status: str = "",
+    q: str = "",
+    handed: bool = False,
+    year: int | None = None,
+) -> QuerySet[RenewalDeclaration]:
+    """The review queue with its filters (院系, 专业, 状态, 姓名/学号 search, handed to the county)."""
+    rows = renewals_visible_to(user=user)
+    if year:
+        rows = rows.filter(year=year)
+    if department:
+        rows = rows.filter(student__department=department)
+    if major:
+        rows = rows.filter(student__major=major)
+    if status in states.LABELS:
+        rows = rows.filter(status=status)
+    if handed:
+        rows = rows.filter(handed_to_county=True)
+    q = (q or "").strip()
+    if q:
+        rows = rows.filter(Q(student__name__icontains=q) | Q(contract_number__icontains=q))
+    return rows.order_by("status", "student__department", "student__major", "student__name", "pk")
+
+
+def renewal_filter_choices(*, user) -> dict:
+    """Departments and majors present in the user's declarations (the queue's filter lists)."""
+    rows = renewals_visible_to(user=user)
+    return {
+        "departments": sorted({d for d in rows.values_list("student__department", flat=True) if d}),
+        "majors": sorted({m for m in rows.values_list("student__major", flat=True) if m}),
+    }
+
+
+@dataclass(frozen=True)
+class Action:
+    code: str  # the API's decision and the page's form value
+    label: str
+    needs_reason: bool = False
+    danger: bool = False
+
+
+def renewal_actions_for(user, declaration: RenewalDeclaration) -> list[Action]:
+    """The review decisions this user may take on the declaration now — the same rules the service
+    refuses with (routing of notice 三(七), the state map, one return at most)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    refusal = rules.review_permission_refusal(
+        role=getattr(user, "role", None),
+        organisation_id=getattr(user, "organisation_id", None),
+        university_id=declaration.university_id,
+        county_id=declaration.county_id,
+        university_in_province=declaration.university.in_province,
+    )
+    if refusal:
+        return []
+    actions = []
+    for code, to in states.DECISIONS.items():
+        if rules.review_state_refusal(
+            status=declaration.status, to=to, return_count=declaration.return_count
+        ):
+            continue
+        actions.append(
+            Action(
+                code=code,
+                label=states.DECISION_LABELS[code],
+                needs_reason=to in states.REASON_REQUIRED,
+                danger=to in states.DANGER,
+            )
+        )
+    return actions

@@ -4,6 +4,7 @@
 //   <form data-confirm-reason="…">            asks for a reason (prompt) and puts it into input[name=reason]
 //   <select|input data-autosubmit>            submits its form on change
 //   <button data-print>                       prints the page
+//   <input type=checkbox data-check-all=NAME> checks/unchecks every checkbox named NAME
 //   #application-form                         live total of the amounts; fee-standard prefill (empty only)
 // Listeners are delegated from document, so content swapped in by htmx behaves the same.
 (function () {
@@ -38,6 +39,13 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-check-all")) {
+      var name = el.getAttribute("data-check-all");
+      document.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+        if (box.name === name && !box.disabled) box.checked = el.checked;
+      });
+      return;
+    }
     if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
       if (el.form.requestSubmit) el.form.requestSubmit();
       else el.form.submit();

@@ -1,0 +1,121 @@
+"""What the renewals app plugs into the portal: navigation, the calendar's hand-over to the county
+(renewal_review_due, notice 三(七) 兜底), the open-review obligation, and demo data."""
+
+from django.urls import reverse
+
+from loanportal.registry import NavItem, register_nav, register_seeder
+from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
+
+HAND_OVER_ACTION = "renewals.hand_overdue_reviews_to_county"
+
+
+def _hand_over(*, loan_year, key_date, organisation, as_of, dry_run):
+    from .services import renewal_hand_over_overdue
+
+    return renewal_hand_over_overdue(
+        loan_year=loan_year, key_date=key_date, organisation=organisation, as_of=as_of, dry_run=dry_run
+    )
+
+
+def _reviews_open(*, organisation, loan_year):
+    from deadlines.registry import Obligation
+
+    from . import states
+    from .models import RenewalDeclaration
+
+    year = getattr(loan_year, "year", loan_year)
+    count = RenewalDeclaration.objects.filter(
+        university=organisation, year=year, status__in=states.PENDING
+    ).count()
+    return Obligation(count=count, url=reverse("renewal-list") + "?status=submitted")
+
+
+def register_calendar() -> None:
+    from deadlines.registry import register_enforcement, register_obligation
+
+    register_enforcement(HAND_OVER_ACTION, _hand_over)
+    register_obligation("renewal_review_due", _reviews_open)
+
+
+# --- demo data ------------------------------------------------------------------------------------------
+
+# (index among the in-/out-of-province students, who decides, decision) — several states of both kinds
+DEMO_IN_PROVINCE = [None, "approve", "return", "return+resubmit", "reject", None]
+DEMO_OUT_OF_PROVINCE = [None, None, "approve", "county-approve"]
+
+
+def seed_renewals(context: dict) -> None:
+    """A few renewal declarations for in- and out-of-province students in several states, through the
+    services (audited). Idempotent: a student who already declared this year is skipped."""
+    from deadlines.services import current_loan_year
+
+    from .models import RenewalDeclaration
+    from .selectors import fee_standard_find
+    from .services import renewal_declare, renewal_resubmit, renewal_review
+
+    year = current_loan_year()
+    users = context["users"]
+    by_org = {}
+    for user in users.values():
+        if user.role in (Role.UNIVERSITY_OFFICER, Role.COUNTY_STAFF):
+            by_org.setdefault(user.organisation_id, user)
+    students = [s for s in context["students"] if s.university_id is not None]
+    inside = [s for s in students if s.university.in_province and s.university_id in by_org]
+    outside = [s for s in students if not s.university.in_province]
+    plan = list(zip(inside, DEMO_IN_PROVINCE, strict=False)) + list(
+        zip(outside, DEMO_OUT_OF_PROVINCE, strict=False)
+    )
+    for index, (student, step) in enumerate(plan):
+        if RenewalDeclaration.objects.filter(student=student, year=year).exists():
+            continue
+        fee = fee_standard_find(
+            university=student.university, year=year, major=student.major, level=student.level
+        )
+        tuition, accommodation = (fee.tuition, fee.accommodation) if fee else (4000, 800)
+        declaration = renewal_declare(
+            actor=None,
+            student=student,
+            year=year,
+            tuition_amount=tuition,
+            accommodation_amount=accommodation,
+            statement="本人承诺继续申请生源地信用助学贷款，所填信息真实。",
+            contract_number=f"62{year - 1}{index + 1:06d}",
+        )
+        university_user = by_org.get(student.university_id)
+        county_user = by_org.get(student.household_county_id)
+        if step is None or university_user is None:
+            continue
+        if step == "county-approve":
+            if county_user is not None:
+                renewal_review(actor=county_user, declaration=declaration, decision="approve")
+            continue
+        if step == "approve":
+            renewal_review(actor=university_user, declaration=declaration, decision="approve")
+        elif step == "reject":
+            renewal_review(
+                actor=university_user,
+                declaration=declaration,
+                decision="reject",
+                reason="该生已毕业，不再续贷",
+            )
+        else:
+            declaration = renewal_review(
+                actor=university_user,
+                declaration=declaration,
+                decision="return",
+                reason="住宿费金额与学校标准不符",
+            )
+            if step == "return+resubmit":
+                renewal_resubmit(
+                    actor=None,
+                    declaration=declaration,
+                    tuition_amount=tuition,
+                    accommodation_amount=max(0, accommodation - 200),
+                )
+
+
+def register() -> None:
+    reviewers = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER})
+    register_nav(NavItem("续贷声明审核", "renewal-list", reviewers, order=32))
+    register_calendar()
+    register_seeder(60, seed_renewals)
