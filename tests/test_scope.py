@@ -227,6 +227,8 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.county_id, obj.university_id
     if label == "loanportal.Student":
         return obj.household_county_id, obj.university_id
+    if label == "renewals.RenewalDeclaration":
+        return obj.county_id, obj.university_id
     if label == "applications.ApplicationCorrection":
         return obj.application.county_id, obj.application.university_id
     if label == "applications.IntakeWindow":

@@ -142,6 +142,9 @@ ROUTE_OBJECTS = {
     "export-approve": ("POST", "loanportal.ExportRequest"),
     "export-refuse": ("POST", "loanportal.ExportRequest"),
     "export-download": ("GET", "loanportal.ExportRequest"),
+    "renewal-list": PAGE,
+    "renewal-bulk-approve": ("POST", None),
+    "renewal-review": ("POST", "renewals.RenewalDeclaration"),
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {
