@@ -41,7 +41,7 @@ def register_calendar() -> None:
 
 # (index among the in-/out-of-province students, who decides, decision) — several states of both kinds
 DEMO_IN_PROVINCE = [None, "approve", "return", "return+resubmit", "reject", None]
-DEMO_OUT_OF_PROVINCE = [None, None, "approve", "county-approve"]
+DEMO_OUT_OF_PROVINCE = [None, "approve", None, "county-approve", None]
 
 
 def seed_renewals(context: dict) -> None:
@@ -61,7 +61,11 @@ def seed_renewals(context: dict) -> None:
             by_org.setdefault(user.organisation_id, user)
     students = [s for s in context["students"] if s.university_id is not None]
     inside = [s for s in students if s.university.in_province and s.university_id in by_org]
-    outside = [s for s in students if not s.university.in_province]
+    # out of province: students of universities with an officer first (they review some of them)
+    outside = sorted(
+        (s for s in students if not s.university.in_province),
+        key=lambda s: (s.university_id not in by_org, s.pk),
+    )
     plan = list(zip(inside, DEMO_IN_PROVINCE, strict=False)) + list(
         zip(outside, DEMO_OUT_OF_PROVINCE, strict=False)
     )
@@ -83,11 +87,10 @@ def seed_renewals(context: dict) -> None:
         )
         university_user = by_org.get(student.university_id)
         county_user = by_org.get(student.household_county_id)
-        if step is None or university_user is None:
+        if step == "county-approve" and county_user is not None:
+            renewal_review(actor=county_user, declaration=declaration, decision="approve")
             continue
-        if step == "county-approve":
-            if county_user is not None:
-                renewal_review(actor=county_user, declaration=declaration, decision="approve")
+        if step is None or step == "county-approve" or university_user is None:
             continue
         if step == "approve":
             renewal_review(actor=university_user, declaration=declaration, decision="approve")

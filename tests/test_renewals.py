@@ -388,3 +388,19 @@ def test_notice_3_7_county_and_university_race_on_out_of_province(live_world):
     )
     assert sum(isinstance(r, ConflictError) for r in results) == 1
     assert sum(isinstance(r, RenewalDeclaration) for r in results) == 1
+
+
+def test_issue10_demo_declarations_in_and_out_of_province_in_several_states(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    rows = list(RenewalDeclaration.objects.select_related("university"))
+    inside = {r.status for r in rows if r.university.in_province}
+    outside = {r.status for r in rows if not r.university.in_province}
+    assert {states.SUBMITTED, states.APPROVED, states.RETURNED, states.RESUBMITTED, states.REJECTED} <= inside
+    assert {states.SUBMITTED, states.APPROVED} <= outside
+    assert AuditEvent.objects.filter(action="renewal.submitted").count() == len(rows)
+    call_command("seed_demo", stdout=StringIO())  # idempotent
+    assert RenewalDeclaration.objects.count() == len(rows)
