@@ -119,6 +119,6 @@ def seed_renewals(context: dict) -> None:
 
 def register() -> None:
     reviewers = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER})
-    register_nav(NavItem("续贷声明审核", "renewal-list", reviewers, order=32))
+    register_nav(NavItem("续贷", "renewal-list", reviewers, order=32))
     register_calendar()
     register_seeder(60, seed_renewals)
