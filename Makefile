@@ -31,6 +31,7 @@ test: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -rs $(PYTEST_ARGS)
 
 bench: venv
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/run.py
 
 lint: venv
