@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from .context import current_ip
@@ -254,6 +254,17 @@ def _wait_until_flushed(timeout: float = 10.0) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_insert_lsn()")
         target = cursor.fetchone()[0]
+        # The WAL writer only flushes up to the last asynchronous commit; WAL written after it by a
+        # transaction still open elsewhere may wait for a long time. A trivial synchronous commit on a side
+        # connection flushes everything inserted before its commit record, `target` included.
+        side = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            side.set_autocommit(True)
+            with side.cursor() as side_cursor:
+                side_cursor.execute("SET synchronous_commit TO on")
+                side_cursor.execute("SELECT txid_current()")
+        finally:
+            side.close()
         while True:
             cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [target])
             if cursor.fetchone()[0]:

@@ -253,6 +253,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers keep Django's LOGGING (its handlers carry MaskPersonalDataFilter); Celery's own root handlers would
+# write full ID numbers and phones unmasked.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Cache (API throttles): Redis when configured (REDIS_URL or CACHE_URL, else the Celery broker's Redis),
 # so every gunicorn worker shares the counts; local memory otherwise (development, no Redis).
