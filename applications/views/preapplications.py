@@ -100,43 +100,45 @@ def pre_application_detail(request, pk):
     )
 
 
-@require_POST
-@writers
-def pre_application_withdraw(request, pk):
+def _move_with_reason(request, pk, *, form_class, service, verb: str):
+    """A pre-application moved by a clerk with a reason (撤销 / 恢复): validate, call the service, say so."""
     pre_application = selectors.pre_application_get(user=request.user, pk=pk)
-    form = PreApplicationWithdrawForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, "撤销预申请必须填写原因")
+        messages.error(request, f"{verb}预申请必须填写原因")
         return redirect("preapplication-detail", pk=pk)
     try:
-        services.pre_application_withdraw(
-            actor=request.user, pre_application=pre_application, reason=form.cleaned_data["reason"]
-        )
+        service(actor=request.user, pre_application=pre_application, reason=form.cleaned_data["reason"])
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已撤销 {pre_application.name} 的预申请")
+        messages.success(request, f"已{verb} {pre_application.name} 的预申请")
     return redirect("preapplication-detail", pk=pk)
+
+
+@require_POST
+@writers
+def pre_application_withdraw(request, pk):
+    return _move_with_reason(
+        request,
+        pk,
+        form_class=PreApplicationWithdrawForm,
+        service=services.pre_application_withdraw,
+        verb="撤销",
+    )
 
 
 @require_POST
 @writers
 def pre_application_restore(request, pk):
     """恢复预申请: a withdrawn student back on the county's list, with a reason."""
-    pre_application = selectors.pre_application_get(user=request.user, pk=pk)
-    form = PreApplicationRestoreForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "恢复预申请必须填写原因")
-        return redirect("preapplication-detail", pk=pk)
-    try:
-        services.pre_application_restore(
-            actor=request.user, pre_application=pre_application, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"已恢复 {pre_application.name} 的预申请")
-    return redirect("preapplication-detail", pk=pk)
+    return _move_with_reason(
+        request,
+        pk,
+        form_class=PreApplicationRestoreForm,
+        service=services.pre_application_restore,
+        verb="恢复",
+    )
 
 
 @writers
