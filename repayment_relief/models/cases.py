@@ -440,6 +440,12 @@ class ReliefArchiveItem(models.Model):
     def __str__(self):
         return f"{self.box} #{self.sequence} {self.attachment}"
 
+    @property
+    def attachment_label(self) -> str:
+        from ..categories import ATTACHMENTS
+
+        return ATTACHMENTS.get(self.attachment, self.attachment)
+
 
 class ReliefInformationOfficer(models.Model):
     """信息管理责任人 (第二十七条): each county names the person responsible for relief information."""
