@@ -256,6 +256,12 @@ class ReliefBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BatchCreateSerializer(BodySerializer):
+    year = serializers.IntegerField(
+        min_value=2000, max_value=2100, required=False, allow_null=True, default=None
+    )
+
+
 class HandOverSerializer(BodySerializer):
     received_on = serializers.DateField()
 
@@ -277,14 +283,14 @@ class ReliefBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         )
 
     def get_serializer_class(self):
-        return EmptyBodySerializer if self.action == "create" else ReliefBatchSerializer
+        return BatchCreateSerializer if self.action == "create" else ReliefBatchSerializer
 
     @extend_schema(
-        request=EmptyBodySerializer, responses={201: ReliefBatchSerializer}, summary="编制移交批次（附件5）"
+        request=BatchCreateSerializer, responses={201: ReliefBatchSerializer}, summary="编制移交批次（附件5）"
     )
     def create(self, request, *args, **kwargs):
-        validate_body(EmptyBodySerializer, request)
-        batch = services.relief_batch_create(actor=request.user)
+        body = validate_body(BatchCreateSerializer, request)
+        batch = services.relief_batch_create(actor=request.user, year=body["year"])
         return Response(ReliefBatchSerializer(batch).data, status=201)
 
     @extend_schema(request=HandOverSerializer, responses=ReliefBatchSerializer, summary="登记移交银行")
