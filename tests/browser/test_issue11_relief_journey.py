@@ -35,7 +35,7 @@ def test_issue11_relief_journey(live_world, page, login, test_output_dir, settin
 
     # --- county clerk: intake (第十九条) ---
     login("county1_staff")
-    page.get_by_role("link", name="还款救助", exact=True).click()
+    page.get_by_role("link", name="救助", exact=True).click()
     page.locator("#relief-new").click()
     page.select_option("#id_borrower", str(student.pk))
     page.check(f"input[name=contracts][value='{contract.pk}']")
@@ -66,6 +66,7 @@ def test_issue11_relief_journey(live_world, page, login, test_output_dir, settin
     page.locator("button[data-action=check]").click()
     page.locator("#case-status", has_text="县级初审中").wait_for()
 
+    assert page.input_value("#id_checked_on") == timezone.localdate().isoformat()
     page.select_option("#id_method", "field_visit")
     page.fill("#id_checked_by", "孙丽")
     page.fill("#id_findings", "实地走访，病历与报销凭证属实")
@@ -74,6 +75,7 @@ def test_issue11_relief_journey(live_world, page, login, test_output_dir, settin
     page.get_by_text("已告知：救助资金直接支付给国开行").wait_for()
     assert page.locator("button[data-action=county_pass]").count() == 0  # the clerk cannot pass it
     shot(page, test_output_dir, "2-case-clerk")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # the county nav still fits
 
     # --- county manager: pass, summary 附件4, submit ---
     page.context.clear_cookies()
