@@ -140,3 +140,22 @@ def test_issue11_article_26_attachment7_archive_checklist_lists_missing(
     values = [v[1] for v in sheet.cells.values()]
     assert "附件1 还款救助申请表Ⅰ" in values and "已归档" in values and "缺" in values
     assert str(box) in values
+
+
+def test_issue11_exports_hostile_text_is_never_a_formula(
+    world, client, eager, django_capture_on_commit_callbacks
+):
+    """Issue 7 item 5 for the relief forms: text typed by a clerk that looks like a formula stays text."""
+    payload = '=HYPERLINK("http://evil.example","点我")'
+    case_submitted(world, facts=payload)
+    _, book = _export(
+        client,
+        world.users.county1_staff,
+        world.users.county1_manager,
+        "relief_att1",
+        {},
+        django_capture_on_commit_callbacks,
+    )
+    assert not book.any_formula()
+    cells = book.text_cells(payload)
+    assert cells and all(quoted for _, _, _, quoted in cells)
