@@ -106,6 +106,19 @@ def blacklist_matches(*, user, id_numbers) -> QuerySet[ReliefBlacklistEntry]:
     return ReliefBlacklistEntry.objects.filter(id_number__in=numbers).select_related("case", "case__county")
 
 
+def blacklist_of_my_borrowers(*, user) -> QuerySet[ReliefBlacklistEntry]:
+    """Blacklist entries for the borrowers (and their co-borrowers) in the user's scope: the warning on the
+    intake page (第二十三条), before a case is opened."""
+    from loanportal.models import CoBorrower
+    from loanportal.selectors import students_visible_to
+
+    students = students_visible_to(user=user)
+    numbers = students.values("id_number").union(
+        CoBorrower.objects.filter(student__in=students.values("pk")).values("id_number")
+    )
+    return blacklist_visible_to(user=user).filter(id_number__in=numbers)
+
+
 def blacklist_visible_to(*, user) -> QuerySet[ReliefBlacklistEntry]:
     if org_kind(user) not in ("county", "city", "province", "bank"):
         return ReliefBlacklistEntry.objects.none()

@@ -186,3 +186,16 @@ def test_issue11_summary_and_officer_pages(world, client_for):
     response = manager.post(reverse("relief-officer"), {"user": world.users.county1_staff.pk}, follow=True)
     assert "已指定信息管理责任人" in response.content.decode()
     assert client_for(world.users.county2_staff).get(summary_url).status_code == 404
+
+
+def test_issue11_article_23_blacklist_shown_at_intake(world, client_for):
+    """第二十三条: the intake page warns about blacklisted borrowers of the county."""
+    from repayment_relief import case_followup as followup
+
+    case = open_case(world)
+    followup.relief_fraud_record(actor=world.users.county1_staff, case=case, finding="伪造病历复印件")
+    page = client_for(world.users.county1_manager).get(reverse("relief-case-new")).content.decode()
+    assert 'id="blacklist-known"' in page and case.borrower.name in page
+    assert case.borrower.id_number not in page
+    other = client_for(world.users.county2_staff).get(reverse("relief-case-new")).content.decode()
+    assert 'id="blacklist-known"' not in other
