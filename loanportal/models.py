@@ -154,8 +154,8 @@ class Student(models.Model):
     major = models.CharField("专业", max_length=100, blank=True)
     enrolment_year = models.PositiveSmallIntegerField("入学年份", null=True, blank=True)
     study_years = models.PositiveSmallIntegerField("学制（年）", null=True, blank=True)
-    class_name = models.CharField("班级", max_length=100, blank=True)
-    student_number = models.CharField("学号", max_length=32, blank=True)
+    class_name = models.CharField("班级", max_length=100, blank=True, default="", db_default="")
+    student_number = models.CharField("学号", max_length=32, blank=True, default="", db_default="")
     # Graduation confirmation and information maintenance (notice 七(十九)): the data the relief
     # measures later need to reach a borrower.
     graduation_date = models.DateField("毕业时间", null=True, blank=True)
@@ -168,8 +168,8 @@ class Student(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    employer = models.CharField("工作单位", max_length=200, blank=True)
-    employment_status = models.CharField("就业情况", max_length=50, blank=True)
+    employer = models.CharField("工作单位", max_length=200, blank=True, default="", db_default="")
+    employment_status = models.CharField("就业情况", max_length=50, blank=True, default="", db_default="")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

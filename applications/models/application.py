@@ -152,6 +152,13 @@ class Application(models.Model):
             models.Index(fields=["county", "status", "-created_at"], name="app_county_status_recent"),
             models.Index(fields=["county", "-created_at"], name="app_county_recent"),
             models.Index(fields=["university", "year", "status"], name="app_university_year_status"),
+            # The dashboards' figures of a loan year (a county's, or per county for a city or the province),
+            # answered from the index alone (index-only scans: count "status", not "pk").
+            models.Index(
+                fields=["year", "county", "status"],
+                include=["accepted_at", "contract_signed_at", "tuition_amount", "accommodation_amount"],
+                name="app_year_county_status",
+            ),
         ]
 
     def __str__(self):
