@@ -62,6 +62,10 @@ def relief_case_queue(*, user, status: str = "", category: str = "", q: str = ""
         rows = rows.filter(status__in=states.COUNTY_QUEUE)
     elif status == "province_queue":
         rows = rows.filter(status__in=states.PROVINCE_QUEUE)
+    elif (
+        status == "credit_pending"
+    ):  # 第二十四条: handed over, the bank has not confirmed the credit record yet
+        rows = rows.filter(status__in=BANK_STATES, credit_confirmed_at__isnull=True)
     if category in categories.PRIORITY:
         rows = rows.filter(category=category)
     q = (q or "").strip()[:50]

@@ -59,6 +59,7 @@ def relief_case_list(request):
                 ("", "全部状态"),
                 ("county_queue", "县级待办（含省级退回）"),
                 ("province_queue", "待省级复审"),
+                ("credit_pending", "征信待银行确认"),
                 *states.LABELS.items(),
             ],
             "category_choices": [("", "全部类别"), *[(k, k) for k in categories.PRIORITY]],

@@ -335,7 +335,10 @@ def test_issue11_article_24_credit_follow_up_by_bank(world):
     case.refresh_from_db()
     with pytest.raises(PermissionDeniedError):
         followup.relief_credit_confirm(actor=province, case=case)
+    pending = selectors.relief_case_queue(user=world.users.bank_officer, status="credit_pending")
+    assert list(pending) == [case]
     case = followup.relief_credit_confirm(actor=world.users.bank_officer, case=case)
+    assert not selectors.relief_case_queue(user=world.users.bank_officer, status="credit_pending").exists()
     assert "标注" in case.credit_note and case.credit_confirmed_at
 
 
