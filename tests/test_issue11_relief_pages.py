@@ -199,3 +199,18 @@ def test_issue11_article_23_blacklist_shown_at_intake(world, client_for):
     assert case.borrower.id_number not in page
     other = client_for(world.users.county2_staff).get(reverse("relief-case-new")).content.decode()
     assert 'id="blacklist-known"' not in other
+
+
+def test_issue11_case_list_query_count_constant(world, client_for, django_assert_max_num_queries):
+    """The list page's queries do not grow with the number of cases."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.users.county1_staff)
+    open_case(world)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("relief-case-list"))
+    open_case(world, student=world.students.c1_u4, category="5a")
+    open_case(world, category="1")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("relief-case-list"))
