@@ -5,12 +5,13 @@ Content-Security-Policy forbids inline styles), bars merged into one <rect> each
 
 import logging
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 # python-barcode announces at import that Pillow (image output) is missing: SVG is all we draw.
 logging.getLogger("pyBarcode").setLevel(logging.WARNING)
 
 from barcode import Code128  # noqa: E402
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe  # noqa: E402
 
 QUIET_ZONE = 10  # modules of white either side (Code 128 asks for at least 10)
 
