@@ -76,7 +76,9 @@ def test_issue10_notice_8_receipt_scan_mistyped_check_character(world, signed):
     """A mistyped code (wrong check character, ISO 7064 MOD 37,36) is refused before any lookup."""
     application = signed[0][0]
     scan = services.receipt_scan(
-        actor=world.users.university1_officer, receipt_code=_mistyped(application.receipt_code), on=RECEIPT_DAY
+        actor=world.users.university1_officer,
+        receipt_code=_mistyped(application.receipt_code),
+        on=RECEIPT_DAY,
     )
     assert not scan.ok and scan.status == 400
     assert "校验位错误" in scan.message
@@ -105,9 +107,10 @@ def test_issue10_notice_8_receipt_scan_duplicate(world, signed):
     again = services.receipt_scan(actor=officer, receipt_code=application.receipt_code, on=RECEIPT_DAY)
     assert not again.ok and again.status == 409
     assert "无需重复录入" in again.message and "张*丰" in again.message and "张三丰" not in again.message
-    assert AuditEvent.objects.filter(
-        object_pk=str(application.pk), action="application.receipt_entered"
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(object_pk=str(application.pk), action="application.receipt_entered").count()
+        == 1
+    )
 
 
 def test_issue10_notice_8_receipt_scan_after_the_deadline_and_with_extension(world, signed):
@@ -223,16 +226,18 @@ def test_issue10_receipt_list_import_pasted_text_enters_all(world, signed):
     text = f"{rules.receipt_code_display(a.receipt_code)}\n\n  {b.receipt_code.lower()}  \n{c.receipt_code}\n"
     entered = services.receipt_import(actor=world.users.university1_officer, text=text, on=RECEIPT_DAY)
     assert {x.pk for x in entered} == {a.pk, b.pk, c.pk}
-    assert set(
-        Application.objects.filter(pk__in=[a.pk, b.pk, c.pk]).values_list("status", flat=True)
-    ) == {ApplicationStatus.RECEIPT_ENTERED}
+    assert set(Application.objects.filter(pk__in=[a.pk, b.pk, c.pk]).values_list("status", flat=True)) == {
+        ApplicationStatus.RECEIPT_ENTERED
+    }
 
 
 def test_issue10_receipt_list_import_after_the_deadline_enters_none(world, signed):
     (a, b, _), _ = signed
     with pytest.raises(DomainError, match="回执录入已于2026年10月10日截止"):
         services.receipt_import(
-            actor=world.users.university1_officer, text=f"{a.receipt_code}\n{b.receipt_code}", on=AFTER_DEADLINE
+            actor=world.users.university1_officer,
+            text=f"{a.receipt_code}\n{b.receipt_code}",
+            on=AFTER_DEADLINE,
         )
     assert not Application.objects.filter(status=ApplicationStatus.RECEIPT_ENTERED).exists()
 
@@ -263,7 +268,9 @@ def test_issue10_receipt_import_page_shows_row_errors(world, signed, client_for)
 def test_issue10_api_receipts_scoped_masked_and_filterable(world, signed, api_for):
     (a, b, _), foreign = signed
     services.receipt_enter(actor=world.users.university1_officer, receipt_code=a.receipt_code, on=RECEIPT_DAY)
-    services.receipt_enter(actor=world.users.university4_officer, receipt_code=foreign.receipt_code, on=RECEIPT_DAY)
+    services.receipt_enter(
+        actor=world.users.university4_officer, receipt_code=foreign.receipt_code, on=RECEIPT_DAY
+    )
     body = api_for(world.users.university1_officer).get("/api/v1/receipts/").json()
     rows = body["results"] if isinstance(body, dict) else body
     assert [r["application"] for r in rows] == [a.pk]
@@ -275,11 +282,18 @@ def test_issue10_api_receipts_scoped_masked_and_filterable(world, signed, api_fo
     other = api_for(world.users.university4_officer).get("/api/v1/receipts/").json()
     other_rows = other["results"] if isinstance(other, dict) else other
     assert [r["application"] for r in other_rows] == [foreign.pk]
-    for user in (world.users.county2_staff, world.users.bank_officer):  # another county; the bank before 回执确认
+    for user in (
+        world.users.county2_staff,
+        world.users.bank_officer,
+    ):  # another county; the bank before 回执确认
         data = api_for(user).get("/api/v1/receipts/").json()
         assert (data["results"] if isinstance(data, dict) else data) == []
-    county = api_for(world.users.county1_staff).get("/api/v1/receipts/?university=%d" % world.university4.pk).json()
-    assert [r["application"] for r in (county["results"] if isinstance(county, dict) else county)] == [foreign.pk]
+    county = (
+        api_for(world.users.county1_staff).get(f"/api/v1/receipts/?university={world.university4.pk}").json()
+    )
+    assert [r["application"] for r in (county["results"] if isinstance(county, dict) else county)] == [
+        foreign.pk
+    ]
     assert api_for(world.users.university1_officer).get("/api/v1/receipts/?year=abc").status_code == 400
     assert b.pk not in [r["application"] for r in rows]
 
@@ -295,9 +309,11 @@ def test_issue10_api_receipts_in_openapi_schema(world, api_for):
 
 def test_issue10_acceptance_certificate_prints_the_receipt_code_as_code128(world, signed, client_for):
     application = signed[0][0]
-    html = client_for(world.users.county1_staff).get(
-        reverse("application-certificate", args=[application.pk])
-    ).content.decode()
+    html = (
+        client_for(world.users.county1_staff)
+        .get(reverse("application-certificate", args=[application.pk]))
+        .content.decode()
+    )
     assert '<svg class="barcode"' in html and f'data-code="{application.receipt_code}"' in html
     assert "style=" not in html.split('<svg class="barcode"')[1].split("</svg>")[0]  # CSP: no inline style
     # the bars drawn are the Code 128 modules of the code (start, data, checksum, stop)
