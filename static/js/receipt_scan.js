@@ -46,6 +46,10 @@
 
   function count(ok) {
     counts[ok ? "ok" : "bad"] += 1;
+    var pending = document.getElementById("receipts-pending");
+    if (ok && pending && Number(pending.textContent) > 0) {
+      pending.textContent = String(Number(pending.textContent) - 1);
+    }
     if (!summary) return;
     summary.hidden = false;
     summary.querySelector("[data-count-ok]").textContent = counts.ok;
