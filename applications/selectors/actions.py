@@ -75,6 +75,8 @@ def application_actions_for(
             has_contract=bool(application.contract_number),
             to=to,
         )
+        if refusal is None and to == states.FEE_CERTIFIED:
+            refusal = _fee_certificate_refusal(application)  # the money has not arrived yet
         if refusal is None and _date_open(user=user, application=application, to=to, today=today):
             actions.append(
                 Action(
@@ -88,6 +90,16 @@ def application_actions_for(
                 )
             )
     return actions
+
+
+def _fee_certificate_refusal(application: Application):
+    from ..rules.receipts import fee_certificate_refusal
+
+    return fee_certificate_refusal(
+        status=application.status,
+        disbursed_on=application.disbursed_on,
+        disbursed_to_university=application.disbursed_to_university,
+    )
 
 
 def correction_request_allowed(*, user, application: Application) -> bool:
@@ -172,8 +184,6 @@ def fee_certificate_issuable(*, user, applications, today: datetime.date | None 
 
     from deadlines.services import is_open
 
-    from ..rules.receipts import fee_certificate_refusal
-
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     today = today or timezone.localdate()
@@ -191,11 +201,7 @@ def fee_certificate_issuable(*, user, applications, today: datetime.date | None 
             university_id=application.university_id,
             has_contract=bool(application.contract_number),
             to=states.FEE_CERTIFIED,
-        ) or fee_certificate_refusal(
-            status=application.status,
-            disbursed_on=application.disbursed_on,
-            disbursed_to_university=application.disbursed_to_university,
-        )
+        ) or _fee_certificate_refusal(application)
         if refusal is None and windows[application.year]:
             issuable.add(application.pk)
     return issuable
