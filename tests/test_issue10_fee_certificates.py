@@ -221,6 +221,12 @@ def test_issue10_fee_certificate_print_page_a4(world, client_for):
     ):
         assert text in html
     assert "data-print" in html and "certificate.css" in html
+    detail = (
+        client_for(world.users.county1_staff)
+        .get(reverse("application-detail", args=[application.pk]))
+        .content.decode()
+    )
+    assert certificate.number in detail and "放款到账" in detail
     # another university: 404
     assert (
         client_for(world.users.university4_officer)

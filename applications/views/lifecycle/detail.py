@@ -15,6 +15,7 @@ from ...forms.lifecycle import CorrectionForm
 from ...rules import lifecycle as rules
 from ...selectors import actions
 from ...selectors import lifecycle as selectors
+from ...selectors import receipts as receipt_selectors
 from ...services import lifecycle as services
 
 
@@ -67,6 +68,9 @@ def _detail_page(request, application, *, correction_form=None, status=200):
             if can_correct or correction_form is not None
             else None,
             "receipt_code": _receipt_code_text(request.user, application),
+            "fee_certificate": receipt_selectors.fee_certificates_visible_to(user=request.user)
+            .filter(application=application)
+            .first(),
         },
         status=status,
     )
