@@ -49,6 +49,8 @@ def fee_arrivals(*, user, year: int, status: str = "", query: str = "") -> Query
     query = (query or "").strip()[:50]
     if query:
         qs = qs.filter(Q(student__name__startswith=query) | Q(contract_number__startswith=query))
+    if status == "issued":
+        return qs.order_by("-fee_certificate__sequence")
     return qs.order_by("status", "student__name", "pk")
 
 

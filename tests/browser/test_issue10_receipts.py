@@ -4,6 +4,7 @@ mark for each; then issues fee certificates (收费证明) in bulk and opens one
 
 import datetime
 import os
+import re
 
 import pytest
 from django.utils import timezone
@@ -59,6 +60,8 @@ def test_issue10_officer_enters_twenty_receipts_by_keyboard_only(live_world, pag
     expect(log.locator("[data-result=ok]")).to_have_count(20)
     expect(log.locator("[data-result=bad]")).to_have_count(2)
     assert page.evaluate("document.activeElement.id") == "id_receipt_code"  # still in the input
+    expect(page.locator("#scan-card")).to_have_class(re.compile(r"flash-(ok|bad)"))  # the visual flash
+    assert page.locator("#receipts-pending").inner_text() == "0"  # the figure followed the scans
     assert scan_input.input_value() == ""
     assert "成功 20 条" in page.locator("#scan-summary").inner_text().replace("\n", " ")
     bad = log.locator("[data-result=bad]")
@@ -86,6 +89,7 @@ def test_issue10_officer_issues_fee_certificates_in_bulk_and_prints_one(
     login("university1_officer")
     page.get_by_role("link", name="收费证明").first.click()
     page.locator("#fee-table").wait_for()
+    assert "本校已延期" in page.locator("[role=status]").inner_text()
     assert page.locator("#fee-table tbody tr").count() == 4
     page.screenshot(
         path=os.path.join(test_output_dir, "issue10-fee-certificates-waiting.png"), full_page=True

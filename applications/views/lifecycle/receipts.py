@@ -156,7 +156,9 @@ def _window_text(university, year: int) -> tuple[str, bool]:
         end = deadline_for("fee_certificate_window", university, year=year)
     except DomainError:
         return "", False
-    span = format_span(key_date.start_date, end) if key_date.is_window else format_date(end)
+    span = format_span(key_date.start_date, key_date.end_date) if key_date.is_window else format_date(end)
+    if end != key_date.end_date:
+        span += f"（本校已延期至{end.month}月{end.day}日）"
     return span, is_open("fee_certificate_window", university, on=timezone.localdate(), year=year)
 
 
