@@ -108,7 +108,7 @@ def receipt_import(request):
         context = _entry_context(
             request,
             import_errors=exc.errors,
-            import_message=exc.message,
+            import_message=exc.message if upload is not None else exc.message.replace("文件中", "清单中", 1),
             pasted=text,
             pasted_list=upload is None,
         )
