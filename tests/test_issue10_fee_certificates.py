@@ -197,6 +197,10 @@ def test_issue10_fee_certificates_bulk_issue_page(world, client_for):
     assert "已开具 3 份收费证明" in html
     assert FeeCertificate.objects.filter(application__in=apps).count() == 3
     assert not FeeCertificate.objects.filter(application=approved).exists()
+    pending = client.get(reverse("fee-certificate-list") + "?status=pending").content.decode()
+    assert "未放款" in pending and "未到账" in pending and 'name="ids"' not in pending
+    dashboard = client.get("/").content.decode()
+    assert "待开具收费证明" in dashboard
     issued = client.get(reverse("fee-certificate-list") + "?status=issued").content.decode()
     assert "2026-10730-00003" in issued and 'name="ids"' not in issued
 

@@ -120,6 +120,37 @@ def _card_receipts_to_enter(user):
     }
 
 
+def _card_fee_certificates(user):
+    from ..selectors.receipts import obligation_fee_certificates
+
+    count = obligation_fee_certificates(university=user.organisation, year=_year())
+    return {
+        "title": "待开具收费证明",
+        "value": count,
+        "unit": "人",
+        "url": reverse("fee-certificate-list"),
+        "note": f"学费已到账；开具期{span}"
+        if (span := _fee_window(user.organisation))
+        else "学费已到账（通知八）",
+        "level": "warning" if count else "",
+    }
+
+
+def _fee_window(organisation) -> str:
+    """ "11月20日至11月30日" from the calendar (with the organisation's extension), "" without one."""
+    from deadlines.rules import format_span
+    from deadlines.services import deadline_for, key_date_get
+    from loanportal.errors import DomainError
+
+    try:
+        key_date = key_date_get("fee_certificate_window", year=_year())
+        return format_span(
+            key_date.start_date, deadline_for("fee_certificate_window", organisation, year=_year())
+        )
+    except DomainError:
+        return ""
+
+
 def _card_totals(user):
     from ..selectors.lifecycle import status_totals
 
@@ -217,6 +248,9 @@ def register():
     register_panel(Panel("lifecycle.waiting_receipt", county, _card_waiting_receipt, order=22))
     register_panel(
         Panel("lifecycle.receipts_to_enter", frozenset(UNIVERSITY_ROLES), _card_receipts_to_enter, order=20)
+    )
+    register_panel(
+        Panel("lifecycle.fee_certificates", frozenset(UNIVERSITY_ROLES), _card_fee_certificates, order=21)
     )
     managers = frozenset({Role.CITY_MANAGER, Role.PROVINCE_MANAGER, Role.PROVINCE_OFFICER})
     register_panel(Panel("lifecycle.totals", managers, _card_totals, order=20))

@@ -31,12 +31,14 @@ def receipts_entered_by(*, user, on: datetime.date, limit: int = 50) -> list[App
 
 # --- fee certificates ----------------------------------------------------------------------------
 
-FEE_VIEW_STATES = (states.DISBURSED, states.FEE_CERTIFIED, states.ARCHIVED)
+# Approved by the bank (money on its way), disbursed (arrived), certified, archived.
+FEE_VIEW_STATES = (states.BANK_APPROVED, states.DISBURSED, states.FEE_CERTIFIED, states.ARCHIVED)
 
 
 def fee_arrivals(*, user, year: int, status: str = "", query: str = "") -> QuerySet[Application]:
-    """学费到账情况: the university's disbursed students of the year (money arrived: amount and date), and
-    whether their certificate is issued. `status`: "waiting" (disbursed, no certificate yet) or "issued"."""
+    """学费到账情况: the university's students of the year whose loan the bank approved, whether the money
+    arrived (amount and date) and whether their certificate is issued. `status`: "waiting" (arrived, no
+    certificate yet), "issued", "pending" (approved, not yet disbursed), else all."""
     qs = (
         applications_visible_to(user=user)
         .filter(year=year, status__in=FEE_VIEW_STATES)
@@ -46,6 +48,8 @@ def fee_arrivals(*, user, year: int, status: str = "", query: str = "") -> Query
         qs = qs.filter(status=ApplicationStatus.DISBURSED)
     elif status == "issued":
         qs = qs.filter(fee_certificate__isnull=False)
+    elif status == "pending":
+        qs = qs.filter(status=ApplicationStatus.BANK_APPROVED)
     query = (query or "").strip()[:50]
     if query:
         qs = qs.filter(Q(student__name__startswith=query) | Q(contract_number__startswith=query))

@@ -168,7 +168,7 @@ def fee_certificate_list(request):
     _university_only(request)
     year = services.current_loan_year()
     status = request.GET.get("status", "waiting")
-    if status not in ("waiting", "issued", "all"):
+    if status not in ("waiting", "issued", "pending", "all"):
         status = "waiting"
     query = request.GET.get("q", "").strip()[:50]
     rows = receipt_selectors.fee_arrivals(user=request.user, year=year, status=status, query=query)
