@@ -231,6 +231,16 @@ def test_issue10_receipt_list_import_pasted_text_enters_all(world, signed):
     }
 
 
+def test_issue10_receipt_list_import_too_long_and_empty(world, signed):
+    officer = world.users.university1_officer
+    with pytest.raises(DomainError, match="一次最多导入2000个回执码"):
+        services.receipt_import(actor=officer, text="ABCDE23456\n" * 2001, on=RECEIPT_DAY)
+    with pytest.raises(DomainError, match="清单为空"):
+        services.receipt_import(actor=officer, text="\n  \n", on=RECEIPT_DAY)
+    with pytest.raises(DomainError, match="缺少列"):
+        services.receipt_import(actor=officer, file=_xlsx([["姓名"], ["张三丰"]]), on=RECEIPT_DAY)
+
+
 def test_issue10_receipt_list_import_after_the_deadline_enters_none(world, signed):
     (a, b, _), _ = signed
     with pytest.raises(DomainError, match="回执录入已于2026年10月10日截止"):

@@ -12,8 +12,9 @@ from loanportal.imports import (
     RowResult,
     Template,
     cell_text,
+    check_upload,
+    read_rows,
     read_text_rows,
-    run_import,
     run_sheet_import,
 )
 from loanportal.roles import UNIVERSITY_ROLES
@@ -75,6 +76,9 @@ def receipt_scan(*, actor, receipt_code: str, on: datetime.date | None = None) -
 
 # --- list import (all or nothing) ---------------------------------------------------------------
 
+# A stack of paper receipts is a few hundred; a list above this goes in batches (each row is a transition).
+RECEIPT_LIST_MAX_ROWS = 2000
+
 RECEIPT_TEMPLATE = Template(
     title="回执码清单",
     fields=(
@@ -93,7 +97,22 @@ def receipt_import(
     Raises ImportRejected with the row errors, DomainError for a bad file or a closed calendar."""
     if getattr(actor, "role", None) not in UNIVERSITY_ROLES:
         raise PermissionDeniedError("只有高校可以录入回执")
-    own = Application.objects.filter(university_id=actor.organisation_id).select_related("student")
+    if text is not None:
+        sheet, file_name = read_text_rows(text, RECEIPT_TEMPLATE), "粘贴的清单"
+    else:
+        checked = check_upload(file)
+        sheet, file_name = read_rows(checked, RECEIPT_TEMPLATE), checked.name
+    if sheet.total > RECEIPT_LIST_MAX_ROWS:
+        raise DomainError(
+            f"清单有{sheet.total}行，一次最多导入{RECEIPT_LIST_MAX_ROWS}个回执码，请分批导入", field="file"
+        )
+    # the university's signed applications by code, read once (not one query per row)
+    own_by_code = {
+        a.receipt_code: a
+        for a in Application.objects.filter(
+            university_id=actor.organisation_id, receipt_code__isnull=False
+        ).select_related("student")
+    }
 
     def validate_row(row) -> RowResult:
         raw = cell_text(row.cells.get("receipt_code"))
@@ -104,7 +123,7 @@ def receipt_import(
             return RowResult(values, [], name)
         if not rules.receipt_code_is_valid(code):
             return RowResult(values, [("receipt_code", f"回执码“{raw[:20]}”校验位错误，请核对")], name)
-        application = own.filter(receipt_code=code).first()
+        application = own_by_code.get(code)
         if application is None:
             return RowResult(
                 values, [("receipt_code", f"未找到回执码“{raw[:20]}”（不是本校学生的回执）")], name
@@ -140,23 +159,15 @@ def receipt_import(
             if values.get("code")
         ]
 
-    if text is not None:
-        sheet = read_text_rows(text, RECEIPT_TEMPLATE)
-        outcome = run_sheet_import(
-            sheet=sheet,
-            file_name="粘贴的清单",
-            template=RECEIPT_TEMPLATE,
-            validate_row=validate_row,
-            check_rows=check_rows,
-            write=write,
-            empty_message="清单为空：请每行粘贴一个回执码",
-        )
-    else:
-        outcome = run_import(
-            file=file,
-            template=RECEIPT_TEMPLATE,
-            validate_row=validate_row,
-            check_rows=check_rows,
-            write=write,
-        )
+    outcome = run_sheet_import(
+        sheet=sheet,
+        file_name=file_name,
+        template=RECEIPT_TEMPLATE,
+        validate_row=validate_row,
+        check_rows=check_rows,
+        write=write,
+        empty_message="清单为空：请每行一个回执码"
+        if text is not None
+        else "文件中没有数据行（第1行为表头，第2行起为数据）",
+    )
     return outcome.result
