@@ -265,6 +265,10 @@ def test_issue10_receipt_import_page_shows_row_errors(world, signed, client_for)
     ok = client.post(reverse("application-receipt-import"), {"codes": f"{a.receipt_code}\n{b.receipt_code}"})
     assert ok.status_code == 302
     assert Application.objects.filter(status=ApplicationStatus.RECEIPT_ENTERED).count() == 2
+    template = client.get(reverse("application-receipt-template"))
+    assert template.status_code == 200 and template["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
     bad_file = client.post(
         reverse("application-receipt-import"),
         {"file": SimpleUploadedFile("x.xlsx", b"not a zip", content_type="application/octet-stream")},

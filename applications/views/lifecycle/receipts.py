@@ -1,10 +1,13 @@
 """回执录入 (fast receipt entry with a scanner, list import) and 收费证明 (fee certificates) of the
 university. Thin: selectors + services; what a button may do comes from the services' own rules."""
 
+import io
+
+import xlsxwriter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -123,11 +126,6 @@ def receipt_import(request):
 def receipt_template(request):
     """The list template (回执码清单.xlsx): the header row and one example row."""
     _university_only(request)
-    import io
-
-    import xlsxwriter
-    from django.http import HttpResponse
-
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet("回执码清单")
