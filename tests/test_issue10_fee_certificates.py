@@ -295,3 +295,46 @@ def test_issue10_api_fee_certificate_before_disbursement_409(world, api_for):
         "/api/v1/fee-certificates/", {"applications": [approved.pk]}, format="json"
     )
     assert response.status_code == 409 and "银行尚未放款" in response.json()["detail"]
+
+
+def test_issue10_fee_certificate_list_and_api_query_count_constant(world, client_for, api_for):
+    """The list page and the API read a constant number of queries, whatever the number of students."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    apps = _disbursed(world, 2)
+    _window_open_today(world)
+    client = client_for(world.users.university1_officer)
+    api = api_for(world.users.university1_officer)
+
+    def count(url, reader):
+        with CaptureQueriesContext(connection) as queries:
+            assert reader.get(url).status_code == 200
+        return len(queries)
+
+    services.fee_certificate_issue(actor=world.users.university1_officer, application=apps[0], on=IN_WINDOW)
+    small = (count("/fee-certificates/?status=all", client), count("/api/v1/fee-certificates/", api))
+    more = _disbursed_more(world, 6)
+    for application in more[:3]:
+        services.fee_certificate_issue(
+            actor=world.users.university1_officer, application=application, on=IN_WINDOW
+        )
+    large = (count("/fee-certificates/?status=all", client), count("/api/v1/fee-certificates/", api))
+    # (the first page view of a session also writes the session row: the later one may read less)
+    assert large[0] <= small[0] and large[1] == small[1], (small, large)
+
+
+def _disbursed_more(world, n: int) -> list[Application]:
+    apps = []
+    for i in range(n):
+        apps.append(
+            make_application(
+                world,
+                to="disbursed",
+                student={
+                    "name": f"学生{'子丑寅卯辰巳午未'[i]}",
+                    "id_number": valid_id(world.county1.code, f"200705{10 + i}"),
+                },
+            )
+        )
+    return apps
