@@ -230,6 +230,12 @@ DEMO_PLAN = [
     (2, 0, "accepted"),
     (2, 1, "contract_signed"),
     (2, 3, "accepted"),
+    # the loan year's close (issue 13): receipts waiting for county 1, contracts handed to the bank
+    (0, 8, "receipt_entered"),
+    (0, 9, "receipt_entered"),
+    (0, 10, "receipt_confirmed"),
+    (1, 3, "receipt_confirmed"),
+    (1, 4, "receipt_entered"),
 ]
 PATH = ["contract_signed", "receipt_entered", "receipt_confirmed", "bank_approved", "disbursed"]
 
@@ -312,6 +318,17 @@ def seed_applications(context: dict) -> None:
                 )
             elif step == "receipt_confirmed":
                 application = services.application_transition(actor=actor, application=application, to=step)
+            elif bank is not None and step == "disbursed":
+                from ..services.yearend import bank_status_record
+
+                application = bank_status_record(
+                    actor=bank,
+                    application=application,
+                    result="disbursed",
+                    to_university=application.total_amount,
+                    to_student=0,
+                    disbursed_on=timezone.localdate(),
+                )
             elif bank is not None:
                 application = services.application_transition(actor=bank, application=application, to=step)
             if step == target:
