@@ -224,4 +224,8 @@ def _demo_file(rows, year: int, *, mistakes: bool):
             elif value:
                 book.text(sheet, index, col, value)
     name = f"国开行{year}年度审批放款情况{'（有误）' if mistakes else ''}.xlsx"
-    return SimpleUploadedFile(name, io.BytesIO(book.close()).getvalue())
+    return SimpleUploadedFile(
+        name,
+        io.BytesIO(book.close()).getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
