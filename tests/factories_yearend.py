@@ -12,7 +12,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BANK_DAY = datetime.date(2026, 11, 10)
 CONFIRM_DAY = datetime.date(2026, 10, 8)
 ARCHIVE_DAY = datetime.date(2027, 3, 1)
-BANK_HEADERS = ["合同号", "学生姓名", "审批结果", "贷款金额（元）", "划入高校金额（元）", "划入学生金额（元）", "放款日期", "不通过原因"]
+BANK_HEADERS = [
+    "合同号",
+    "学生姓名",
+    "审批结果",
+    "贷款金额（元）",
+    "划入高校金额（元）",
+    "划入学生金额（元）",
+    "放款日期",
+    "不通过原因",
+]
 
 
 def new_student(n: int, name: str = "") -> dict:

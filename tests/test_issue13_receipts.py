@@ -57,7 +57,9 @@ def test_issue13_notice_8_confirmation_after_the_key_date_is_refused(world):
 def test_issue13_return_with_reason_sends_the_receipt_back_to_the_university(world):
     (application,) = applications_in(world, "receipt_entered", 1)
     returned = services.receipt_return(
-        actor=world.users.county1_staff, application=application, reason="合同金额与回执不符，请核对后重新录入"
+        actor=world.users.county1_staff,
+        application=application,
+        reason="合同金额与回执不符，请核对后重新录入",
     )
     assert returned.status == "contract_signed"
     assert returned.receipt_entered_at is None and returned.receipt_entered_by is None
@@ -68,7 +70,9 @@ def test_issue13_return_with_reason_sends_the_receipt_back_to_the_university(wor
     from applications.services.lifecycle import receipt_enter
     from tests.factories_lifecycle import RECEIPT_DAY
 
-    again = receipt_enter(actor=world.users.university1_officer, receipt_code=returned.receipt_code, on=RECEIPT_DAY)
+    again = receipt_enter(
+        actor=world.users.university1_officer, receipt_code=returned.receipt_code, on=RECEIPT_DAY
+    )
     assert again.status == "receipt_entered"
 
 
@@ -98,7 +102,9 @@ def test_issue13_receipt_page_lists_contracts_and_confirms_selected(world, clien
     )
     assert "已确认 2 份电子回执" in response.content.decode()
     assert _statuses(apps) == ["receipt_confirmed", "receipt_entered", "receipt_confirmed"]
-    response = client.post(reverse("receipt-return", args=[apps[1].pk]), {"reason": "回执码对应学生有误"}, follow=True)
+    response = client.post(
+        reverse("receipt-return", args=[apps[1].pk]), {"reason": "回执码对应学生有误"}, follow=True
+    )
     assert "退回高校重新录入" in response.content.decode()
     assert _statuses(apps)[1] == "contract_signed"
 
@@ -155,4 +161,7 @@ def test_issue13_concurrent_confirmation_one_wins_the_other_409(live_world):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["409", "ok"]
-    assert AuditEvent.objects.filter(object_pk=str(apps[0].pk), action="application.receipt_confirmed").count() == 1
+    assert (
+        AuditEvent.objects.filter(object_pk=str(apps[0].pk), action="application.receipt_confirmed").count()
+        == 1
+    )

@@ -51,7 +51,9 @@ def _date_open(*, user, application: Application, to: str, today: datetime.date)
         return True
     from deadlines.services import is_open
 
-    return is_open(rules.DATED_MOVES[to][0], user.organisation, on=today, year=application.year)
+    from ..services.lifecycle.transitions import calendar_organisation
+
+    return is_open(rules.DATED_MOVES[to][0], calendar_organisation(user, to), on=today, year=application.year)
 
 
 def application_actions_for(

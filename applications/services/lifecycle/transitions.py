@@ -69,6 +69,23 @@ def _unused_receipt_code() -> str:
     raise ConflictError("生成回执码失败，请重试")  # pragma: no cover - 32^9 codes
 
 
+BANK_MOVES = frozenset(
+    {ApplicationStatus.BANK_APPROVED, ApplicationStatus.BANK_DECLINED, ApplicationStatus.DISBURSED}
+)
+
+
+def calendar_organisation(actor, to: str):
+    """Whose key date (and extension) a dated move is checked against: the actor's organisation — except a
+    province officer recording the bank's status from its spreadsheet, who acts on the bank's date."""
+    from loanportal.roles import PROVINCE_ROLES, OrgKind
+
+    if to in BANK_MOVES and getattr(actor, "role", None) in PROVINCE_ROLES:
+        bank = Organisation.objects.filter(kind=OrgKind.BANK, is_active=True).order_by("pk").first()
+        if bank is not None:
+            return bank
+    return actor.organisation
+
+
 @transaction.atomic
 def application_transition(
     *,
@@ -95,7 +112,11 @@ def application_transition(
         # loan year, with the acting organisation's extension; the message prints the real date
         code, action = DATED_MOVES[to]
         require_open(
-            code, actor.organisation, on=on or timezone.localdate(), year=application.year, action=action
+            code,
+            calendar_organisation(actor, to),
+            on=on or timezone.localdate(),
+            year=application.year,
+            action=action,
         )
     now = timezone.now()
     extra = {}

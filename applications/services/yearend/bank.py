@@ -16,6 +16,7 @@ from ...models import Application, ApplicationStatus, BankStatusImport
 from ...rules import lifecycle as lifecycle_rules
 from ...rules import yearend as rules
 from ..lifecycle import application_transition
+from ..lifecycle.transitions import calendar_organisation
 
 STORED_ERRORS_LIMIT = 5000
 
@@ -194,6 +195,7 @@ def bank_status_import(*, actor, file, progress=None, on: datetime.date | None =
     from deadlines.services import is_open
 
     today = on or timezone.localdate()
+    calendar_org = calendar_organisation(actor, ApplicationStatus.BANK_APPROVED)
     found: dict[str, Application] = {}
 
     def check_rows(accepted) -> list[tuple[int, str, str]]:
@@ -231,7 +233,7 @@ def bank_status_import(*, actor, file, progress=None, on: datetime.date | None =
                 problems.append((row.number, key, message))
             if application.year not in open_years:
                 open_years[application.year] = is_open(
-                    "bank_approval_due", actor.organisation, on=today, year=application.year
+                    "bank_approval_due", calendar_org, on=today, year=application.year
                 )
             if not open_years[application.year]:
                 problems.append(
