@@ -229,13 +229,13 @@ def test_issue13_bank_status_api_scope_and_errors(world, api_for):
     assert rejected.json()["errors"][0]["column"] == "A" and rejected.json()["errors"][0]["row"] == 2
 
 
-def test_issue13_large_bank_file_runs_as_an_import_job(world, settings):
+def test_issue13_large_bank_file_runs_as_an_import_job(world, settings, tmp_path):
     from loanportal.imports import jobs
 
     (application,) = applications_in(world, "receipt_confirmed", 1)
     extend(world, "bank_approval_due", world.bank)  # the province officer acts on the bank's date
     settings.IMPORT_JOB_MIN_BYTES = 1
-    settings.IMPORT_JOB_ROOT = str(settings.BASE_DIR / "test_output" / "import_jobs_issue13")
+    settings.IMPORT_JOB_ROOT = str(tmp_path)
     upload = bank_file([_row(application)])
     assert jobs.import_job_wanted(upload)
     job = jobs.import_job_create(

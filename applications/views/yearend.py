@@ -24,6 +24,7 @@ from ..models import ApplicationStatus
 from ..selectors import yearend as selectors
 from ..services import yearend as services
 from ..services.lifecycle import current_loan_year
+from ..services.lifecycle.transitions import calendar_organisation
 from .preapplications import _xlsx_response
 
 PAGE_SIZE = 50
@@ -136,7 +137,9 @@ def bank_status_list(request):
                 if value
             ],
             "can_record": selectors.bank_status_allowed(user=request.user),
-            "deadline": _deadline("bank_approval_due", request.user.organisation, year),
+            "deadline": _deadline(
+                "bank_approval_due", calendar_organisation(request.user, states.BANK_APPROVED), year
+            ),
         },
     )
 

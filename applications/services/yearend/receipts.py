@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import transaction
+from django.urls import reverse
 
 from loanportal.errors import ConflictError, DomainError
 
@@ -44,6 +45,28 @@ def receipt_return(*, actor, application: Application, reason: str) -> Applicati
     entered again after checking); the one transition service demands the reason and writes the audit row."""
     if len((reason or "").strip()) < 2:
         raise DomainError("请填写退回原因（至少2个字）", field="reason")
-    return application_transition(
+    returned = application_transition(
         actor=actor, application=application, to=states.CONTRACT_SIGNED, reason=reason.strip()[:500]
+    )
+    transaction.on_commit(lambda: _notify_university(returned, reason.strip()[:500]))
+    return returned
+
+
+def _notify_university(application: Application, reason: str) -> None:
+    """The university's officers learn that a receipt came back and why (they enter it again)."""
+    from loanportal.models import User
+    from loanportal.roles import UNIVERSITY_ROLES
+    from loanportal.services import notification_send
+
+    notification_send(
+        recipients=User.objects.filter(
+            organisation_id=application.university_id, role__in=UNIVERSITY_ROLES, is_active=True
+        ),
+        title=f"回执被退回：{application.student.name}",
+        body=f"{application.county.name}退回了{application.student.name}（合同号{application.contract_number}）"
+        f"的贷款回执，原因：{reason}。请核对后重新录入。",
+        url=reverse("application-receipt-entry"),
+        category="receipt",
+        level="warning",
+        dedupe_key=f"receipt-returned-{application.pk}-{application.updated_at:%Y%m%d%H%M%S%f}",
     )
