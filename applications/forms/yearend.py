@@ -42,7 +42,9 @@ class BankStatusForm(forms.Form):
         widget=forms.NumberInput(attrs=_CONTROL),
     )
     disbursed_on = forms.DateField(
-        label="放款日期", required=False, widget=forms.DateInput(attrs={**_CONTROL, "type": "date"})
+        label="放款日期",
+        required=False,
+        widget=forms.DateInput(attrs={**_CONTROL, "type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(
         label="不通过原因", max_length=500, required=False, widget=forms.TextInput(attrs=_CONTROL)
@@ -62,7 +64,7 @@ class ArchiveBoxForm(forms.Form):
     )
     number = forms.CharField(label="盒号", max_length=40, widget=forms.TextInput(attrs=_CONTROL))
     archived_on = forms.DateField(
-        label="归档日期", widget=forms.DateInput(attrs={**_CONTROL, "type": "date"})
+        label="归档日期", widget=forms.DateInput(attrs={**_CONTROL, "type": "date"}, format="%Y-%m-%d")
     )
     contents = forms.CharField(
         label="盒内材料",

@@ -144,7 +144,7 @@ def _card_bank(user):
         "title": "待审批贷款",
         "value": totals.get("receipt_confirmed", 0),
         "unit": "件",
-        "url": reverse("application-list") + "?status=receipt_confirmed",
+        "url": reverse("bank-status-list") + "?status=receipt_confirmed",
     }
 
 

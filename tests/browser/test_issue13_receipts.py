@@ -83,3 +83,45 @@ def test_issue13_province_officer_imports_a_bank_file(live_world, page, login, t
     page.locator("#bank-table").wait_for()
     _shot(page, test_output_dir, "issue13-bank-list.png")
     assert [Application.objects.get(pk=a.pk).status for a in apps] == ["disbursed", "bank_declined"]
+
+
+def test_issue13_county_archives_into_a_box_and_bank_records_one_contract(
+    live_world, page, login, test_output_dir
+):
+    """Archives (归档) at the county and the bank's per-contract entry: the pages as users see them."""
+    world = live_world
+    disbursed = applications_in(world, "disbursed", 2)
+    confirmed = applications_in(world, "receipt_confirmed", 1, start=10)[0]
+    extend(world, "bank_approval_due", world.bank)
+    page.on("dialog", lambda dialog: dialog.accept())
+    login("county1_staff")
+    page.get_by_role("link", name="归档").first.click()
+    page.fill("#id_number", "2026-001")
+    page.fill("#id_contents", "借款合同、受理证明、身份证复印件")
+    page.fill("#id_location", "档案室A柜1层")
+    page.click("#box-form button[type=submit]")
+    page.locator("#candidates").wait_for()
+    page.check(f"#candidates input[value='{disbursed[0].pk}']")
+    page.click("#assign-selected")
+    page.get_by_text("已将 1 件申请装入第2026-001号档案盒并归档").wait_for()
+    _shot(page, test_output_dir, "issue13-archive-box.png")
+    page.get_by_role("link", name="全部档案盒").click()
+    page.fill("#id_number_q", "001")
+    page.get_by_role("button", name="查找").click()
+    page.locator("#box-table").get_by_text("2026-001").wait_for()
+    _shot(page, test_output_dir, "issue13-archives.png")
+    assert Application.objects.get(pk=disbursed[0].pk).status == "archived"
+
+    page.context.clear_cookies()
+    login("bank_officer")
+    page.goto(f"/bank-status/{confirmed.pk}/")
+    page.check("input[name=result][value=disbursed]")
+    page.fill("#id_to_university", "6000")
+    page.fill("#id_to_student", "100")
+    page.click("#bank-status-form button[type=submit]")
+    page.locator(".invalid-feedback").first.wait_for()
+    _shot(page, test_output_dir, "issue13-bank-entry-error.png")
+    page.fill("#id_to_student", "200")
+    page.click("#bank-status-form button[type=submit]")
+    page.locator("#bank-table").wait_for()
+    assert Application.objects.get(pk=confirmed.pk).status == "disbursed"
