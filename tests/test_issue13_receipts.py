@@ -117,6 +117,11 @@ def test_issue13_other_county_sees_nothing_and_gets_404(world, client_for):
     assert client.post(reverse("receipt-confirm-bulk"), {"application": [apps[0].pk]}).status_code == 404
     assert client.post(reverse("receipt-return", args=[apps[0].pk]), {"reason": "xx原因"}).status_code == 404
     assert _statuses(apps) == ["receipt_entered"]
+    own = client_for(world.users.county1_staff)  # hostile ids: 404, never a 500
+    assert (
+        own.post(reverse("receipt-confirm-bulk"), {"application": ["99999999999999999999"]}).status_code
+        == 404
+    )
 
 
 def test_issue13_university_may_not_confirm(world, client_for):

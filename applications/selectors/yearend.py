@@ -23,11 +23,13 @@ def receipts_awaiting_confirmation(*, user, year: int | None = None) -> QuerySet
 
 def receipts_chosen(*, user, pks) -> list[Application]:
     """The applications the user ticked, each in scope (anything else is simply not found → 404)."""
+    from django.http import Http404
+
     pks = sorted({int(pk) for pk in pks})
+    if any(not 0 < pk < 2**31 for pk in pks):  # not a row id at all (the column is a 32-bit integer)
+        raise Http404("所选的申请不存在或不在您的范围内")
     found = list(applications_visible_to(user=user).filter(pk__in=pks))
     if len(found) != len(pks):
-        from django.http import Http404
-
         raise Http404("所选的申请不存在或不在您的范围内")
     return found
 
