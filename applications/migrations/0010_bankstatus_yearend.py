@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0008_foundation_year_end'),
+        ('applications', '0009_perf_year_county_index'),
         ('loanportal', '0008_foundation_year_end'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
