@@ -117,7 +117,7 @@ def test_issue13_archives_api(world, api_for):
     )
     assert api.get("/api/v1/archives/unarchived/?year=2026").json()["count"] == 2
     assigned = api.post(f"/api/v1/archives/{box}/assign/", {"applications": [disbursed[0].pk]}, format="json")
-    assert assigned.status_code == 200 and assigned.json()[0]["archive_box"] == box
+    assert assigned.status_code == 200 and assigned.json()["archived"][0]["archive_box"] == box
     assert api.get("/api/v1/archives/?number=010").json()["count"] == 1
     assert api.get(f"/api/v1/archives/{box}/applications/").json()["results"][0]["id"] == disbursed[0].pk
     assert api.get("/api/v1/archives/unarchived/").json()["count"] == 1

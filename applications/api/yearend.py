@@ -200,6 +200,10 @@ class ArchivedApplicationSerializer(BankStatusSerializer):
         read_only_fields = fields
 
 
+class ArchiveAssignResultSerializer(serializers.Serializer):
+    archived = ArchivedApplicationSerializer(many=True, help_text="本次归档的申请")
+
+
 class ArchiveBoxViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """档案盒: the county's boxes of credit materials (find by `number`); county staff register boxes and put
     applications into them (→ 已归档); `unarchived` lists the signed contracts still to archive."""
@@ -237,8 +241,8 @@ class ArchiveBoxViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=ArchiveAssignSerializer, responses=ArchivedApplicationSerializer(many=True))
-    @action(detail=True, methods=["post"], url_path="assign", url_name="assign")
+    @extend_schema(request=ArchiveAssignSerializer, responses=ArchiveAssignResultSerializer, filters=False)
+    @action(detail=True, methods=["post"], url_path="assign", url_name="assign", pagination_class=None)
     def assign(self, request, pk=None):
         """Put applications into this box and archive them, all or none (a case the map does not let the
         county archive → 409; an application outside the scope → 404)."""
@@ -246,12 +250,9 @@ class ArchiveBoxViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
         box = self.get_object()
         chosen = selectors.receipts_chosen(user=request.user, pks=body["applications"])
         archived = services.archive_box_assign(actor=request.user, box=box, applications=chosen)
-        return Response(ArchivedApplicationSerializer(archived, many=True).data)
+        return Response({"archived": ArchivedApplicationSerializer(archived, many=True).data})
 
-    @extend_schema(
-        responses=ArchivedApplicationSerializer(many=True),
-        parameters=[OpenApiParameter("year", int, description="贷款年度", required=False)],
-    )
+    @extend_schema(responses=ArchivedApplicationSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], url_path="applications", url_name="applications")
     def applications(self, request, pk=None):
         """The applications in this box (find an application's paper file by its box)."""
