@@ -146,3 +146,28 @@ def test_issue13_archives_api(world, api_for):
         == 403
     )
     assert api.get("/api/v1/archives/unarchived/?year=abc").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url_name", "state", "username"),
+    [
+        ("receipt-confirmation", "receipt_entered", "county1_staff"),
+        ("bank-status-list", "receipt_confirmed", "bank_officer"),
+        ("archive-unarchived", "disbursed", "county1_manager"),
+    ],
+)
+def test_issue13_list_pages_query_count_does_not_grow_with_rows(
+    world, client_for, django_assert_max_num_queries, url_name, state, username
+):
+    """The year-end lists read each row's contract, student, county, university and clerk in the same query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    applications_in(world, state, 2)
+    client = client_for(getattr(world.users, username))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse(url_name)).status_code == 200
+    applications_in(world, state, 4, start=20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse(url_name)).content.decode()
+    assert "学生23" in page

@@ -250,3 +250,26 @@ def test_issue13_large_bank_file_runs_as_an_import_job(world, settings, tmp_path
     assert job.status == "done" and BankStatusImport.objects.get(pk=job.batch_id).approved == 1
     application.refresh_from_db()
     assert application.status == "bank_approved"
+
+
+def test_issue13_bank_template_round_trip(world):
+    """The downloadable template has the import's headers; uploaded unchanged (example row only) it is
+    refused as empty, not imported."""
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from loanportal.exports.bankstatus import bank_status_template_workbook
+    from tests.factories_yearend import BANK_HEADERS, XLSX
+
+    content = bank_status_template_workbook()
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert [cell.value for cell in sheet[1]] == BANK_HEADERS
+    with pytest.raises(DomainError) as error:
+        services.bank_status_import(
+            actor=world.users.bank_officer,
+            file=SimpleUploadedFile("模板.xlsx", content, content_type=XLSX),
+            on=BANK_DAY,
+        )
+    assert "没有合同数据" in error.value.message
