@@ -54,13 +54,21 @@ def test_issue13_notice_8_confirmation_after_the_key_date_is_refused(world):
     assert _statuses(apps) == ["receipt_entered"]
 
 
-def test_issue13_return_with_reason_sends_the_receipt_back_to_the_university(world):
+def test_issue13_return_with_reason_sends_the_receipt_back_to_the_university(
+    world, django_capture_on_commit_callbacks
+):
+    from loanportal.models import Notification
+
     (application,) = applications_in(world, "receipt_entered", 1)
-    returned = services.receipt_return(
-        actor=world.users.county1_staff,
-        application=application,
-        reason="合同金额与回执不符，请核对后重新录入",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        returned = services.receipt_return(
+            actor=world.users.county1_staff,
+            application=application,
+            reason="合同金额与回执不符，请核对后重新录入",
+            on=CONFIRM_DAY,
+        )
+    note = Notification.objects.get(recipient=world.users.university1_officer, title__startswith="回执被退回")
+    assert "合同金额与回执不符" in note.body
     assert returned.status == "contract_signed"
     assert returned.receipt_entered_at is None and returned.receipt_entered_by is None
     event = AuditEvent.objects.filter(object_pk=str(application.pk)).latest("pk")
@@ -80,7 +88,9 @@ def test_issue13_return_without_reason_is_refused_and_changes_nothing(world):
     (application,) = applications_in(world, "receipt_entered", 1)
     before = AuditEvent.objects.count()
     with pytest.raises(DomainError):
-        services.receipt_return(actor=world.users.county1_staff, application=application, reason=" ")
+        services.receipt_return(
+            actor=world.users.county1_staff, application=application, reason=" ", on=CONFIRM_DAY
+        )
     from applications.services.lifecycle import application_transition
 
     with pytest.raises(DomainError):  # the one transition service demands it too
@@ -91,6 +101,7 @@ def test_issue13_return_without_reason_is_refused_and_changes_nothing(world):
 def test_issue13_receipt_page_lists_contracts_and_confirms_selected(world, client_for):
     apps = applications_in(world, "receipt_entered", 3)
     extend(world, "receipt_confirm_due", world.county1)
+    extend(world, "receipt_entry_due", world.university1)  # the university may enter it again
     client = client_for(world.users.county1_staff)
     page = client.get(reverse("receipt-confirmation")).content.decode()
     for application in apps:
@@ -107,6 +118,23 @@ def test_issue13_receipt_page_lists_contracts_and_confirms_selected(world, clien
     )
     assert "退回高校重新录入" in response.content.decode()
     assert _statuses(apps)[1] == "contract_signed"
+
+
+def test_issue13_notice_8_no_return_once_the_university_can_no_longer_enter_it(world):
+    """Notice 八: a receipt not entered by the university's date counts as abandoned — so after that date
+    the county cannot send one back (it could not be entered again); nothing changes."""
+    import datetime
+
+    (application,) = applications_in(world, "receipt_entered", 1)
+    with pytest.raises(ConflictError) as error:
+        services.receipt_return(
+            actor=world.users.county1_staff,
+            application=application,
+            reason="金额不符",
+            on=datetime.date(2026, 10, 11),
+        )
+    assert "10月10日截止" in error.value.message and "延长" in error.value.message
+    assert _statuses([application]) == ["receipt_entered"]
 
 
 def test_issue13_other_county_sees_nothing_and_gets_404(world, client_for):

@@ -20,6 +20,7 @@ def test_issue13_county_confirms_receipts_in_bulk(live_world, page, login, test_
     world = live_world
     apps = applications_in(world, "receipt_entered", 3)
     extend(world, "receipt_confirm_due", world.county1)
+    extend(world, "receipt_entry_due", world.university1)  # the university may enter it again
     page.on("dialog", lambda dialog: dialog.accept("回执码对应的学生有误，请高校核对后重新录入"))
     login("county1_staff")
     page.get_by_role("link", name="确认回执").first.click()

@@ -40,11 +40,30 @@ def receipts_confirm(*, actor, applications, on: datetime.date | None = None) ->
     return confirmed
 
 
-def receipt_return(*, actor, application: Application, reason: str) -> Application:
+def receipt_return(
+    *, actor, application: Application, reason: str, on: datetime.date | None = None
+) -> Application:
     """回执退回: the county sends an entered receipt back to the university with a reason (the receipt is
-    entered again after checking); the one transition service demands the reason and writes the audit row."""
+    entered again after checking); the one transition service demands the reason and writes the audit row.
+    Only while the university may still enter receipts (its receipt_entry_due, with its extension): a
+    receipt sent back after that date could not be entered again and the loan would count as abandoned."""
+    from django.utils import timezone
+
+    from deadlines.rules import format_date
+    from deadlines.services import deadline_for, is_open
+
     if len((reason or "").strip()) < 2:
         raise DomainError("请填写退回原因（至少2个字）", field="reason")
+    today = on or timezone.localdate()
+    if not is_open("receipt_entry_due", application.university, on=today, year=application.year):
+        try:
+            closed = f"已于{format_date(deadline_for('receipt_entry_due', application.university, year=application.year))}截止"
+        except DomainError:
+            closed = "已截止"
+        raise ConflictError(
+            f"{application.university.name}的回执录入{closed}，退回后无法重新录入（将视为放弃）；"
+            "如确需退回，请先由省中心为该校延长回执录入期限"
+        )
     returned = application_transition(
         actor=actor, application=application, to=states.CONTRACT_SIGNED, reason=reason.strip()[:500]
     )
