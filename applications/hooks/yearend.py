@@ -20,10 +20,8 @@ from loanportal.roles import COUNTY_ROLES, Role
 
 from .. import states
 
-BANK_PAGE_ROLES = frozenset({Role.BANK_OFFICER, Role.PROVINCE_OFFICER, Role.PROVINCE_MANAGER})
-ARCHIVE_PAGE_ROLES = frozenset(
-    {*COUNTY_ROLES, Role.CITY_MANAGER, Role.PROVINCE_MANAGER, Role.PROVINCE_OFFICER}
-)
+# The ones who record the bank's status; a province manager reads it from the application list's header.
+BANK_PAGE_ROLES = frozenset({Role.BANK_OFFICER, Role.PROVINCE_OFFICER})
 
 ACTION_LABELS = {
     "application.bank_declined": "银行审批不通过",
@@ -119,9 +117,9 @@ def register_calendar() -> None:
 
 
 def register():
-    register_nav(NavItem("确认回执", "receipt-confirmation", frozenset(COUNTY_ROLES), order=32))
-    register_nav(NavItem("银行审批放款", "bank-status-list", BANK_PAGE_ROLES, order=33))
-    register_nav(NavItem("归档", "archive-list", ARCHIVE_PAGE_ROLES, order=34))
+    # The county's pages (确认回执, 归档) are reached from the dashboard cards, the calendar's obligations and
+    # the application list's header: the top navigation must fit a 1366-pixel screen.
+    register_nav(NavItem("审批放款", "bank-status-list", BANK_PAGE_ROLES, order=33))
     county = frozenset(COUNTY_ROLES)
     register_panel(Panel("yearend.receipts_to_confirm", county, _card_receipts_to_confirm, order=23))
     register_panel(Panel("yearend.unarchived", county, _card_unarchived, order=26))

@@ -159,3 +159,21 @@ def archive_allowed(*, user) -> bool:
 
 def receipt_confirm_allowed(*, user) -> bool:
     return lifecycle_rules.role_may_move(getattr(user, "role", ""), states.RECEIPT_CONFIRMED)
+
+
+def year_end_links_for(*, user) -> list[tuple[str, str]]:
+    """The year-end pages offered from the application list's header (label, url): the county confirms
+    receipts and archives; city and province read the archives. (Kept out of the top navigation, which
+    must fit a 1366-pixel screen.)"""
+    from django.urls import reverse
+
+    from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
+
+    role = getattr(user, "role", None)
+    if role in COUNTY_ROLES:
+        return [("确认回执", reverse("receipt-confirmation")), ("归档", reverse("archive-list"))]
+    if role in PROVINCE_ROLES:
+        return [("审批放款情况", reverse("bank-status-list")), ("归档情况", reverse("archive-list"))]
+    if role == Role.CITY_MANAGER:
+        return [("归档情况", reverse("archive-list"))]
+    return []

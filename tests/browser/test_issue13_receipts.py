@@ -23,7 +23,8 @@ def test_issue13_county_confirms_receipts_in_bulk(live_world, page, login, test_
     extend(world, "receipt_entry_due", world.university1)  # the university may enter it again
     page.on("dialog", lambda dialog: dialog.accept("回执码对应的学生有误，请高校核对后重新录入"))
     login("county1_staff")
-    page.get_by_role("link", name="确认回执").first.click()
+    page.get_by_role("link", name="贷款申请", exact=True).click()
+    page.get_by_role("link", name="确认回执", exact=True).click()
     page.locator("#receipt-table").wait_for()
     for application in apps:
         assert page.locator(f"#receipt-{application.pk}").inner_text().count(application.contract_number) == 1
@@ -44,7 +45,7 @@ def test_issue13_province_officer_imports_a_bank_file(live_world, page, login, t
     apps = applications_in(world, "receipt_confirmed", 2)
     extend(world, "bank_approval_due", world.bank)
     login("province_officer")
-    page.get_by_role("link", name="银行审批放款").first.click()
+    page.get_by_role("link", name="审批放款", exact=True).click()
     page.locator("#bank-table").wait_for()
     page.get_by_role("link", name="导入银行审批放款表").click()
 
@@ -80,7 +81,7 @@ def test_issue13_province_officer_imports_a_bank_file(live_world, page, login, t
     ]
     upload(right, "国开行审批放款.xlsx")
     assert "放款 1 个" in page.locator("#import-outcome").inner_text()
-    page.get_by_role("link", name="银行审批放款").last.click()
+    page.get_by_role("link", name="审批放款", exact=True).click()
     page.locator("#bank-table").wait_for()
     _shot(page, test_output_dir, "issue13-bank-list.png")
     assert [Application.objects.get(pk=a.pk).status for a in apps] == ["disbursed", "bank_declined"]
@@ -96,7 +97,8 @@ def test_issue13_county_archives_into_a_box_and_bank_records_one_contract(
     extend(world, "bank_approval_due", world.bank)
     page.on("dialog", lambda dialog: dialog.accept())
     login("county1_staff")
-    page.get_by_role("link", name="归档").first.click()
+    page.get_by_role("link", name="贷款申请", exact=True).click()
+    page.get_by_role("link", name="归档", exact=True).click()
     page.fill("#id_number", "2026-001")
     page.fill("#id_contents", "借款合同、受理证明、身份证复印件")
     page.fill("#id_location", "档案室A柜1层")
