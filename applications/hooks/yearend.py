@@ -20,8 +20,9 @@ from loanportal.roles import COUNTY_ROLES, Role
 
 from .. import states
 
-# The ones who record the bank's status; a province manager reads it from the application list's header.
-BANK_PAGE_ROLES = frozenset({Role.BANK_OFFICER, Role.PROVINCE_OFFICER})
+# The bank's own page; the province (officer who imports the bank's file, manager who reads) opens it from the
+# application list's header — the province's top navigation is full at 1366 pixels.
+BANK_PAGE_ROLES = frozenset({Role.BANK_OFFICER})
 
 ACTION_LABELS = {
     "application.bank_declined": "银行审批不通过",

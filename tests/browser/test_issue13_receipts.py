@@ -45,7 +45,8 @@ def test_issue13_province_officer_imports_a_bank_file(live_world, page, login, t
     apps = applications_in(world, "receipt_confirmed", 2)
     extend(world, "bank_approval_due", world.bank)
     login("province_officer")
-    page.get_by_role("link", name="审批放款", exact=True).click()
+    page.get_by_role("link", name="贷款申请", exact=True).click()
+    page.get_by_role("link", name="审批放款情况", exact=True).click()
     page.locator("#bank-table").wait_for()
     page.get_by_role("link", name="导入银行审批放款表").click()
 
@@ -81,7 +82,7 @@ def test_issue13_province_officer_imports_a_bank_file(live_world, page, login, t
     ]
     upload(right, "国开行审批放款.xlsx")
     assert "放款 1 个" in page.locator("#import-outcome").inner_text()
-    page.get_by_role("link", name="审批放款", exact=True).click()
+    page.get_by_role("link", name="银行审批放款", exact=True).click()
     page.locator("#bank-table").wait_for()
     _shot(page, test_output_dir, "issue13-bank-list.png")
     assert [Application.objects.get(pk=a.pk).status for a in apps] == ["disbursed", "bank_declined"]
