@@ -31,6 +31,7 @@ RUNNERS = {
 }
 # kind → the job's page (progress, outcome)
 PAGES = {"pre_applications": "preapplication-import-job", "bank_status": "bank-status-import-job"}
+TITLES = {"pre_applications": "名单导入", "bank_status": "银行审批放款表导入"}  # kind → the notification's words
 
 
 def import_job_root() -> Path:
@@ -166,7 +167,7 @@ def _run(pk: int) -> ImportJob | None:
         job.save()
         notification_send(
             recipients=[job.created_by],
-            title=f"名单导入{job.get_status_display()}：{job.file_name}",
+            title=f"{TITLES.get(job.kind, '导入')}{job.get_status_display()}：{job.file_name}",
             body=message,
             url=reverse(PAGES[job.kind], args=[job.pk]),
             category="import",
