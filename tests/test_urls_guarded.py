@@ -151,6 +151,22 @@ ROUTE_OBJECTS = {
     "renewal-list": PAGE,
     "renewal-bulk-approve": ("POST", None),
     "renewal-review": ("POST", "renewals.RenewalDeclaration"),
+    # issue 13: the loan year's close
+    "receipt-confirmation": PAGE,
+    "receipt-confirm-bulk": ("POST", None),
+    "receipt-return": ("POST", "applications.Application"),
+    "bank-status-list": PAGE,
+    "bank-status-entry": ("GET", "applications.Application"),
+    "bank-status-import": PAGE,
+    "bank-status-template": PAGE,
+    "bank-status-import-detail": ("GET", "applications.BankStatusImport"),
+    "bank-status-import-errors": ("GET", "applications.BankStatusImport"),
+    "bank-status-import-job": ("GET", "loanportal.ImportJob"),
+    "bank-status-import-job-status": ("GET", "loanportal.ImportJob"),
+    "archive-list": PAGE,
+    "archive-box-detail": ("GET", "applications.ArchiveBox"),
+    "archive-box-assign": ("POST", "applications.ArchiveBox"),
+    "archive-unarchived": PAGE,
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {
