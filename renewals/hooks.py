@@ -7,6 +7,7 @@ from loanportal.registry import NavItem, register_nav, register_seeder
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
 
 HAND_OVER_ACTION = "renewals.hand_overdue_reviews_to_county"
+LATE_FEE_ACTION = "renewals.list_late_fee_universities"
 
 
 def _hand_over(*, loan_year, key_date, organisation, as_of, dry_run):
@@ -30,11 +31,33 @@ def _reviews_open(*, organisation, loan_year):
     return Obligation(count=count, url=reverse("renewal-list") + "?status=submitted")
 
 
+def _late_fee(*, loan_year, key_date, organisation, as_of, dry_run):
+    from .fees import fee_late_universities_record
+
+    return fee_late_universities_record(
+        loan_year=loan_year, key_date=key_date, organisation=organisation, as_of=as_of, dry_run=dry_run
+    )
+
+
+def _fees_open(*, organisation, loan_year):
+    """`fee_standard_due`: a university owes its fee standards (1) and its account confirmation (1)."""
+    from deadlines.registry import Obligation
+
+    from .fees import fee_obligation
+
+    year = getattr(loan_year, "year", loan_year)
+    return Obligation(
+        count=fee_obligation(university=organisation, year=year), url=reverse("fee-standard-list")
+    )
+
+
 def register_calendar() -> None:
     from deadlines.registry import register_enforcement, register_obligation
 
     register_enforcement(HAND_OVER_ACTION, _hand_over)
     register_obligation("renewal_review_due", _reviews_open)
+    register_enforcement(LATE_FEE_ACTION, _late_fee)
+    register_obligation("fee_standard_due", _fees_open)
 
 
 # --- demo data ------------------------------------------------------------------------------------------
@@ -120,5 +143,8 @@ def seed_renewals(context: dict) -> None:
 def register() -> None:
     reviewers = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER})
     register_nav(NavItem("续贷", "renewal-list", reviewers, order=32))
+    register_nav(
+        NavItem("收费标准", "fee-standard-list", frozenset({*UNIVERSITY_ROLES, *PROVINCE_ROLES}), order=34)
+    )
     register_calendar()
     register_seeder(60, seed_renewals)

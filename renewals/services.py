@@ -21,7 +21,7 @@ from . import rules, states
 from .models import FeeStandard, RenewalDeclaration, RenewalStatus
 from .selectors import fee_standard_find
 
-FEE_FIELDS = ["tuition", "accommodation", "confirmed_account"]
+FEE_FIELDS = ["tuition", "accommodation"]
 
 
 @transaction.atomic
@@ -34,7 +34,6 @@ def fee_standard_set(
     level: str,
     tuition: int,
     accommodation: int = 0,
-    confirmed_account: bool = False,
 ) -> FeeStandard:
     """Create or update the fee standard (收费标准) of one major and level; audited. Only the university
     itself (or the system: demo data). Two first entries of the same standard at once: the unique
@@ -53,11 +52,7 @@ def fee_standard_set(
             model_update(
                 instance=standard,
                 fields=FEE_FIELDS,
-                data={
-                    "tuition": tuition,
-                    "accommodation": accommodation,
-                    "confirmed_account": confirmed_account,
-                },
+                data={"tuition": tuition, "accommodation": accommodation},
                 actor=actor,
                 action="fee_standard.set",
                 university=university,

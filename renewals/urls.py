@@ -1,9 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import views, views_fees
 
 urlpatterns = [
     path("renewals/", views.renewal_list, name="renewal-list"),
     path("renewals/approve/", views.renewal_bulk_approve, name="renewal-bulk-approve"),
     path("renewals/<int:pk>/review/", views.renewal_review, name="renewal-review"),
+    path("fee-standards/", views_fees.fee_standard_list, name="fee-standard-list"),
+    path("fee-standards/save/", views_fees.fee_standard_save, name="fee-standard-save"),
+    path("fee-standards/import/", views_fees.fee_standard_import, name="fee-standard-import"),
+    path("fee-standards/template.xlsx", views_fees.fee_standard_template, name="fee-standard-template"),
+    path("fee-standards/account/", views_fees.fee_account_confirm, name="fee-account-confirm"),
 ]

@@ -145,6 +145,11 @@ ROUTE_OBJECTS = {
     "renewal-list": PAGE,
     "renewal-bulk-approve": ("POST", None),
     "renewal-review": ("POST", "renewals.RenewalDeclaration"),
+    "fee-standard-list": PAGE,
+    "fee-standard-save": ("POST", None),
+    "fee-standard-import": ("POST", None),
+    "fee-standard-template": PAGE,
+    "fee-account-confirm": ("POST", None),
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {
