@@ -25,8 +25,12 @@ S = ImportJobStatus
 JOB_LOCK_CLASS = 7110  # first key of the advisory lock a running import job holds
 STALE_MINUTES = 10  # without advisory locks: a running job whose progress stopped this long is taken over
 # kind → the service that runs it: runner(job=, file=, progress=) → (status, batch_id, message)
-RUNNERS = {"pre_applications": "applications.services.preapplications.pre_application_import_job"}
-PAGES = {"pre_applications": "preapplication-import-job"}  # kind → the job's page (progress, outcome)
+RUNNERS = {
+    "pre_applications": "applications.services.preapplications.pre_application_import_job",
+    "renewals": "renewals.renewal_import.renewal_import_job",
+}
+# kind → the job's page (progress, outcome)
+PAGES = {"pre_applications": "preapplication-import-job", "renewals": "renewal-import-job"}
 
 
 def import_job_root() -> Path:
