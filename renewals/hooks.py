@@ -3,7 +3,7 @@
 
 from django.urls import reverse
 
-from loanportal.registry import NavItem, register_nav, register_seeder
+from loanportal.registry import NavItem, register_action_labels, register_nav, register_seeder
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
 
 HAND_OVER_ACTION = "renewals.hand_overdue_reviews_to_county"
@@ -141,10 +141,25 @@ def seed_renewals(context: dict) -> None:
 
 
 def register() -> None:
+    from . import reminders  # noqa: F401  (registers the class reminder export)
+
     reviewers = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER})
     register_nav(NavItem("续贷", "renewal-list", reviewers, order=32))
     register_nav(
         NavItem("收费标准", "fee-standard-list", frozenset({*UNIVERSITY_ROLES, *PROVINCE_ROLES}), order=34)
+    )
+    register_nav(NavItem("毕业确认", "graduation-list", frozenset(UNIVERSITY_ROLES), order=36))
+    register_action_labels(
+        {
+            "fee_standard.delete": "删除收费标准",
+            "fee_standard.import": "导入收费标准",
+            "fee_standard.late": "列入收费标准逾期高校",
+            "fee_account.confirm": "确认收费账户",
+            "renewal_import.succeeded": "导入续贷声明",
+            "renewal_import.rejected": "续贷声明导入未通过",
+            "renewal.class_reminder": "发送班级续贷提醒",
+            "student.graduation": "毕业确认/信息维护",
+        }
     )
     register_calendar()
     register_seeder(60, seed_renewals)

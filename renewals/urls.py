@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_fees
+from . import views, views_fees, views_graduation
 
 urlpatterns = [
     path("renewals/", views.renewal_list, name="renewal-list"),
@@ -15,7 +15,11 @@ urlpatterns = [
         views.renewal_import_job_status,
         name="renewal-import-job-status",
     ),
+    path("renewals/reminders/", views.renewal_class_reminder, name="renewal-class-reminder"),
+    path("renewals/reminders/send/", views.renewal_class_reminder_send, name="renewal-class-reminder-send"),
     path("renewals/late/", views.renewal_late_new, name="renewal-late-new"),
+    path("graduation/", views_graduation.graduation_list, name="graduation-list"),
+    path("graduation/<int:pk>/", views_graduation.graduation_edit, name="graduation-edit"),
     path("fee-standards/", views_fees.fee_standard_list, name="fee-standard-list"),
     path("fee-standards/save/", views_fees.fee_standard_save, name="fee-standard-save"),
     path("fee-standards/import/", views_fees.fee_standard_import, name="fee-standard-import"),

@@ -19,9 +19,10 @@ from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
+from loanportal.rules import mask_id_number
 from loanportal.selectors import students_visible_to
 
-from . import renewal_import, selectors, services, states
+from . import reminders, renewal_import, selectors, services, states
 from .forms import LateDeclarationForm, UploadForm
 from .models import RenewalSource
 
@@ -251,3 +252,41 @@ def renewal_late_new(request):
             **_tabs(request),
         },
     )
+
+
+# --- reminder to every class (提醒到每一个班级, notice 三(七)) -------------------------------------------
+
+
+def _university_staff(request):
+    if request.user.role not in UNIVERSITY_ROLES:
+        raise PermissionDenied("班级续贷提醒由高校办理")
+
+
+def renewal_class_reminder(request):
+    _university_staff(request)
+    year = current_loan_year()
+    groups = reminders.renewal_class_reminders(user=request.user, year=year)
+    for group in groups:
+        group["rows"] = [(s, mask_id_number(s.id_number)) for s in group["students"]]
+    return render(
+        request,
+        "renewals/class_reminder.html",
+        {
+            "year": year,
+            "groups": groups,
+            "total": sum(len(g["students"]) for g in groups),
+            "tab": "reminder",
+            **_tabs(request),
+        },
+    )
+
+
+@require_POST
+def renewal_class_reminder_send(request):
+    _university_staff(request)
+    total = reminders.renewal_class_reminder_send(actor=request.user, year=current_loan_year())
+    if total:
+        messages.success(request, f"已向本校资助工作人员发送班级提醒（{total}名学生）")
+    else:
+        messages.info(request, "上年度借款学生均已提交续贷声明，无需提醒")
+    return redirect("renewal-class-reminder")
