@@ -111,7 +111,8 @@ def test_issue10_reminder_list_downloads_masked_through_the_export_path(
     export = exports.export_request_create(
         actor=officer, kind="renewal_class_reminders", params={}, purpose="提醒各班级学生提交续贷声明"
     )
-    assert export.personal and export.status == ExportStatus.REQUESTED  # personal data: a manager approves first
+    # personal data: a manager approves first
+    assert export.personal and export.status == ExportStatus.REQUESTED
     with django_capture_on_commit_callbacks(execute=True):
         exports.export_approve(actor=world.users.university1_manager, export=export)
     export.refresh_from_db()
