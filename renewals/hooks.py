@@ -140,6 +140,12 @@ def seed_renewals(context: dict) -> None:
                 )
 
 
+def _seed_university_year(context: dict) -> None:
+    from .demo import seed_university_year
+
+    seed_university_year(context)
+
+
 def register() -> None:
     from . import reminders  # noqa: F401  (registers the class reminder export)
 
@@ -163,3 +169,4 @@ def register() -> None:
     )
     register_calendar()
     register_seeder(60, seed_renewals)
+    register_seeder(61, _seed_university_year)
