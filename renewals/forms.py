@@ -54,7 +54,8 @@ def fee_row_formset(*, data=None, standards=(), blank_rows: int = 3):
     if data is not None:
         if "add_rows" in data:
             data = data.copy()
-            total = int(data.get("form-TOTAL_FORMS") or 0)
+            typed = str(data.get("form-TOTAL_FORMS") or "0")
+            total = int(typed) if typed.isdigit() else 0
             data["form-TOTAL_FORMS"] = str(min(total + ADD_ROWS, 500))
         return FeeRowFormSet(data)
     initial = [

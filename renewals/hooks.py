@@ -3,7 +3,14 @@
 
 from django.urls import reverse
 
-from loanportal.registry import NavItem, register_action_labels, register_nav, register_seeder
+from loanportal.registry import (
+    NavItem,
+    Panel,
+    register_action_labels,
+    register_nav,
+    register_panel,
+    register_seeder,
+)
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
 
 HAND_OVER_ACTION = "renewals.hand_overdue_reviews_to_county"
@@ -140,6 +147,23 @@ def seed_renewals(context: dict) -> None:
                 )
 
 
+def _late_universities_card(user):
+    """Province dashboard: the universities the calendar listed as late with their fee standards."""
+    from deadlines.services import current_loan_year
+
+    from .fees import late_fee_universities
+
+    count = late_fee_universities(user=user, year=current_loan_year()).count()
+    return {
+        "title": "收费标准逾期高校",
+        "value": count,
+        "unit": "所",
+        "url": reverse("fee-standard-list"),
+        "level": "danger" if count else "",
+        "note": "未录入收费标准或未确认收费账户" if count else "",
+    }
+
+
 def _seed_university_year(context: dict) -> None:
     from .demo import seed_university_year
 
@@ -167,6 +191,7 @@ def register() -> None:
             "student.graduation": "毕业确认/信息维护",
         }
     )
+    register_panel(Panel("renewals.late_fee", frozenset(PROVINCE_ROLES), _late_universities_card, order=40))
     register_calendar()
     register_seeder(60, seed_renewals)
     register_seeder(61, _seed_university_year)

@@ -113,6 +113,8 @@ def fee_standard_save(request):
         for index, errors in exc.errors.items():
             for field, message in errors.items():
                 typed[index].add_error(field, message)
+                widget = typed[index].fields[field].widget
+                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
         messages.error(request, exc.message)
         return _university_page(request, university=university, year=year, formset=formset)
     except DomainError as exc:

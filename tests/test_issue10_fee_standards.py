@@ -325,3 +325,23 @@ def test_issue10_intake_form_still_prefills_from_the_standard_and_flags_the_acco
     confirm(world)
     html = client.get("/applications/new/fee-standard/", params).content.decode()
     assert 'data-tuition="4800"' in html and "收费账户尚未核对确认" not in html
+
+
+def test_issue10_province_dashboard_counts_late_universities(world, client_for):
+    loan_year_ensure(year=YEAR)
+    calendar_run(as_of=d("2026-07-16"))
+    html = client_for(world.users.province_officer).get(reverse("dashboard")).content.decode()
+    assert "收费标准逾期高校" in html
+    assert LateFeeUniversity.objects.filter(year=YEAR).count() == 3  # no university has anything
+
+
+def test_issue10_fee_table_hostile_posts_answer_without_500(world, client_for):
+    client = client_for(world.users.university1_officer)
+    for data in (
+        {"form-TOTAL_FORMS": "abc", "add_rows": "1"},
+        {"form-TOTAL_FORMS": "abc", "form-INITIAL_FORMS": "x"},
+        {"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-0-pk": "99999", "form-0-major": "化学"},
+        {"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-0-major": "x" * 500},
+    ):
+        assert client.post(reverse("fee-standard-save"), data).status_code in (200, 302, 400)
+    assert not FeeStandard.objects.exists()

@@ -121,3 +121,46 @@ def test_issue10_officer_edits_fee_standards_in_the_table(live_world, page, logi
     assert FeeAccount.objects.get().confirmed_by.username == "university1_officer"
     assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
     page.screenshot(path=os.path.join(test_output_dir, "issue10_fee_table_saved.png"), full_page=True)
+
+
+def test_issue10_class_reminder_and_graduation_pages(live_world, page, login, test_output_dir):
+    """The class reminder (notice 三(七)) and graduation confirmation (七(十九)) as the officer sees them."""
+    from renewals.services import renewal_review
+
+    year = loan_year_number(timezone.localdate())
+    for index in range(6):
+        student = StudentFactory(
+            name=f"提醒{index}号",
+            household_county=live_world.county1,
+            university=live_world.university1,
+            department="经济学院" if index % 3 == 0 else "信息科学与工程学院",
+            class_name="金融2301" if index % 3 == 0 else "计科2301",
+            student_number=f"2023010{index}",
+            enrolment_year=year - 4 if index == 5 else 2023,
+        )
+        last = renewal_declare(
+            actor=None, student=student, year=year - 1, tuition_amount=4000, contract_number=f"C{index}"
+        )
+        renewal_review(actor=live_world.users.university1_officer, declaration=last, decision="approve")
+    page.set_viewport_size(LAPTOP)
+    login("university1_officer")
+    page.goto("/renewals/reminders/")
+    assert page.locator("#reminder-total").inner_text() == "5"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#send-reminder")
+    page.wait_for_selector(".alert-success")
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    page.screenshot(path=os.path.join(test_output_dir, "issue10_class_reminder.png"), full_page=True)
+
+    page.goto("/graduation/")
+    page.get_by_role("link", name="确认毕业").first.click()
+    page.fill("#id_graduation_date", f"{year}-06-30")
+    page.fill("#id_employer", "兰州某科技有限公司")
+    page.select_option("#id_employment_status", "已就业")
+    page.click("#graduation-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    page.select_option("#id_status", "confirmed")
+    page.click("form.filter-bar button[type=submit]")
+    page.wait_for_selector("#graduation-table tr[data-student]")
+    assert "兰州某科技有限公司" in page.locator("#graduation-table").inner_text()
+    page.screenshot(path=os.path.join(test_output_dir, "issue10_graduation_list.png"), full_page=True)
