@@ -268,7 +268,7 @@ def template_workbook() -> bytes:
     sheet = book.add_sheet("续贷声明")
     example = [
         EXAMPLE_NAME,
-        "620123200501011234",
+        "（18位身份证号，文本格式）",
         "62202500000001",
         2026,
         5000,

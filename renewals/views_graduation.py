@@ -63,9 +63,9 @@ def graduation_list(request):
 def graduation_edit(request, pk):
     _staff(request)
     student = graduation.graduation_student_get(user=request.user, pk=pk)
+    # the phone is never sent in full (masked for every role): left empty, it stays as it is
     initial = {
         "graduation_date": student.graduation_date,
-        "phone": student.phone,
         "address": student.address,
         "employer": student.employer,
         "employment_status": student.employment_status,

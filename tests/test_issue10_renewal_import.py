@@ -119,18 +119,22 @@ def test_issue10_bank_file_page_shows_result_and_errors(world, client_for):
     assert other.status_code == 404
 
 
-def test_issue10_large_bank_file_runs_as_an_import_job(world, client_for, settings, tmp_path):
+def test_issue10_large_bank_file_runs_as_an_import_job(
+    world, client_for, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from loanportal.celery import app as celery_app
     from loanportal.imports.models import ImportJob
 
     settings.IMPORT_JOB_MIN_BYTES = 1
     settings.IMPORT_JOB_ROOT = str(tmp_path)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     client = client_for(world.users.university1_officer)
-    with pytest.MonkeyPatch.context() as patch:
-        from loanportal.imports import jobs
-
-        patch.setattr(jobs, "_dispatch", lambda pk: jobs.import_job_run(pk=pk))  # run at once, no broker
-        response = client.post(reverse("renewal-import"), {"file": xlsx([row(world.students.c1_u1)])})
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True  # the job runs in-process when its on_commit dispatch runs
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("renewal-import"), {"file": xlsx([row(world.students.c1_u1)])})
+    finally:
+        celery_app.conf.task_always_eager = before
     job = ImportJob.objects.get()
     assert response["Location"] == reverse("renewal-import-job", args=[job.pk])
     job.refresh_from_db()
