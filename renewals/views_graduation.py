@@ -71,11 +71,14 @@ def graduation_edit(request, pk):
         "employment_status": student.employment_status,
     }
     form = GraduationForm(request.POST or None, initial=initial)
+    form.fields["phone"].widget.attrs["placeholder"] = (
+        f"当前 {mask_phone(student.phone)}，不修改请留空" if student.phone else "如 13812345678"
+    )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["phone"] = data["phone"] or student.phone
         try:
-            _, changed = graduation.student_graduation_update(
-                actor=request.user, student=student, **form.cleaned_data
-            )
+            _, changed = graduation.student_graduation_update(actor=request.user, student=student, **data)
         except (DomainError, ValidationError) as exc:
             form_errors_add(form, exc)
         else:

@@ -181,7 +181,19 @@ def test_issue10_notice_7_19_graduation_confirmed_and_each_change_audited_old_to
     last = AuditEvent.objects.filter(action="student.graduation").order_by("pk").last()
     assert last.old == {"employer": "兰州某科技公司"} and last.new == {"employer": "天水某公司"}
     page = client.get(reverse("graduation-edit", args=[student.pk])).content.decode()
-    assert "毕业确认/信息维护" in page
+    assert "毕业确认/信息维护" in page and "13912345678" not in page and "139****5678" in page
+    # the phone left empty (it is never sent in full) stays as it is
+    client.post(
+        reverse("graduation-edit", args=[student.pk]),
+        {
+            "graduation_date": f"{YEAR}-06-30",
+            "phone": "",
+            "employer": "天水某公司",
+            "employment_status": "已就业",
+        },
+    )
+    student.refresh_from_db()
+    assert student.phone == "13912345678" and student.address == ""
     assert (
         client.get(reverse("graduation-list"), {"status": "confirmed"})
         .content.decode()
