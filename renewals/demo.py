@@ -126,6 +126,35 @@ def _last_year(context, year) -> None:
         renewal_review(actor=officer, declaration=declaration, decision="approve")
 
 
+def _this_year(context, year) -> None:
+    """Half of last year's borrowers at each in-province university with an officer declare for this
+    year (from the bank's system): the queue has pending work, the class reminder lists the other half."""
+    from .models import RenewalDeclaration
+    from .selectors import fee_standard_find
+    from .services import renewal_declare
+
+    last_year = RenewalDeclaration.objects.filter(year=year - 1, status="approved").select_related(
+        "student__university"
+    )
+    for index, previous in enumerate(last_year.order_by("student__university_id", "pk")):
+        student = previous.student
+        if index % 2 or RenewalDeclaration.objects.filter(student=student, year=year).exists():
+            continue
+        fee = fee_standard_find(
+            university=student.university, year=year, major=student.major, level=student.level
+        )
+        renewal_declare(
+            actor=None,
+            student=student,
+            year=year,
+            tuition_amount=fee.tuition if fee else 4000,
+            accommodation_amount=fee.accommodation if fee else 800,
+            statement="本人承诺继续申请生源地信用助学贷款，所填信息真实。",
+            contract_number=previous.contract_number,
+            source="import",
+        )
+
+
 def _graduates(context, year) -> None:
     """Half of this summer's graduating borrowers confirmed with contact and employment."""
     from .graduation import graduating_borrowers, student_graduation_update
@@ -164,4 +193,5 @@ def seed_university_year(context: dict) -> None:
     _accounts(context, year)
     _late(year)
     _last_year(context, year)
+    _this_year(context, year)
     _graduates(context, year)

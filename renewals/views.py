@@ -33,7 +33,10 @@ PAGE_SIZE = 50
 
 def _queue_filters(params) -> dict:
     grade = params.get("grade", "").strip()
+    year = params.get("year", "").strip()
     return {
+        # the loan year's queue by default; last year's decisions one choice away
+        "year": int(year) if year.isdigit() and len(year) == 4 else current_loan_year(),
         "department": params.get("department", "").strip()[:100],
         "major": params.get("major", "").strip()[:100],
         "class_name": params.get("class_name", "").strip()[:100],
@@ -57,6 +60,7 @@ def renewal_list(request):
             "items": items,
             "filters": filters,
             "status_choices": [("", "全部状态"), *states.LABELS.items()],
+            "years": [current_loan_year() - offset for offset in range(3)],
             "choices": selectors.renewal_filter_choices(user=request.user),
             "can_bulk": any(any(a.code == "approve" for a in actions) for _, actions in items),
             "querystring": request.GET.urlencode(),
