@@ -32,6 +32,9 @@ REVIEWER_ROLES = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES})
 
 class RenewalSerializer(serializers.ModelSerializer):
     student_name = serializers.CharField(source="student.name", read_only=True)
+    student_number = serializers.CharField(source="student.student_number", read_only=True)
+    class_name = serializers.CharField(source="student.class_name", read_only=True)
+    department = serializers.CharField(source="student.department", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     university_in_province = serializers.BooleanField(source="university.in_province", read_only=True)
     handed_over_note = serializers.CharField(read_only=True)
@@ -43,6 +46,9 @@ class RenewalSerializer(serializers.ModelSerializer):
             "id",
             "student",
             "student_name",
+            "student_number",
+            "department",
+            "class_name",
             "application",
             "contract_number",
             "year",
