@@ -123,6 +123,9 @@ def renewal_import(*, actor, file, progress=None) -> RenewalImport:
 
     if getattr(actor, "role", None) not in IMPORT_ROLES:
         raise PermissionDeniedError("只有高校和县级资助中心可以导入续贷声明")
+    from deadlines.services import current_loan_year
+
+    this_year = current_loan_year()
     students: dict[str, Student] = {}
 
     def check_rows(accepted) -> list[tuple[int, str, str]]:
@@ -153,6 +156,11 @@ def renewal_import(*, actor, file, progress=None) -> RenewalImport:
                 problems.append((row.number, "id_number", "该学生没有登记就读高校，不能提交续贷声明"))
                 continue
             if v["year"] is None or v["tuition_amount"] is None:
+                continue
+            if v["year"] not in (this_year, this_year + 1):
+                problems.append(
+                    (row.number, "year", f"贷款年度应为{this_year}或{this_year + 1}（本年度或下一年度）")
+                )
                 continue
             key = (v["id_number"], v["year"])
             if key in first_row:

@@ -257,3 +257,13 @@ def test_issue10_queue_filters_by_class_grade_and_student_number_and_bulk_approv
     assert AuditEvent.objects.filter(action="renewal.approved").count() == 4
     # hostile filters are ignored, not a 500
     assert client.get(reverse("renewal-list"), {"grade": "abc", "class_name": "x" * 500}).status_code == 200
+
+
+def test_issue10_bank_file_year_must_be_this_or_next_loan_year(world):
+    with pytest.raises(RenewalImportRejected) as caught:
+        renewal_import(
+            actor=world.users.university1_officer,
+            file=xlsx([row(world.students.c1_u1, year=current_loan_year() - 1)]),
+        )
+    (error,) = caught.value.errors
+    assert error["column"] == "D" and "本年度或下一年度" in error["message"]

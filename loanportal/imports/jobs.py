@@ -29,6 +29,7 @@ RUNNERS = {
     "pre_applications": "applications.services.preapplications.pre_application_import_job",
     "renewals": "renewals.renewal_import.renewal_import_job",
 }
+TITLES = {"renewals": "续贷声明导入"}  # kind → the notification's words (default: 名单导入)
 # kind → the job's page (progress, outcome)
 PAGES = {"pre_applications": "preapplication-import-job", "renewals": "renewal-import-job"}
 
@@ -166,7 +167,7 @@ def _run(pk: int) -> ImportJob | None:
         job.save()
         notification_send(
             recipients=[job.created_by],
-            title=f"名单导入{job.get_status_display()}：{job.file_name}",
+            title=f"{TITLES.get(job.kind, '名单导入')}{job.get_status_display()}：{job.file_name}",
             body=message,
             url=reverse(PAGES[job.kind], args=[job.pk]),
             category="import",
