@@ -225,7 +225,7 @@ def test_issue10_fee_import_page_lists_errors(world, client_for):
 # --- the fee account, confirmed once a year with who and when -------------------------------------------
 
 
-def test_issue10_fee_account_confirmed_with_who_and_when_masked_and_audited(world, client_for):
+def test_issue10_notice_8_fee_account_confirmed_with_who_and_when_masked_and_audited(world, client_for):
     client = client_for(world.users.university1_officer)
     response = client.post(
         reverse("fee-account-confirm"),
@@ -255,7 +255,7 @@ def test_issue10_fee_account_confirmed_with_who_and_when_masked_and_audited(worl
         confirm(world, user=world.users.county1_staff)
 
 
-def test_issue10_obligation_counts_standards_and_account(world):
+def test_issue10_notice_8_obligation_counts_standards_and_account(world):
     loan_year_ensure(year=YEAR)
     ask = lambda: count_obligation(  # noqa: E731
         "fee_standard_due", organisation=world.university1, loan_year=YEAR
@@ -270,7 +270,7 @@ def test_issue10_obligation_counts_standards_and_account(world):
 # --- the late universities (enforcement of fee_standard_due, notice 八 7/15) --------------------------
 
 
-def test_issue10_late_universities_listed_once_after_the_date_run_twice_or_late(world, client_for):
+def test_issue10_notice_8_late_universities_listed_once_after_the_date_run_twice_or_late(world, client_for):
     loan_year_ensure(year=YEAR)
     table(world, [FeeRow(major="化学", level="undergraduate", tuition="4800", accommodation="1200")])
     confirm(world)  # university1 is complete; university2 and university4 have nothing
@@ -292,7 +292,7 @@ def test_issue10_late_universities_listed_once_after_the_date_run_twice_or_late(
     assert "西北师范大学" in html and "未录入收费标准、未确认收费账户" in html
 
 
-def test_issue10_late_list_dry_run_writes_nothing_and_extension_moves_it(world):
+def test_issue10_notice_8_late_list_dry_run_writes_nothing_and_extension_moves_it(world):
     loan_year_ensure(year=YEAR)
     key_date_extend(
         actor=world.users.province_manager,
