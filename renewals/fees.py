@@ -1,6 +1,6 @@
 """Fee standards (收费标准) and the fee account (收费账户) of a university — notice 八: entered and the
 account confirmed by `fee_standard_due` (7/15). Scoped reads first, then the writes (services): the table
-saved at once, the spreadsheet import (loanportal.imports), the yearly account confirmation, and the
+saved at once (the spreadsheet import: renewals.fee_import), the yearly account confirmation, and the
 calendar's list of late universities (the enforcement of `fee_standard_due`)."""
 
 from dataclasses import dataclass
@@ -10,7 +10,6 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from loanportal import imports
 from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError
 from loanportal.models import Organisation, StudyLevel
@@ -100,7 +99,7 @@ class FeeTableRejected(DomainError):
         self.errors = errors
 
 
-def _duplicates(keyed: list[tuple[int, tuple]], describe) -> dict:
+def fee_rows_duplicated(keyed: list[tuple[int, tuple]], describe) -> dict:
     errors, first = {}, {}
     for index, key in keyed:
         if key in first:
@@ -133,7 +132,7 @@ def fee_standards_save(*, actor, university, year: int, rows: list[FeeRow]) -> d
             errors[index] = row_errors
         else:
             keyed.append((index, (row.major.strip(), level)))
-    for index, message in _duplicates(
+    for index, message in fee_rows_duplicated(
         keyed,
         lambda first, key: f"“{key[0]}（{LEVELS[key[1]]}）”与第{first + 1}行重复，每个专业和学历层次只填一行",
     ).items():
@@ -176,7 +175,7 @@ def fee_standards_save(*, actor, university, year: int, rows: list[FeeRow]) -> d
             created = standard is None
             if created:
                 standard = FeeStandard(university=university, year=year)
-            _, changed = _fee_write(actor=actor, standard=standard, data=data, created=created)
+            _, changed = fee_standard_write(actor=actor, standard=standard, data=data, created=created)
             if created:
                 counts["created"] += 1
             elif changed:
@@ -184,7 +183,7 @@ def fee_standards_save(*, actor, university, year: int, rows: list[FeeRow]) -> d
     return counts
 
 
-def _fee_write(*, actor, standard: FeeStandard, data: dict, created: bool):
+def fee_standard_write(*, actor, standard: FeeStandard, data: dict, created: bool):
     try:
         with transaction.atomic():
             return model_update(
@@ -198,116 +197,6 @@ def _fee_write(*, actor, standard: FeeStandard, data: dict, created: bool):
             )
     except IntegrityError as exc:
         raise ConflictError("该专业的收费标准刚被同时录入，请刷新后核对") from exc
-
-
-# --- the spreadsheet import (through loanportal.imports) ------------------------------------------------
-
-IMPORT_TEMPLATE = imports.Template(
-    title="收费标准",
-    fields=(
-        imports.Field("major", "专业", required=True),
-        imports.Field("level", "学历层次", required=True),
-        imports.Field("tuition", "学费（元/年）", required=True, aliases=("学费",)),
-        imports.Field("accommodation", "住宿费（元/年）", required=True, aliases=("住宿费",)),
-    ),
-)
-EXAMPLE_MAJOR = "示例：计算机科学与技术"
-
-
-def fee_standard_import(*, actor, university, year: int, file) -> int:
-    """Import a university's fee standards for the year from an xlsx (收费标准导入): the one import path,
-    all rows or none (imports.ImportRejected carries every row/column error in Chinese). A major and level
-    already in the table is updated (audited old → new); new ones are created. Returns the rows written."""
-    require_write_scope(actor, university=university, business=BUSINESS)
-
-    def validate_row(row: imports.Row) -> imports.RowResult | None:
-        major = imports.cell_text(row.cells["major"])
-        if major.startswith("示例"):
-            return None
-        level = rules.level_from_text(imports.cell_text(row.cells["level"]), LEVELS)
-        values = {
-            "major": major,
-            "level": level,
-            "tuition": row.cells["tuition"],
-            "accommodation": row.cells["accommodation"],
-        }
-        problems = rules.fee_row_errors(
-            major=major, level=level, tuition=values["tuition"], accommodation=values["accommodation"]
-        )
-        if "level" in problems and row.cells["level"] not in (None, ""):
-            problems["level"] = (
-                f"学历层次“{imports.cell_text(row.cells['level'])[:20]}”无法识别，"
-                "只能填：专科（高职）、本科、第二学士学位、研究生"
-            )
-        # an empty required cell is reported by the import path itself ("…不能为空")
-        problems = {k: v for k, v in problems.items() if row.cells[k] not in (None, "")}
-        return imports.RowResult(values, list(problems.items()), label=major)
-
-    def check_rows(accepted) -> list[tuple[int, str, str]]:
-        keyed = [(row.number, (v["major"], v["level"])) for row, v in accepted if v["level"] and v["major"]]
-        found = _duplicates(
-            keyed,
-            lambda first, key: f"“{key[0]}（{LEVELS[key[1]]}）”与第{first}行重复，每个专业和学历层次只填一行",
-        )
-        return [(number, "major", message) for number, message in found.items()]
-
-    def write(accepted) -> int:
-        locked = {
-            (s.major, s.level): s
-            for s in FeeStandard.objects.select_for_update().filter(university=university, year=year)
-        }
-        for _, values in accepted:
-            data = {
-                "major": values["major"],
-                "level": values["level"],
-                "tuition": int(float(str(values["tuition"]).replace(",", ""))),
-                "accommodation": int(float(str(values["accommodation"]).replace(",", ""))),
-            }
-            standard = locked.get((data["major"], data["level"]))
-            created = standard is None
-            if created:
-                standard = FeeStandard(university=university, year=year)
-            _fee_write(actor=actor, standard=standard, data=data, created=created)
-        audit_record(
-            actor=actor,
-            action="fee_standard.import",
-            obj=university,
-            new={"年度": year, "行数": len(accepted)},
-            university=university,
-        )
-        return len(accepted)
-
-    outcome = imports.run_import(
-        file=file,
-        template=IMPORT_TEMPLATE,
-        validate_row=validate_row,
-        check_rows=check_rows,
-        write=write,
-        empty_message="文件中没有收费标准数据（第1行为表头，第2行起为数据）",
-    )
-    return outcome.result
-
-
-def fee_template_workbook() -> bytes:
-    """The downloadable template: Chinese headers, one grey example row, a dropdown of the study levels."""
-    from loanportal.exports.workbook import SafeWorkbook
-
-    book = SafeWorkbook()
-    sheet = book.add_sheet("收费标准")
-    example = [EXAMPLE_MAJOR, "本科", 5000, 1200]
-    grey = book.add_format({"font_color": "#808080", "italic": True})
-    for index, (header, width) in enumerate(zip(IMPORT_TEMPLATE.headers, (30, 16, 16, 16), strict=True)):
-        book.text(sheet, 0, index, header, book.header)
-        sheet.set_column(index, index, width)
-        if isinstance(example[index], int):
-            sheet.write_number(1, index, example[index], grey)
-        else:
-            book.text(sheet, 1, index, example[index], grey)
-    sheet.data_validation(
-        1, 1, 4999, 1, {"validate": "list", "source": list(LEVELS.values()), "error_title": "学历层次"}
-    )
-    sheet.freeze_panes(1, 0)
-    return book.close()
 
 
 # --- the fee account (收费账户), confirmed once a year --------------------------------------------------

@@ -14,7 +14,7 @@ from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.roles import PROVINCE_ROLES
 
-from . import fees, rules
+from . import fee_import, fees, rules
 from .forms import FeeAccountForm, UploadForm, fee_row_formset
 from .models import FeeStandard
 
@@ -135,7 +135,7 @@ def fee_standard_import(request):
     errors = []
     if form.is_valid():
         try:
-            count = fees.fee_standard_import(
+            count = fee_import.fee_standard_import(
                 actor=request.user, university=university, year=year, file=form.cleaned_data["file"]
             )
         except imports.ImportRejected as exc:
@@ -151,7 +151,7 @@ def fee_standard_import(request):
 
 def fee_standard_template(request):
     _university_or_403(request)
-    response = HttpResponse(fees.fee_template_workbook(), content_type=XLSX_TYPE)
+    response = HttpResponse(fee_import.fee_template_workbook(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = (
         "attachment; filename*=UTF-8''%E6%94%B6%E8%B4%B9%E6%A0%87%E5%87%86%E6%A8%A1%E6%9D%BF.xlsx"
     )

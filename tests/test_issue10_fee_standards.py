@@ -14,7 +14,7 @@ from deadlines.services import calendar_run, key_date_extend, key_date_get, loan
 from loanportal import imports
 from loanportal.errors import PermissionDeniedError
 from loanportal.models import AuditEvent, Notification
-from renewals import fees
+from renewals import fee_import
 from renewals.fees import FeeRow, FeeTableRejected, fee_account_confirm, fee_standards_save
 from renewals.models import FeeAccount, FeeStandard, LateFeeUniversity
 
@@ -162,7 +162,7 @@ def test_issue10_fee_template_downloads_and_imports_as_it_is(world, client_for):
     assert [c.value for c in sheet[1]] == HEADERS
     # the example row alone is no data
     with pytest.raises(Exception, match="没有收费标准数据"):
-        fees.fee_standard_import(
+        fee_import.fee_standard_import(
             actor=world.users.university1_officer,
             university=world.university1,
             year=YEAR,
@@ -180,7 +180,7 @@ def test_issue10_fee_import_writes_all_rows_and_updates_existing(world):
         ],
         headers=HEADERS,
     )
-    count = fees.fee_standard_import(
+    count = fee_import.fee_standard_import(
         actor=world.users.university1_officer, university=world.university1, year=YEAR, file=upload(content)
     )
     assert count == 3
@@ -199,7 +199,7 @@ def test_issue10_fee_import_is_all_or_nothing_with_row_and_column_in_chinese(wor
         headers=HEADERS,
     )
     with pytest.raises(imports.ImportRejected) as caught:
-        fees.fee_standard_import(
+        fee_import.fee_standard_import(
             actor=world.users.university1_officer,
             university=world.university1,
             year=YEAR,
