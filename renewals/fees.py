@@ -193,6 +193,7 @@ def fee_standard_write(*, actor, standard: FeeStandard, data: dict, created: boo
                 actor=actor,
                 action="fee_standard.set",
                 university=standard.university,
+                validate_constraints=False,  # a duplicate (or a concurrent first entry) is the 409 below
                 created=created,
             )
     except IntegrityError as exc:

@@ -345,3 +345,33 @@ def test_issue10_fee_table_hostile_posts_answer_without_500(world, client_for):
     ):
         assert client.post(reverse("fee-standard-save"), data).status_code in (200, 302, 400)
     assert not FeeStandard.objects.exists()
+
+
+def test_issue10_two_officers_enter_the_same_new_standard_at_once_one_wins_the_other_409(live_world):
+    """Two first entries of one major and level at once: one row, one audit row; the loser gets 409."""
+    from loanportal.errors import ConflictError
+
+    from .factories import is_postgresql
+    from .test_intake_concurrency import race
+
+    if not is_postgresql():
+        pytest.skip("the race needs PostgreSQL")
+
+    def save(user, tuition):
+        def job():
+            return fee_standards_save(
+                actor=user,
+                university=live_world.university1,
+                year=YEAR,
+                rows=[FeeRow(major="化学", level="undergraduate", tuition=tuition, accommodation="1200")],
+            )
+
+        return job
+
+    results = race(
+        save(live_world.users.university1_officer, "4800"), save(live_world.users.university1_manager, "5000")
+    )
+    assert sum(isinstance(r, ConflictError) for r in results) == 1, results
+    assert sum(isinstance(r, dict) for r in results) == 1, results
+    assert FeeStandard.objects.count() == 1
+    assert AuditEvent.objects.filter(action="fee_standard.set").count() == 1
