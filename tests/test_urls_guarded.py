@@ -167,6 +167,21 @@ ROUTE_OBJECTS = {
     "archive-box-detail": ("GET", "applications.ArchiveBox"),
     "archive-box-assign": ("POST", "applications.ArchiveBox"),
     "archive-unarchived": PAGE,
+    "renewal-import": PAGE,
+    "renewal-import-template": PAGE,
+    "renewal-import-detail": ("GET", "renewals.RenewalImport"),
+    "renewal-import-job": ("GET", "loanportal.ImportJob"),
+    "renewal-import-job-status": ("GET", "loanportal.ImportJob"),
+    "renewal-late-new": PAGE,
+    "renewal-class-reminder": PAGE,
+    "graduation-list": PAGE,
+    "graduation-edit": ("GET", "loanportal.Student"),
+    "renewal-class-reminder-send": ("POST", None),
+    "fee-standard-list": PAGE,
+    "fee-standard-save": ("POST", None),
+    "fee-standard-import": ("POST", None),
+    "fee-standard-template": PAGE,
+    "fee-account-confirm": ("POST", None),
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {

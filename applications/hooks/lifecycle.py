@@ -411,7 +411,7 @@ DEMO_FEES = [
 
 
 def _seed_fee_standards(context: dict, year: int) -> None:
-    """收费标准 for the demo universities (a later issue builds the university's pages for them)."""
+    """收费标准 for the demo universities (their fee accounts are confirmed by renewals' seeder)."""
     from renewals.models import FeeStandard
     from renewals.services import fee_standard_set
 
@@ -430,5 +430,4 @@ def _seed_fee_standards(context: dict, year: int) -> None:
                 level=level,
                 tuition=tuition + 200 * index,
                 accommodation=accommodation,
-                confirmed_account=index != 2,
             )

@@ -28,12 +28,18 @@ STALE_MINUTES = 10  # without advisory locks: a running job whose progress stopp
 RUNNERS = {
     "pre_applications": "applications.services.preapplications.pre_application_import_job",
     "bank_status": "applications.services.yearend.bank_status_import_job",
+    "renewals": "renewals.renewal_import.renewal_import_job",
 }
 # kind → the job's page (progress, outcome)
-PAGES = {"pre_applications": "preapplication-import-job", "bank_status": "bank-status-import-job"}
+PAGES = {
+    "pre_applications": "preapplication-import-job",
+    "bank_status": "bank-status-import-job",
+    "renewals": "renewal-import-job",
+}
 TITLES = {
     "pre_applications": "名单导入",
     "bank_status": "银行审批放款表导入",
+    "renewals": "续贷声明导入",
 }  # kind → the notification's words
 
 
