@@ -229,11 +229,11 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.household_county_id, obj.university_id
     if label == "renewals.RenewalDeclaration":
         return obj.county_id, obj.university_id
-    if label == "applications.ApplicationCorrection":
+    if label in ("applications.ApplicationCorrection", "applications.FeeCertificate"):
         return obj.application.county_id, obj.application.university_id
     if label == "applications.IntakeWindow":
         return obj.site.county_id, None
-    if label == "deadlines.KeyDateExtension":
+    if label in ("deadlines.KeyDateExtension", "renewals.RenewalImport"):
         return obj.organisation_id, obj.organisation_id
     if isinstance(obj, Org):
         return obj.pk, None
@@ -273,6 +273,8 @@ def in_scope(user, obj) -> bool:
     if kind == OrgKind.UNIVERSITY:
         return university_pk is not None and university_pk == user.organisation_id
     if kind == OrgKind.BANK:
+        if label == "applications.FeeCertificate":  # the certificate of a case handed to the bank
+            return obj.application.status in HANDED_TO_BANK
         return label == "applications.Application" and obj.status in HANDED_TO_BANK
     return False
 

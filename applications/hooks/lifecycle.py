@@ -120,6 +120,37 @@ def _card_receipts_to_enter(user):
     }
 
 
+def _card_fee_certificates(user):
+    from ..selectors.receipts import obligation_fee_certificates
+
+    count = obligation_fee_certificates(university=user.organisation, year=_year())
+    return {
+        "title": "待开具收费证明",
+        "value": count,
+        "unit": "人",
+        "url": reverse("fee-certificate-list"),
+        "note": f"学费已到账；开具期{span}"
+        if (span := _fee_window(user.organisation))
+        else "学费已到账（通知八）",
+        "level": "warning" if count else "",
+    }
+
+
+def _fee_window(organisation) -> str:
+    """ "11月20日至11月30日" from the calendar (with the organisation's extension), "" without one."""
+    from deadlines.rules import format_span
+    from deadlines.services import deadline_for, key_date_get
+    from loanportal.errors import DomainError
+
+    try:
+        key_date = key_date_get("fee_certificate_window", year=_year())
+        return format_span(
+            key_date.start_date, deadline_for("fee_certificate_window", organisation, year=_year())
+        )
+    except DomainError:
+        return ""
+
+
 def _card_totals(user):
     from ..selectors.lifecycle import status_totals
 
@@ -144,7 +175,7 @@ def _card_bank(user):
         "title": "待审批贷款",
         "value": totals.get("receipt_confirmed", 0),
         "unit": "件",
-        "url": reverse("application-list") + "?status=receipt_confirmed",
+        "url": reverse("bank-status-list") + "?status=receipt_confirmed",
     }
 
 
@@ -183,6 +214,18 @@ def _receipts_to_confirm(*, organisation, loan_year):
     )
 
 
+def _fee_certificates_to_issue(*, organisation, loan_year):
+    from deadlines.registry import Obligation
+
+    from ..selectors.receipts import obligation_fee_certificates
+
+    year = getattr(loan_year, "year", loan_year)
+    return Obligation(
+        count=obligation_fee_certificates(university=organisation, year=year),
+        url=reverse("fee-certificate-list"),
+    )
+
+
 def register_calendar() -> None:
     try:
         from deadlines.registry import register_enforcement, register_obligation
@@ -191,11 +234,13 @@ def register_calendar() -> None:
     register_enforcement(ABANDON_ACTION, _abandon_unreceipted)
     register_obligation("receipt_entry_due", _receipts_to_enter)
     register_obligation("receipt_confirm_due", _receipts_to_confirm)
+    register_obligation("fee_certificate_window", _fee_certificates_to_issue)
 
 
 def register():
     register_nav(NavItem("贷款申请", "application-list", ALL_ROLES, order=30))
     register_nav(NavItem("录入回执", "application-receipt-entry", frozenset(UNIVERSITY_ROLES), order=31))
+    register_nav(NavItem("收费证明", "fee-certificate-list", frozenset(UNIVERSITY_ROLES), order=33))
     register_nav(NavItem("政策参数", "loan-policy-list", frozenset(PROVINCE_ROLES), order=85))
     county = frozenset(COUNTY_ROLES)
     register_panel(Panel("lifecycle.accepted_today", county, _card_accepted_today, order=20))
@@ -203,6 +248,9 @@ def register():
     register_panel(Panel("lifecycle.waiting_receipt", county, _card_waiting_receipt, order=22))
     register_panel(
         Panel("lifecycle.receipts_to_enter", frozenset(UNIVERSITY_ROLES), _card_receipts_to_enter, order=20)
+    )
+    register_panel(
+        Panel("lifecycle.fee_certificates", frozenset(UNIVERSITY_ROLES), _card_fee_certificates, order=21)
     )
     managers = frozenset({Role.CITY_MANAGER, Role.PROVINCE_MANAGER, Role.PROVINCE_OFFICER})
     register_panel(Panel("lifecycle.totals", managers, _card_totals, order=20))
@@ -230,6 +278,17 @@ DEMO_PLAN = [
     (2, 0, "accepted"),
     (2, 1, "contract_signed"),
     (2, 3, "accepted"),
+    # 兰州大学 (university1_officer): receipts to scan, one entered, disbursed students awaiting their
+    # fee certificates (收费证明)
+    (1, 5, "disbursed"),
+    (1, 11, "disbursed"),
+    (2, 4, "receipt_entered"),
+    (2, 10, "contract_signed"),
+    (3, 3, "contract_signed"),
+    (3, 9, "receipt_confirmed"),
+    # the loan year's close (issue 13): receipts waiting for county 1 and 2
+    (0, 9, "receipt_entered"),
+    (1, 8, "receipt_entered"),
 ]
 PATH = ["contract_signed", "receipt_entered", "receipt_confirmed", "bank_approved", "disbursed"]
 
@@ -248,7 +307,12 @@ def seed_applications(context: dict) -> None:
     services.loan_policy_ensure(year=year)
     _seed_fee_standards(context, year)
     users = context["users"]
-    staff = [users.get("county1_staff"), users.get("county2_staff"), users.get("county3_staff")]
+    staff = [
+        users.get("county1_staff"),
+        users.get("county2_staff"),
+        users.get("county3_staff"),
+        users.get("county4_staff"),
+    ]
     bank = users.get("bank_officer")
     students_by_county = {}
     for student in context["students"]:
@@ -312,6 +376,21 @@ def seed_applications(context: dict) -> None:
                 )
             elif step == "receipt_confirmed":
                 application = services.application_transition(actor=actor, application=application, to=step)
+            elif bank is not None and step == "disbursed":
+                from ..services.yearend import bank_status_record
+
+                # tuition and accommodation to the university's fee account, except for a student who
+                # lives off campus (accommodation to the student)
+                off_campus = application.pk % 3 == 2
+                application = bank_status_record(
+                    actor=bank,
+                    application=application,
+                    result="disbursed",
+                    to_university=application.tuition_amount
+                    + (0 if off_campus else application.accommodation_amount),
+                    to_student=application.accommodation_amount if off_campus else 0,
+                    disbursed_on=timezone.localdate(),
+                )
             elif bank is not None:
                 application = services.application_transition(actor=bank, application=application, to=step)
             if step == target:
@@ -332,7 +411,7 @@ DEMO_FEES = [
 
 
 def _seed_fee_standards(context: dict, year: int) -> None:
-    """收费标准 for the demo universities (a later issue builds the university's pages for them)."""
+    """收费标准 for the demo universities (their fee accounts are confirmed by renewals' seeder)."""
     from renewals.models import FeeStandard
     from renewals.services import fee_standard_set
 
@@ -351,5 +430,4 @@ def _seed_fee_standards(context: dict, year: int) -> None:
                 level=level,
                 tuition=tuition + 200 * index,
                 accommodation=accommodation,
-                confirmed_account=index != 2,
             )

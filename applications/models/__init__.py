@@ -2,6 +2,7 @@
 intake sites and appointments, queue snapshots, applications."""
 
 from .application import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus
+from .fee_certificate import FeeCertificate
 from .intake import (
     Appointment,
     AppointmentStatus,
@@ -15,14 +16,18 @@ from .intake import (
 )
 from .parameters import LoanPolicy
 from .preapplication import PreApplication, PreApplicationBasis, PreApplicationImport, PreApplicationStatus
+from .yearend import ArchiveBox, BankStatusImport
 
 __all__ = [
     "Application",
+    "ArchiveBox",
+    "BankStatusImport",
     "ApplicationCorrection",
     "ApplicationStatus",
     "Appointment",
     "AppointmentStatus",
     "CorrectionStatus",
+    "FeeCertificate",
     "IntakePlan",
     "IntakeSite",
     "IntakeWindow",

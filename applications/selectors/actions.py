@@ -28,8 +28,9 @@ class Action:
     asks_reason: bool = False
 
 
-# Receipts are entered by code on the university's own page (回执录入), never from the application page.
-_NOT_ON_THE_OBJECT = frozenset({states.RECEIPT_ENTERED})
+# Receipts are entered by code on the university's own page (回执录入), never from the application page;
+# a disbursement needs its amounts and date (银行审批放款 page); archiving needs a box (归档 page).
+_NOT_ON_THE_OBJECT = frozenset({states.RECEIPT_ENTERED, states.DISBURSED, states.ARCHIVED})
 _ACTION_OF = {to: code for code, to in rules.ACTIONS.items()}
 _SIGN_CONFIRM = (
     "确定为 {name} 签订贷款合同？签订后将生成合同号和回执码，此后修改金额须经本县另一位负责人审批。"
@@ -50,7 +51,9 @@ def _date_open(*, user, application: Application, to: str, today: datetime.date)
         return True
     from deadlines.services import is_open
 
-    return is_open(rules.DATED_MOVES[to][0], user.organisation, on=today, year=application.year)
+    from ..services.lifecycle.transitions import calendar_organisation
+
+    return is_open(rules.DATED_MOVES[to][0], calendar_organisation(user, to), on=today, year=application.year)
 
 
 def application_actions_for(
@@ -67,6 +70,8 @@ def application_actions_for(
     for to in rules.ACTION_LABELS:
         if to in _NOT_ON_THE_OBJECT or to not in rules.ALLOWED_TRANSITIONS.get(application.status, ()):
             continue
+        if (application.status, to) in states.APPLICATION_REASON_REQUIRED_MOVES:
+            continue  # 回执退回: on the receipt confirmation page, with its reason
         refusal = rules.move_refusal(
             **who,
             status=application.status,
@@ -75,6 +80,8 @@ def application_actions_for(
             has_contract=bool(application.contract_number),
             to=to,
         )
+        if refusal is None and to == states.FEE_CERTIFIED:
+            refusal = _fee_certificate_refusal(application)  # the money has not arrived yet
         if refusal is None and _date_open(user=user, application=application, to=to, today=today):
             actions.append(
                 Action(
@@ -88,6 +95,16 @@ def application_actions_for(
                 )
             )
     return actions
+
+
+def _fee_certificate_refusal(application: Application):
+    from ..rules.receipts import fee_certificate_refusal
+
+    return fee_certificate_refusal(
+        status=application.status,
+        disbursed_on=application.disbursed_on,
+        disbursed_to_university=application.disbursed_to_university,
+    )
 
 
 def correction_request_allowed(*, user, application: Application) -> bool:
@@ -162,3 +179,34 @@ def appointment_actions_for(*, user, appointment: Appointment, now: datetime.dat
             ),
         )
     return actions
+
+
+def fee_certificate_issuable(*, user, applications, today: datetime.date | None = None) -> set[int]:
+    """The pks of the listed applications whose fee certificate (收费证明) this user may issue now: the
+    same role/organisation rule, state map, arrival rule and calendar window (with the university's
+    extension) the transition checks. The window is asked once per loan year, not per row."""
+    from django.utils import timezone
+
+    from deadlines.services import is_open
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    today = today or timezone.localdate()
+    who = _user_fields(user)
+    code = rules.DATED_MOVES[states.FEE_CERTIFIED][0]
+    windows: dict[int, bool] = {}
+    issuable = set()
+    for application in applications:
+        if application.year not in windows:
+            windows[application.year] = is_open(code, user.organisation, on=today, year=application.year)
+        refusal = rules.move_refusal(
+            **who,
+            status=application.status,
+            county_id=application.county_id,
+            university_id=application.university_id,
+            has_contract=bool(application.contract_number),
+            to=states.FEE_CERTIFIED,
+        ) or _fee_certificate_refusal(application)
+        if refusal is None and windows[application.year]:
+            issuable.add(application.pk)
+    return issuable

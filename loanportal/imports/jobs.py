@@ -25,8 +25,22 @@ S = ImportJobStatus
 JOB_LOCK_CLASS = 7110  # first key of the advisory lock a running import job holds
 STALE_MINUTES = 10  # without advisory locks: a running job whose progress stopped this long is taken over
 # kind → the service that runs it: runner(job=, file=, progress=) → (status, batch_id, message)
-RUNNERS = {"pre_applications": "applications.services.preapplications.pre_application_import_job"}
-PAGES = {"pre_applications": "preapplication-import-job"}  # kind → the job's page (progress, outcome)
+RUNNERS = {
+    "pre_applications": "applications.services.preapplications.pre_application_import_job",
+    "bank_status": "applications.services.yearend.bank_status_import_job",
+    "renewals": "renewals.renewal_import.renewal_import_job",
+}
+# kind → the job's page (progress, outcome)
+PAGES = {
+    "pre_applications": "preapplication-import-job",
+    "bank_status": "bank-status-import-job",
+    "renewals": "renewal-import-job",
+}
+TITLES = {
+    "pre_applications": "名单导入",
+    "bank_status": "银行审批放款表导入",
+    "renewals": "续贷声明导入",
+}  # kind → the notification's words
 
 
 def import_job_root() -> Path:
@@ -162,7 +176,7 @@ def _run(pk: int) -> ImportJob | None:
         job.save()
         notification_send(
             recipients=[job.created_by],
-            title=f"名单导入{job.get_status_display()}：{job.file_name}",
+            title=f"{TITLES.get(job.kind, '导入')}{job.get_status_display()}：{job.file_name}",
             body=message,
             url=reverse(PAGES[job.kind], args=[job.pk]),
             category="import",
