@@ -6,7 +6,14 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from loanportal.registry import NavItem, register_action_labels, register_nav, register_seeder
+from loanportal.registry import (
+    NavItem,
+    Panel,
+    register_action_labels,
+    register_nav,
+    register_panel,
+    register_seeder,
+)
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from .. import states
@@ -37,6 +44,31 @@ def _summaries_owed(*, organisation, loan_year):
         county__in=counties, year=year, status=states.SUMMARY_FORWARDED
     ).count()
     return Obligation(count=max(0, counties.count() - done), url=reverse("summary-list") + f"?year={year}")
+
+
+def _card_summary(user):
+    """The county's card: where its summary stands, the city's date from the calendar."""
+    from deadlines.services import current_loan_year
+
+    from ..models import CountySummary, PublicNotice
+
+    year = current_loan_year(timezone.localdate())
+    summary = CountySummary.objects.filter(county_id=user.organisation_id, year=year).first()
+    has_notice = PublicNotice.objects.filter(county_id=user.organisation_id, year=year).exists()
+    if summary is None:
+        value, level = "未生成", "warning"
+    else:
+        value = summary.get_status_display()
+        level = {states.SUMMARY_FORWARDED: "success", states.SUMMARY_RETURNED: "danger"}.get(
+            summary.status, "info"
+        )
+    return {
+        "title": f"{year}年度申请汇总表",
+        "value": value,
+        "url": reverse("summary-list"),
+        "note": "贷款学生公示：" + ("已发布" if has_notice else "未发布"),
+        "level": level,
+    }
 
 
 def register_calendar() -> None:
@@ -96,7 +128,9 @@ def register() -> None:
     from ..exports import register_exports
 
     readers = frozenset({*COUNTY_ROLES, Role.CITY_MANAGER, *PROVINCE_ROLES})
-    register_nav(NavItem("汇总报送", "summary-list", readers, order=70))
+    # counties reach it from their dashboard card (their navigation is full at 1366 px)
+    register_nav(NavItem("汇总报送", "summary-list", readers - COUNTY_ROLES, order=70))
+    register_panel(Panel("summaries.county", frozenset(COUNTY_ROLES), _card_summary, order=60))
     register_nav(
         NavItem("年度进度", "progress-dashboard", frozenset({Role.CITY_MANAGER, *PROVINCE_ROLES}), order=71)
     )

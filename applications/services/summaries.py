@@ -280,14 +280,14 @@ def county_summary_generate(*, actor, county: Organisation, year: int) -> County
             actor=actor,
             action="summary.generate",
             obj=summary,
-            new={"total": summary.total},
+            new=_audit_total(summary),
             organisation=county,
         )
         return summary
     refusal = rules.summary_state_refusal(status=summary.status, action="regenerate")
     if refusal:
         raise ConflictError(refusal)
-    old_total = summary.total
+    old_total = _audit_total(summary)
     for name, value in data.items():
         setattr(summary, name, value)
     summary.full_clean()
@@ -296,11 +296,16 @@ def county_summary_generate(*, actor, county: Organisation, year: int) -> County
         actor=actor,
         action="summary.regenerate",
         obj=summary,
-        old={"total": old_total},
-        new={"total": summary.total},
+        old=old_total,
+        new=_audit_total(summary),
         organisation=county,
     )
     return summary
+
+
+def _audit_total(summary: CountySummary) -> dict:
+    total = summary.total
+    return {"贷款人数": total.get("count", 0), "贷款金额": total.get("total", 0)}
 
 
 def _check_actor(*, actor, summary: CountySummary, action: str) -> None:
