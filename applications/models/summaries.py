@@ -125,8 +125,8 @@ class CountySummary(models.Model):
     status = models.CharField(
         "状态", max_length=16, choices=SummaryStatus.choices, default=SummaryStatus.GENERATED, db_index=True
     )
-    figures = models.JSONField("汇总数据", default=dict)
-    statement = models.JSONField("公示情况说明", default=dict)
+    figures = models.JSONField("汇总数据", default=dict, blank=True)
+    statement = models.JSONField("公示情况说明", default=dict, blank=True)
     notice = models.ForeignKey(
         PublicNotice, verbose_name="公示", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

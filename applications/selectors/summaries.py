@@ -149,9 +149,9 @@ def notice_objections(*, notice: PublicNotice) -> QuerySet[NoticeObjection]:
     )
 
 
-def objection_get(*, user, notice_pk, pk) -> NoticeObjection:
+def objection_get(*, user, pk) -> NoticeObjection:
     return get_object_or_404(
-        NoticeObjection.objects.filter(notice__in=notices_visible_to(user=user), notice_id=notice_pk),
+        NoticeObjection.objects.filter(notice__in=notices_visible_to(user=user)).select_related("notice"),
         pk=pk,
     )
 

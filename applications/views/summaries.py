@@ -243,7 +243,10 @@ def notice_detail(request, pk):
             "phase_label": rules.NOTICE_PHASE_LABELS[phase],
             "headers": [label for _, label in rules.NOTICE_FIELDS],
             "rows": list(selectors.notice_entries_shown(notice=notice, on=today)),
-            "entries": notice.entries.order_by("name").values_list("pk", "name"),
+            # objections are received while the notice runs: the names list only then (taken down after)
+            "entries": notice.entries.order_by("name").values_list("pk", "name")
+            if phase == "showing"
+            else [],
             "objections": selectors.notice_objections(notice=notice),
             "can_edit": request.user.role in COUNTY_ROLES
             and request.user.organisation_id == notice.county_id,
@@ -275,9 +278,9 @@ def notice_objection_add(request, pk):
 
 
 @require_POST
-def notice_objection_handle(request, pk, objection_pk):
+def notice_objection_handle(request, pk):
     _require_reader(request)
-    objection = selectors.objection_get(user=request.user, notice_pk=pk, pk=objection_pk)
+    objection = selectors.objection_get(user=request.user, pk=pk)
     try:
         services.notice_objection_handle(
             actor=request.user, objection=objection, handling=request.POST.get("handling", "")[:1000]
@@ -286,7 +289,7 @@ def notice_objection_handle(request, pk, objection_pk):
         message_error(request, exc)
     else:
         messages.success(request, "已记录处理情况")
-    return redirect("notice-detail", pk)
+    return redirect("notice-detail", objection.notice_id)
 
 
 # --- progress of the year (charts) ---------------------------------------------------------------------------
@@ -377,10 +380,6 @@ urlpatterns = [
     path("notices/publish/", notice_publish, name="notice-publish"),
     path("notices/<int:pk>/", notice_detail, name="notice-detail"),
     path("notices/<int:pk>/objections/", notice_objection_add, name="notice-objection-add"),
-    path(
-        "notices/<int:pk>/objections/<int:objection_pk>/handle/",
-        notice_objection_handle,
-        name="notice-objection-handle",
-    ),
+    path("notices/objections/<int:pk>/handle/", notice_objection_handle, name="notice-objection-handle"),
     path("progress/year/", progress_dashboard, name="progress-dashboard"),
 ]
