@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0007_sheetsin_person_names'),
+        ('applications', '0009_perf_year_county_index'),
         ('loanportal', '0007_jobs_import_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
