@@ -764,7 +764,13 @@ def test_issue13_progress_charts_with_their_numbers(world, seeded, client_for):
     disbursed = {r["label"]: r["value"] for r in figures["disbursed"]}
     assert disbursed["已放款"] == 1
     amounts = {r["label"]: r["value"] for r in figures["amounts"]}
-    assert amounts["已放款金额"] == 9500
+    assert amounts["已放款金额"] == 9500  # no amounts recorded by the bank yet: the signed amount
+    # the bank's recorded disbursement (university account + remainder to the student) wins once present
+    Application.objects.filter(county=world.county1, status="disbursed").update(
+        disbursed_to_university=8000, disbursed_to_student=1000
+    )
+    figures = selectors.progress_figures(user=world.users.city1_manager, year=YEAR)
+    assert {r["label"]: r["value"] for r in figures["amounts"]}["已放款金额"] == 9000
     assert [u["name"] for u in figures["units"]] == [world.county1.name]
     assert client_for(world.users.county1_staff).get(reverse("progress-dashboard")).status_code == 200
     assert client_for(world.users.province_officer).get(reverse("progress-dashboard")).status_code == 200

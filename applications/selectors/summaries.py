@@ -7,7 +7,8 @@ universities and the bank see none of these.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -197,10 +198,20 @@ def progress_figures(*, user, year: int) -> dict:
         return sum(per_status.get(code, (0, 0))[1] for code in codes)
 
     live = frozenset(STAGES)
+    # the bank's disbursement (to the university's account + remainder to the student) where recorded,
+    # else the signed amount of a loan marked disbursed
+    paid = Case(
+        When(
+            Q(disbursed_to_university__isnull=False) | Q(disbursed_to_student__isnull=False),
+            then=Coalesce(F("disbursed_to_university"), 0) + Coalesce(F("disbursed_to_student"), 0),
+        ),
+        default=F("tuition_amount") + F("accommodation_amount"),
+    )
+    disbursed_amount = qs.filter(status__in=DISBURSED_OR_LATER).aggregate(total=Sum(paid))["total"] or 0
     amounts = [
         {"label": "在办申请金额", "value": amount_in(live)},
         {"label": "已签合同金额", "value": amount_in(states.SUMMARY_COUNTED)},
-        {"label": "已放款金额", "value": amount_in(DISBURSED_OR_LATER)},
+        {"label": "已放款金额", "value": int(disbursed_amount)},
     ]
     signed = count_in(states.SUMMARY_COUNTED | {states.BANK_DECLINED})
     receipts = [
