@@ -678,6 +678,8 @@ def test_issue13_notice_objection_log_pages(world, seeded, client_for):
     """County staff record an objection during the notice and how it was handled; both audited."""
     notice = _showing_notice(world)
     client = client_for(world.users.county1_staff)
+    html = client.get(reverse("notice-detail", args=[notice.pk])).content.decode()
+    assert "登记异议" in html  # the form while the notice runs
     entry = notice.entries.first()
     client.post(
         reverse("notice-objection-add", args=[notice.pk]),

@@ -17,6 +17,7 @@ from loanportal.registry import (
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from .. import states
+from ..rules import summaries as rules
 
 ACTION_LABELS = {
     "summary.generate": "生成申请汇总表",
@@ -78,9 +79,9 @@ def register_calendar() -> None:
 
 
 def seed_summaries(context: dict) -> None:
-    """Each demo county with signed loans publishes a notice that has already run (recorded by the system,
-    ended three days ago, one objection handled at county 1) and generates its summary, so the county
-    manager can check and submit it. Idempotent."""
+    """Each demo county with signed loans publishes a notice (recorded by the system: counties 1 and 2 one
+    that ended three days ago, with one objection handled at county 1; county 3 one that runs from today)
+    and generates its summary, so county 1's manager can check and submit it. Idempotent."""
     from deadlines.services import current_loan_year
     from loanportal.errors import DomainError
 
@@ -96,7 +97,8 @@ def seed_summaries(context: dict) -> None:
             continue
         notice = PublicNotice.objects.filter(county=county, year=year).first()
         if notice is None:
-            start = today - datetime.timedelta(days=12)
+            # counties 1 and 2: a notice that has run; county 3: one that runs from today
+            start = today - datetime.timedelta(days=12) if index < 2 else today
             try:
                 notice = services.public_notice_publish(
                     actor=None,
@@ -104,7 +106,9 @@ def seed_summaries(context: dict) -> None:
                     year=year,
                     place=f"{county.name}公告栏及县教育局网站",
                     starts_on=start,
-                    ends_on=today - datetime.timedelta(days=3),
+                    ends_on=today - datetime.timedelta(days=3)
+                    if index < 2
+                    else rules.notice_earliest_end(today),
                 )
             except DomainError:
                 continue  # no signed loans in this county

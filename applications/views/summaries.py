@@ -250,6 +250,9 @@ def notice_detail(request, pk):
             "objections": selectors.notice_objections(notice=notice),
             "can_edit": request.user.role in COUNTY_ROLES
             and request.user.organisation_id == notice.county_id,
+            "can_record": phase == "showing"
+            and request.user.role in COUNTY_ROLES
+            and request.user.organisation_id == notice.county_id,
             "working_days": rules.working_days(notice.starts_on, notice.ends_on),
             "today": today.isoformat(),
         },
