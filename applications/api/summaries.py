@@ -163,7 +163,7 @@ class SummaryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("year", int, required=False, description="贷款年度（默认当前年度）")],
-        responses=MissingSerializer,
+        responses={200: MissingSerializer, 400: None},
         summary="尚未报送省中心的市、县",
     )
     @action(
