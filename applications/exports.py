@@ -124,6 +124,8 @@ def _statement_sheet(book, summary) -> None:
     plain = f({})
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 70)
+    sheet.set_paper(9)  # A4, one page wide
+    sheet.fit_to_pages(1, 0)
     sheet.set_row(0, 30)
     sheet.merge_range(
         0, 0, 0, 1, f"{summary.county.name}生源地助学贷款公示情况说明（{summary.year}年度）", title

@@ -75,6 +75,9 @@ def write_export(
     if definition.layout is not None:
         user, params = rows
         count = definition.layout(book, sheet, user=user, params=params)
+        for extra in book.book.worksheets()[1:]:  # the form's other sheets carry the same watermark
+            extra.set_header(sheet.header)
+            extra.set_footer(sheet.footer)
         _info_sheet(book, watermark, count)
         book.close()
         if progress is not None:
