@@ -794,3 +794,45 @@ def test_issue13_seed_demo_leaves_summaries_and_notices(world):
     assert PublicNotice.objects.filter(county=world.county1).count() == 1
     assert CountySummary.objects.filter(county=world.county1, status="generated").count() == 1
     assert not CountySummary.objects.filter(county=world.county2).exists()  # no loans there
+
+
+def test_issue13_api_public_notice_publish_and_objection(world, seeded, api_for):
+    """POST /api/v1/public-notices/ (county): at least 5 working days from today (400 otherwise), once
+    (409); objections during the period; other roles 403; bodies checked (400, never 500)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    county = api_for(world.users.county1_staff)
+    body = {"year": YEAR, "place": "公告栏", "starts_on": today.isoformat()}
+    short = {**body, "ends_on": (today + datetime.timedelta(days=2)).isoformat()}
+    assert county.post("/api/v1/public-notices/", short, format="json").status_code == 400
+    good = {**body, "ends_on": rules.notice_earliest_end(today).isoformat()}
+    assert (
+        api_for(world.users.city1_manager).post("/api/v1/public-notices/", good, format="json").status_code
+        == 403
+    )
+    response = county.post("/api/v1/public-notices/", good, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["phase"] == "showing" and data["people"] == 4
+    assert county.post("/api/v1/public-notices/", good, format="json").status_code == 409
+    assert county.post("/api/v1/public-notices/", {"year": "x"}, format="json").status_code == 400
+    pk = data["id"]
+    entry = PublicNotice.objects.get(pk=pk).entries.first()
+    response = county.post(
+        f"/api/v1/public-notices/{pk}/objections/",
+        {"content": "反映情况不实", "entry": entry.pk},
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["about"] == entry.name
+    assert (
+        county.post(
+            f"/api/v1/public-notices/{pk}/objections/", {"content": "x", "entry": 999999}, format="json"
+        )
+    ).status_code == 400
+    assert (
+        api_for(world.users.county2_staff)
+        .post(f"/api/v1/public-notices/{pk}/objections/", {"content": "反映情况"}, format="json")
+        .status_code
+        == 404
+    )

@@ -20,6 +20,7 @@ from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 from ..models import CountySummary, NoticeObjection, PublicNotice
 from ..rules import summaries as rules
 from ..selectors import summaries as selectors
+from ..services import notices as notice_services
 from ..services import summaries as services
 
 READERS = frozenset({*COUNTY_ROLES, Role.CITY_MANAGER, *PROVINCE_ROLES})
@@ -251,13 +252,66 @@ class PublicNoticeSerializer(serializers.ModelSerializer):
         return NoticeEntrySerializer([dict(zip(names, row, strict=True)) for row in rows], many=True).data
 
 
+class NoticePublishSerializer(BodySerializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    place = serializers.CharField(max_length=200)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class ObjectionCreateSerializer(BodySerializer):
+    content = serializers.CharField(max_length=1000)
+    received_on = serializers.DateField(required=False, allow_null=True, default=None)
+    entry = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
 class PublicNoticeViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """贷款学生公示: scoped like the page; the lines only while the notice runs (taken down when it ends)."""
+    """贷款学生公示: scoped like the page; the lines only while the notice runs (taken down when it ends).
+    The county publishes (POST, at least 5 working days from today) and logs objections during it."""
 
     serializer_class = PublicNoticeSerializer
     filterset_fields = ["year", "county"]
     ordering_fields = ["year", "starts_on"]
-    allowed_roles = {"default": READERS}
+    allowed_roles = {"default": READERS, "create": COUNTY_ROLES, "objections": COUNTY_ROLES}
+
+    @extend_schema(
+        request=NoticePublishSerializer, responses={201: PublicNoticeSerializer}, summary="发布本县公示"
+    )
+    def create(self, request):
+        body = validate_body(NoticePublishSerializer, request)
+        notice = notice_services.public_notice_publish(
+            actor=request.user,
+            county=request.user.organisation,
+            year=body["year"],
+            place=body["place"],
+            starts_on=body["starts_on"],
+            ends_on=body["ends_on"],
+        )
+        notice = self.selector(request.user).get(pk=notice.pk)
+        return Response(
+            PublicNoticeSerializer(notice, context=self.get_serializer_context()).data, status=201
+        )
+
+    @extend_schema(
+        request=ObjectionCreateSerializer, responses={201: NoticeObjectionSerializer}, summary="登记公示异议"
+    )
+    @action(detail=True, methods=["post"], url_path="objections", url_name="objections")
+    def objections(self, request, pk=None):
+        body = validate_body(ObjectionCreateSerializer, request)
+        notice = self.get_object()
+        entry = None
+        if body["entry"] is not None:
+            entry = notice.entries.filter(pk=body["entry"]).first()
+            if entry is None:
+                raise DomainError("所选学生不在本次公示名单中", field="entry")
+        objection = notice_services.notice_objection_record(
+            actor=request.user,
+            notice=notice,
+            content=body["content"],
+            received_on=body["received_on"],
+            entry=entry,
+        )
+        return Response(NoticeObjectionSerializer(objection).data, status=201)
 
     def selector(self, user):
         return (
