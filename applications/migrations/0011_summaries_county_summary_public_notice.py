@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0009_perf_year_county_index'),
+        ('applications', '0010_unireceipts_fee_certificates'),
         ('loanportal', '0007_jobs_import_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
