@@ -182,6 +182,17 @@ ROUTE_OBJECTS = {
     "fee-standard-import": ("POST", None),
     "fee-standard-template": PAGE,
     "fee-account-confirm": ("POST", None),
+    "summary-list": PAGE,
+    "summary-generate": ("POST", None),
+    "summary-forward-all": ("POST", None),
+    "summary-detail": ("GET", "applications.CountySummary"),
+    "summary-act": ("POST", "applications.CountySummary"),
+    "notice-list": PAGE,
+    "notice-publish": ("POST", None),
+    "notice-detail": ("GET", "applications.PublicNotice"),
+    "notice-objection-add": ("POST", "applications.PublicNotice"),
+    "notice-objection-handle": ("POST", "applications.NoticeObjection"),
+    "progress-dashboard": PAGE,
 }
 # URL keyword arguments other than the object's pk
 ROUTE_EXTRA_KWARGS = {

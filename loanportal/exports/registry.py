@@ -54,6 +54,10 @@ class ExportDefinition:
     personal: bool = True
     page: str = ""  # URL name of the page the export belongs to
     describe: Callable[[dict], str] = field(default=lambda params: "")
+    # A form laid out like the paper one (title row, merged header, totals, signature lines) instead of a
+    # flat list: layout(book, sheet, *, user, params) writes it into the SafeWorkbook's first sheet and
+    # returns the number of data rows. The writer still adds the watermark header/footer and info sheet.
+    layout: Callable[..., int] | None = None
 
     @property
     def headers(self) -> list[str]:

@@ -61,8 +61,10 @@ def write_export(
     full_numbers: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write `rows` (tuples in the definition's column order) to an .xlsx file at `path`; return the count."""
-    book = SafeWorkbook(path, constant_memory=True)
+    """Write `rows` (tuples in the definition's column order) to an .xlsx file at `path`; return the count.
+    A definition with a `layout` (a small form laid out like the paper one) writes its own sheet; `rows`
+    is then the (user, params) pair the layout reads."""
+    book = SafeWorkbook(path, constant_memory=definition.layout is None)
     sheet = book.add_sheet(definition.title)
     stamp = f"{local_naive(watermark.generated_at):%Y-%m-%d %H:%M}"
     sheet.set_header(
@@ -70,6 +72,17 @@ def write_export(
         f"&R审批人：{_header_text(watermark.approver)}"
     )
     sheet.set_footer(f"&L导出编号：{watermark.number}&C{stamp}&R第 &P 页，共 &N 页")
+    if definition.layout is not None:
+        user, params = rows
+        count = definition.layout(book, sheet, user=user, params=params)
+        for extra in book.book.worksheets()[1:]:  # the form's other sheets carry the same watermark
+            extra.set_header(sheet.header)
+            extra.set_footer(sheet.footer)
+        _info_sheet(book, watermark, count)
+        book.close()
+        if progress is not None:
+            progress(count)
+        return count
     for index, column in enumerate(definition.columns):
         cell_format = {
             DATE: book.date,
@@ -87,6 +100,14 @@ def write_export(
     if count:
         sheet.autofilter(0, 0, count, len(definition.columns) - 1)
 
+    _info_sheet(book, watermark, count)
+    book.close()
+    if progress is not None:
+        progress(count)
+    return count
+
+
+def _info_sheet(book: SafeWorkbook, watermark: Watermark, count: int) -> None:
     info = book.add_sheet("导出信息")
     info.set_column(0, 0, 12)
     info.set_column(1, 1, 60)
@@ -94,10 +115,6 @@ def write_export(
         info.write_string(row, 0, label)
         book.text(info, row, 1, value)
     info.hide()
-    book.close()
-    if progress is not None:
-        progress(count)
-    return count
 
 
 # --- the data rows -----------------------------------------------------------------------------------------
