@@ -125,3 +125,34 @@ APPOINTMENT_LIVE = (BOOKED, CHECKED_IN, CALLED)
 # Closing intake (notice 八): a student already called to a window is still served; every other live
 # appointment after the county's last intake day is cancelled.
 APPOINTMENT_CANCELLED_AT_CLOSE = (BOOKED, CHECKED_IN)
+
+# --- county summary to the province (生源地助学贷款申请汇总表, notice 八: 10月15日前) ----------------------------
+
+SUMMARY_GENERATED = "generated"
+SUMMARY_SUBMITTED = "submitted"
+SUMMARY_RETURNED = "returned"
+SUMMARY_FORWARDED = "forwarded"
+
+SUMMARY_LABELS: dict[str, str] = {
+    SUMMARY_GENERATED: "待县级负责人报送",
+    SUMMARY_SUBMITTED: "已报送市级",
+    SUMMARY_RETURNED: "市级已退回",
+    SUMMARY_FORWARDED: "已报送省中心",
+}
+
+# generated → submitted (the county manager checked it); the city returns one with a reason or forwards it
+# to the province; a returned table is corrected (regenerated) and submitted again.
+SUMMARY_TRANSITIONS: dict[str, frozenset[str]] = {
+    SUMMARY_GENERATED: frozenset({SUMMARY_SUBMITTED}),
+    SUMMARY_SUBMITTED: frozenset({SUMMARY_RETURNED, SUMMARY_FORWARDED}),
+    SUMMARY_RETURNED: frozenset({SUMMARY_SUBMITTED}),
+    SUMMARY_FORWARDED: frozenset(),
+}
+SUMMARY_REASON_REQUIRED = frozenset({SUMMARY_RETURNED})
+# The county may regenerate the figures while the table is with it.
+SUMMARY_EDITABLE = frozenset({SUMMARY_GENERATED, SUMMARY_RETURNED})
+
+# The loans a county reports (首贷): signed and still live — abandoned, withdrawn, declined loans are not.
+SUMMARY_COUNTED = frozenset(
+    {CONTRACT_SIGNED, RECEIPT_ENTERED, RECEIPT_CONFIRMED, BANK_APPROVED, DISBURSED, FEE_CERTIFIED, ARCHIVED}
+)

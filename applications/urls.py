@@ -1,8 +1,9 @@
-from .views import intake, lifecycle, preapplications, yearend
+from .views import intake, lifecycle, preapplications, summaries, yearend
 
 urlpatterns = [
     *preapplications.urlpatterns,
     *intake.urlpatterns,
     *lifecycle.urlpatterns,
     *yearend.urlpatterns,
+    *summaries.urlpatterns,
 ]

@@ -163,7 +163,9 @@ def _graduates(context, year) -> None:
         officer = _officer(context["users"], university)
         if officer is None:
             continue
-        for index, student in enumerate(graduating_borrowers(user=officer, year=year)):
+        # by the student's own number, not the position in a list: a second run picks the same half
+        for student in graduating_borrowers(user=officer, year=year).order_by("pk"):
+            index = student.pk
             if index % 2 or student.graduation_confirmed_at:
                 continue
             student_graduation_update(

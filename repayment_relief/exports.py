@@ -9,19 +9,27 @@ from loanportal.exports.registry import (
     INTEGER,
     Column,
     ExportDefinition,
-    FormLayout,
     register,
 )
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from . import case_selectors as selectors
 from . import categories, states
+from .export_layout import FormLayout, form_layout
 from .models import ReliefArchiveItem, ReliefPublicNotice
 
 CASE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
 BATCH_READERS = frozenset(PROVINCE_ROLES | {Role.BANK_OFFICER})
 ARCHIVE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.BANK_OFFICER})
 FORM_CATEGORIES = {"relief_att1": ("1", "2", "3", "4"), "relief_att2": ("5a", "5b")}
+
+
+def _with_form(**kwargs) -> ExportDefinition:
+    """An export definition whose sheet is laid out like the paper form (export_layout.form_layout)."""
+    form = kwargs.pop("layout")
+    return ExportDefinition(
+        **kwargs, layout=form_layout(form, kwargs["columns"], kwargs["rows"], title=kwargs["title"])
+    )
 
 
 def _int(params, name):
@@ -70,7 +78,7 @@ def _form_rows(name):
 
 
 def _form_definition(name, title, attachment):
-    return ExportDefinition(
+    return _with_form(
         name=name,
         title=title,
         columns=(
@@ -138,7 +146,7 @@ def _notice_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    _with_form(
         name="relief_att3",
         title="国家助学贷款还款救助公示表",
         columns=(
@@ -201,7 +209,7 @@ def _summary_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    _with_form(
         name="relief_att4",
         title="XX县（区）生源地助学贷款还款救助申请汇总表",
         columns=(
@@ -272,7 +280,7 @@ def _batch_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    _with_form(
         name="relief_att5",
         title="甘肃省生源地助学贷款还款救助情况汇总表",
         columns=(
@@ -341,7 +349,7 @@ def _archive_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    _with_form(
         name="relief_att7",
         title="国家助学贷款还款救助归档材料清单",
         columns=(

@@ -218,3 +218,36 @@ def test_issue9_check7_correction_approved_and_rejected_at_once(live_world):
         ).count()
         == 1
     )
+
+
+def test_issue13_summary_forwarded_and_returned_at_once(live_world):
+    """Two city managers act on one submitted county summary at once (API): forward and return — one
+    change and one audit row, the other 409 (notice 八's summary state machine)."""
+    import datetime as dt
+
+    from applications.models import CountySummary
+    from applications.services import summaries as summary_services
+
+    make_application(live_world, to="contract_signed")
+    summary_services.public_notice_publish(
+        actor=None,
+        county=live_world.county1,
+        year=2026,
+        place="公告栏",
+        starts_on=dt.date(2026, 10, 12),
+        ends_on=dt.date(2026, 10, 16),
+    )
+    summary = summary_services.county_summary_generate(
+        actor=live_world.users.county1_staff, county=live_world.county1, year=2026
+    )
+    summary = summary_services.summary_transition(
+        actor=live_world.users.county1_manager, summary=summary, to="submitted", today=dt.date(2026, 10, 20)
+    )
+    second = UserFactory(username="city1_manager2", role=Role.CITY_MANAGER, organisation=live_world.city1)
+    statuses = race(
+        _post(live_world.users.city1_manager, f"/api/v1/summaries/{summary.pk}/forward/"),
+        _post(second, f"/api/v1/summaries/{summary.pk}/return/", {"reason": "数据有误"}),
+    )
+    _one_won(statuses)
+    assert _audit_rows(summary, "summary", {"forwarded", "returned"}) == 1
+    assert CountySummary.objects.get(pk=summary.pk).status in ("forwarded", "returned")

@@ -516,6 +516,8 @@ def test_issue9_export_every_definition_writes_scoped_safe_files(
         "audit_log": {"object_repr": "HYPERLINK"},
         "county_progress": {"year": "2026"},
         "applications": {},
+        "county_summary": {"summary": str(_county_summary(world).pk)},
+        "public_notice": {"notice": "999999"},  # none in scope: the six headers, no rows
     }
     client = client_for(manager)
     queue = client.get(reverse("intake-queue") + f"?site={site.pk}&day={DAY.isoformat()}").content.decode()
@@ -546,6 +548,12 @@ def test_issue9_export_every_definition_writes_scoped_safe_files(
             _assert_text_everywhere(book, [PAYLOAD])
         if definition.name == "pre_applications":
             _assert_text_everywhere(book, ["@一中", "-1+1"])
+
+
+def _county_summary(world):
+    from applications.services.summaries import county_summary_generate
+
+    return county_summary_generate(actor=world.users.county1_staff, county=world.county1, year=2026)
 
 
 def test_issue9_export_hostile_filters_are_400_not_500(world, client_for):

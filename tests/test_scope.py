@@ -233,6 +233,8 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.application.county_id, obj.application.university_id
     if label == "applications.IntakeWindow":
         return obj.site.county_id, None
+    if label == "applications.NoticeObjection":
+        return obj.notice.county_id, None
     if label in ("deadlines.KeyDateExtension", "renewals.RenewalImport"):
         return obj.organisation_id, obj.organisation_id
     if isinstance(obj, Org):

@@ -16,6 +16,7 @@ from .intake import (
 )
 from .parameters import LoanPolicy
 from .preapplication import PreApplication, PreApplicationBasis, PreApplicationImport, PreApplicationStatus
+from .summaries import CountySummary, NoticeObjection, PublicNotice, PublicNoticeEntry, SummaryStatus
 from .yearend import ArchiveBox, BankStatusImport
 
 __all__ = [
@@ -27,17 +28,22 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "CorrectionStatus",
+    "CountySummary",
     "FeeCertificate",
     "IntakePlan",
     "IntakeSite",
     "IntakeWindow",
     "LoanPolicy",
+    "NoticeObjection",
     "PreApplication",
     "PreApplicationBasis",
     "PreApplicationImport",
     "PreApplicationStatus",
+    "PublicNotice",
+    "PublicNoticeEntry",
     "QueueLevel",
     "QueueSnapshot",
     "SiteKind",
+    "SummaryStatus",
     "TimeSlot",
 ]

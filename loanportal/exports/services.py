@@ -432,7 +432,10 @@ def _generate(pk: int) -> ExportRequest | None:
         def progress(done: int) -> None:
             ExportRequest.objects.filter(pk=pk).update(rows_done=done, updated_at=_now())
 
-        rows = definition.rows(user=export.requested_by, params=export.params)
+        if definition.layout is not None:
+            rows = (export.requested_by, export.params)
+        else:
+            rows = definition.rows(user=export.requested_by, params=export.params)
         count = write_export(
             definition,
             rows,

@@ -61,8 +61,10 @@ def write_export(
     full_numbers: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write `rows` (tuples in the definition's column order) to an .xlsx file at `path`; return the count."""
-    book = SafeWorkbook(path, constant_memory=True)
+    """Write `rows` (tuples in the definition's column order) to an .xlsx file at `path`; return the count.
+    A definition with a `layout` (a small form laid out like the paper one) writes its own sheet; `rows`
+    is then the (user, params) pair the layout reads."""
+    book = SafeWorkbook(path, constant_memory=definition.layout is None)
     sheet = book.add_sheet(definition.title)
     stamp = f"{local_naive(watermark.generated_at):%Y-%m-%d %H:%M}"
     sheet.set_header(
@@ -70,6 +72,17 @@ def write_export(
         f"&R审批人：{_header_text(watermark.approver)}"
     )
     sheet.set_footer(f"&L导出编号：{watermark.number}&C{stamp}&R第 &P 页，共 &N 页")
+    if definition.layout is not None:
+        user, params = rows
+        count = definition.layout(book, sheet, user=user, params=params)
+        for extra in book.book.worksheets()[1:]:  # the form's other sheets carry the same watermark
+            extra.set_header(sheet.header)
+            extra.set_footer(sheet.footer)
+        _info_sheet(book, watermark, count)
+        book.close()
+        if progress is not None:
+            progress(count)
+        return count
     for index, column in enumerate(definition.columns):
         cell_format = {
             DATE: book.date,
@@ -79,17 +92,22 @@ def write_export(
             PHONE: book.text_format,
         }.get(column.kind)
         sheet.set_column(index, index, column.width, cell_format)
-    header_row = _write_headers(book, sheet, definition)
-    sheet.freeze_panes(header_row + 1, 0)
+    for index, header in enumerate(definition.headers):
+        sheet.write_string(0, index, header, book.header)
+    sheet.freeze_panes(1, 0)
 
-    count = _stream_rows(
-        book, sheet, definition, rows, full_numbers=full_numbers, progress=progress, first_row=header_row + 1
-    )
+    count = _stream_rows(book, sheet, definition, rows, full_numbers=full_numbers, progress=progress)
     if count:
-        sheet.autofilter(header_row, 0, header_row + count, len(definition.columns) - 1)
-    if definition.layout is not None and definition.layout.signatures:
-        _write_signatures(book, sheet, definition, row=header_row + count + 2)
+        sheet.autofilter(0, 0, count, len(definition.columns) - 1)
 
+    _info_sheet(book, watermark, count)
+    book.close()
+    if progress is not None:
+        progress(count)
+    return count
+
+
+def _info_sheet(book: SafeWorkbook, watermark: Watermark, count: int) -> None:
     info = book.add_sheet("导出信息")
     info.set_column(0, 0, 12)
     info.set_column(1, 1, 60)
@@ -97,66 +115,6 @@ def write_export(
         info.write_string(row, 0, label)
         book.text(info, row, 1, value)
     info.hide()
-    book.close()
-    if progress is not None:
-        progress(count)
-    return count
-
-
-def _write_headers(book: SafeWorkbook, sheet, definition: ExportDefinition) -> int:
-    """The header rows; returns the index of the row with the column headers (the data follow it).
-
-    A plain list has one header row. A form layout (registry.FormLayout) has the title merged over all
-    columns, a caption line, and grouped headers: a group's label merged over its columns with the column
-    headers below, the other columns' headers merged over both rows. Rows are written in order (the
-    worksheet is in constant-memory mode) and the merged ranges registered as merge_range does."""
-    layout = definition.layout
-    headers = definition.headers
-    if layout is None:
-        for index, header in enumerate(headers):
-            sheet.write_string(0, index, header, book.header)
-        return 0
-    last = len(headers) - 1
-    title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-    sheet.set_row(0, 30)
-    sheet.merge_range(0, 0, 0, last, definition.title, title)
-    top = 1
-    if layout.caption:
-        sheet.merge_range(1, 0, 1, last, layout.caption, book.add_format({"align": "left"}))
-        top = 2
-    if not layout.groups:
-        for index, header in enumerate(headers):
-            sheet.write_string(top, index, header, book.header)
-        return top
-    grouped = {col: group for group in layout.groups for col in range(group[1], group[2] + 1)}
-    for col in range(last + 1):
-        group = grouped.get(col)
-        if group is None:
-            sheet.write_string(top, col, headers[col], book.header)
-        elif col == group[1]:
-            sheet.write_string(top, col, group[0], book.header)
-        else:
-            sheet.write_blank(top, col, None, book.header)
-    for col in range(last + 1):
-        if col in grouped:
-            sheet.write_string(top + 1, col, headers[col], book.header)
-        else:
-            sheet.write_blank(top + 1, col, None, book.header)
-    for _label, first, end in layout.groups:
-        if end > first:
-            sheet.merge.append([top, first, top, end])
-    for col in range(last + 1):
-        if col not in grouped:
-            sheet.merge.append([top, col, top + 1, col])
-    return top + 1
-
-
-def _write_signatures(book: SafeWorkbook, sheet, definition: ExportDefinition, *, row: int) -> None:
-    """Signature lines (负责人、经办人、日期 …) spread over the width of the table, under the data."""
-    signatures = definition.layout.signatures
-    step = max(1, len(definition.columns) // len(signatures))
-    for index, text in enumerate(signatures):
-        sheet.write_string(row, min(index * step, len(definition.columns) - 1), text)
 
 
 # --- the data rows -----------------------------------------------------------------------------------------
@@ -260,18 +218,18 @@ def _cell_bodies(book: SafeWorkbook, definition: ExportDefinition, full_numbers:
     return bodies
 
 
-def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress, first_row: int = 1) -> int:
-    """Write the data rows (sheet row index `first_row`… ) straight into the constant-memory stream."""
+def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress) -> int:
+    """Write the data rows (sheet rows 2…) straight into the worksheet's constant-memory stream."""
     if not sheet.constant_memory:  # pragma: no cover - the export writer always opens it so
         raise ValueError("the streamed rows need a constant-memory worksheet")
-    sheet._write_single_row(first_row)  # flush the header rows; the worksheet now waits for first_row
+    sheet._write_single_row(1)  # flush the header row; the worksheet now waits for row index 1
     bodies = _cell_bodies(book, definition, full_numbers)
     letters = [_column_letter(i) for i in range(len(bodies))]
     columns = list(zip(letters, bodies, strict=True))
     write = sheet.fh.write
     count = 0
     for count, row in enumerate(rows, start=1):  # noqa: B007  (count is the result)
-        number = str(count + first_row)
+        number = str(count + 1)
         cells = []
         for (letter, body), value in zip(columns, row, strict=False):
             if value is None:
@@ -283,6 +241,6 @@ def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress, first
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     if count:
-        sheet.previous_row = first_row + count - 1
-        sheet._check_dimensions(first_row + count - 1, len(bodies) - 1)
+        sheet.previous_row = count
+        sheet._check_dimensions(count, len(bodies) - 1)
     return count
