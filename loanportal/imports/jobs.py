@@ -25,8 +25,11 @@ S = ImportJobStatus
 JOB_LOCK_CLASS = 7110  # first key of the advisory lock a running import job holds
 STALE_MINUTES = 10  # without advisory locks: a running job whose progress stopped this long is taken over
 # kind → the service that runs it: runner(job=, file=, progress=) → (status, batch_id, message)
-RUNNERS = {"pre_applications": "applications.services.preapplications.pre_application_import_job"}
-PAGES = {"pre_applications": "preapplication-import-job"}  # kind → the job's page (progress, outcome)
+RUNNERS = {
+    "pre_applications": "applications.services.preapplications.pre_application_import_job",
+    "ledger": "repayment_relief.ledger_import.ledger_import_job",
+}
+PAGES = {"pre_applications": "preapplication-import-job", "ledger": "relief-ledger-import-job"}  # kind → the job's page (progress, outcome)
 
 
 def import_job_root() -> Path:
