@@ -221,9 +221,8 @@ def _with_values(queryset, column: str, values: list):
     """`column = ANY(%s)` (one array parameter) on PostgreSQL; chunks of `__in` elsewhere."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(queryset.model._meta.db_table)
-        yield queryset.extra(
-            where=[f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"], params=[values]
-        )  # noqa: S610
+        where = f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"  # names from the model
+        yield queryset.extra(where=[where], params=[values])  # noqa: S610
         return
     for start in range(0, len(values), 5000):
         yield queryset.filter(**{f"{column}__in": values[start : start + 5000]})
