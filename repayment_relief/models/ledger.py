@@ -15,7 +15,7 @@ from django.db.models import Q
 from loanportal.models import Organisation, Student
 from loanportal.roles import OrgKind
 
-from .ledger import Instalment, LedgerSnapshot, OverdueItem, RateEntry
+from ..ledger import Instalment, LedgerSnapshot, OverdueItem, RateEntry
 
 ZERO = Decimal("0.00")
 
