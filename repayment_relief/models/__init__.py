@@ -1,4 +1,5 @@
-"""Models of repayment relief: the bank's loan ledger (ledger.py) and the relief cases (cases.py)."""
+"""Models of repayment relief: the bank's loan ledger (ledger.py), the relief cases (cases.py) and the
+relief money (money.py: ledger imports, frozen amounts, 附件6, fund accounts and entries, disbursements)."""
 
 from .cases import (
     ApplicantKind,
@@ -18,8 +19,44 @@ from .cases import (
     VerificationMethod,
 )
 from .ledger import LoanContract, LoanLedgerSnapshot
+from .money import (
+    BANK_AMOUNT_TRANSITIONS,
+    BATCHES_PER_YEAR,
+    DISBURSEMENT_TRANSITIONS,
+    PART_LABELS,
+    PARTS,
+    WATERFALL,
+    BankAmount,
+    BankAmountStatus,
+    DisbursementBatch,
+    DisbursementItem,
+    DisbursementStatus,
+    FundAccount,
+    FundAccountKind,
+    FundEntry,
+    FundEntryKind,
+    LedgerImport,
+    ReliefAmountFreeze,
+)
 
 __all__ = [
+    "BANK_AMOUNT_TRANSITIONS",
+    "BATCHES_PER_YEAR",
+    "DISBURSEMENT_TRANSITIONS",
+    "PARTS",
+    "PART_LABELS",
+    "WATERFALL",
+    "BankAmount",
+    "BankAmountStatus",
+    "DisbursementBatch",
+    "DisbursementItem",
+    "DisbursementStatus",
+    "FundAccount",
+    "FundAccountKind",
+    "FundEntry",
+    "FundEntryKind",
+    "LedgerImport",
+    "ReliefAmountFreeze",
     "ApplicantKind",
     "CountySummary",
     "LoanContract",

@@ -104,12 +104,3 @@ class LoanLedgerSnapshot(models.Model):
 
 def _day(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
-
-
-from .money_models import (  # noqa: E402,F401  (relief money: imports, fund accounts and entries)
-    FundAccount,
-    FundAccountKind,
-    FundEntry,
-    FundEntryKind,
-    LedgerImport,
-)
