@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RepaymentReliefConfig(AppConfig):
     name = "repayment_relief"
     verbose_name = "还款救助"
+
+    def ready(self):
+        from . import freeze
+
+        freeze.register()  # the cutoff-day freeze runs with the calendar's daily job
