@@ -199,6 +199,10 @@ EXPORT_PROGRESS_REFRESH_SECONDS = env.int("EXPORT_PROGRESS_REFRESH_SECONDS", def
 # the file waits in IMPORT_JOB_ROOT (never under MEDIA_ROOT) and is deleted when the job has finished.
 IMPORT_JOB_ROOT = env.path("IMPORT_JOB_ROOT", default=str(BASE_DIR / "private" / "imports"))
 IMPORT_JOB_MIN_BYTES = env.int("IMPORT_JOB_MIN_BYTES", default=512 * 1024)
+# Relief case documents (还款救助要件, repayment_relief): outside MEDIA_ROOT, served only through the audited
+# in-scope view; PDF/JPEG/PNG by content, at most RELIEF_DOCUMENT_MAX_BYTES each.
+RELIEF_DOCUMENT_ROOT = env.path("RELIEF_DOCUMENT_ROOT", default=str(BASE_DIR / "private" / "relief"))
+RELIEF_DOCUMENT_MAX_BYTES = env.int("RELIEF_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -311,6 +311,9 @@ class ReliefVerification(models.Model):
         verbose_name = verbose_name_plural = "还款救助初审核实记录"
         ordering = ["case", "-checked_on", "-pk"]
 
+    def __str__(self):
+        return f"{self.get_method_display()} {self.checked_on}"
+
 
 class ReliefPublicNotice(models.Model):
     """公示 (附件3, 第二十条（三）): optional; at least 5 working days; objections resolved before passing."""
@@ -329,6 +332,9 @@ class ReliefPublicNotice(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "还款救助公示"
+
+    def __str__(self):
+        return f"公示 {self.starts_on}—{self.ends_on}"
 
 
 class ReliefObjection(models.Model):
@@ -354,6 +360,9 @@ class ReliefObjection(models.Model):
         verbose_name = verbose_name_plural = "公示异议"
         ordering = ["notice", "received_on", "pk"]
 
+    def __str__(self):
+        return f"异议 {self.received_on}"
+
 
 class ReliefBlacklistEntry(models.Model):
     """失信名单 (第二十三条): an applicant found to have invented or forged a case; counties see it at
@@ -373,6 +382,9 @@ class ReliefBlacklistEntry(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "还款救助失信名单"
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
 
 
 class ReliefArchiveBox(models.Model):
@@ -425,6 +437,9 @@ class ReliefArchiveItem(models.Model):
             models.UniqueConstraint(fields=["box", "sequence"], name="relief_archive_item_sequence"),
         ]
 
+    def __str__(self):
+        return f"{self.box} #{self.sequence} {self.attachment}"
+
 
 class ReliefInformationOfficer(models.Model):
     """信息管理责任人 (第二十七条): each county names the person responsible for relief information."""
@@ -446,3 +461,6 @@ class ReliefInformationOfficer(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "还款救助信息管理责任人"
+
+    def __str__(self):
+        return f"{self.county} {self.user}"
