@@ -5,16 +5,9 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .categories import priority_of as priority_group  # 第十七条: 1–2 → 1, 3–4 → 2, 5 → 3
+
 ZERO = Decimal("0.00")
-
-# 第十七条: categories 1–2 must be relieved, 3–4 come first among the rest, then category 5.
-PRIORITY_GROUPS = {"1": 1, "2": 1, "3": 2, "4": 2, "5": 3, "5a": 3, "5b": 3}
-PRIORITY_LABELS = {1: "第一、二类（必须救助）", 2: "第三、四类（优先救助）", 3: "第五类"}
-
-
-def priority_group(category: str) -> int:
-    """第十七条: 1 for categories 1–2, 2 for 3–4, 3 for 5 (5a/5b)."""
-    return PRIORITY_GROUPS[str(category).strip().lower()]
 
 
 def priority_key(*, category: str, handed_over_on: datetime.date | None, case_no: str) -> tuple:
@@ -78,9 +71,22 @@ class Allocation:
 
     @property
     def finance_to_raise(self) -> dict:
-        """County → what its finance bureau must still raise for the waiting cases (第六条)."""
+        """County → what its finance bureau must still raise so that every waiting case can be paid (第六条):
+        the waiting cases, in priority order, take what is left in the accounts after the paid ones."""
+        reserve = self.reserve_left
+        surplus = dict(self.surplus_left)
+        finance = dict(self.finance_left)
         owed: dict = {}
-        for candidate, split in self.waiting:
+        for candidate, _ in self.waiting:
+            split = waterfall_split(
+                candidate.amount,
+                reserve=reserve,
+                surplus=surplus.get(candidate.county, ZERO),
+                finance=finance.get(candidate.county, ZERO),
+            )
+            reserve -= split.from_reserve
+            surplus[candidate.county] = surplus.get(candidate.county, ZERO) - split.from_surplus
+            finance[candidate.county] = finance.get(candidate.county, ZERO) - split.from_finance
             owed[candidate.county] = owed.get(candidate.county, ZERO) + split.short
         return owed
 
