@@ -9,6 +9,7 @@ import deadlines.api  # noqa: E402,F401
 import loanportal.exports.api  # noqa: E402,F401
 import renewals.api  # noqa: E402,F401
 import repayment_relief.api  # noqa: E402,F401
+import repayment_relief.money_api  # noqa: E402,F401
 
 from . import api, views
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("renewals.urls")),
     path("", include("repayment_relief.urls")),
+    path("", include("repayment_relief.money_views")),
     path("", include("deadlines.urls")),
     path("", include("loanportal.exports.views")),
     path("api/v1/auth/token/", api.TokenView.as_view(), name="api-token"),
