@@ -10,6 +10,8 @@
   /{id}/approve/ (a province manager other than the preparer), /{id}/confirm/ (the bank).
 """
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -289,7 +291,7 @@ class FundEntrySerializer(serializers.ModelSerializer):
 
 
 class MovementSerializer(BodySerializer):
-    amount = _money(min_value=0.01, max_value=10**11)
+    amount = _money(min_value=Decimal("0.01"), max_value=Decimal(10**11))
     document = serializers.CharField(max_length=100, help_text="凭证或文号（必填）")
     note = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
 

@@ -57,11 +57,30 @@ class PartComparison:
         return None if self.portal is None else self.bank - self.portal
 
 
+def portal_parts(case, contract_no: str) -> tuple[dict | None, bool]:
+    """The portal's figure of one contract of a case: the frozen one after the cutoff-day job (True), or
+    before it a trial computation to the case's cutoff from the latest ledger (False); None without a
+    usable ledger or before the hand-over."""
+    from .freeze import case_cutoff, relief_amount_compute
+    from .ledger import LedgerError
+
+    freeze = getattr(case, "amount_freeze", None) if hasattr(case, "amount_freeze") else None
+    if freeze is not None:
+        return freeze.contract_parts(contract_no), True
+    cutoff = case_cutoff(case)
+    if cutoff is None:
+        return None, False
+    try:
+        detail, _ = relief_amount_compute(case=case, cutoff=cutoff)
+    except LedgerError:
+        return None, False
+    return next((c for c in detail if c["contract_no"] == contract_no), None), False
+
+
 def bank_amount_comparison(line: BankAmount) -> list[PartComparison]:
-    """Each part of the bank's line beside the portal's frozen figure of that contract (None before the
-    cutoff-day freeze), with the difference bank − portal."""
-    freeze = getattr(line.case, "amount_freeze", None) if hasattr(line.case, "amount_freeze") else None
-    portal = freeze.contract_parts(line.contract.contract_no) if freeze else None
+    """Each part of the bank's line beside the portal's figure of that contract (frozen, or a trial
+    computation before the cutoff day — see portal_parts), with the difference bank − portal."""
+    portal, _ = portal_parts(line.case, line.contract.contract_no)
     return [
         PartComparison(part, getattr(line, part), Decimal(portal[part]) if portal else None) for part in PARTS
     ]

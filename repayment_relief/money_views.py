@@ -26,9 +26,9 @@ from loanportal.roles import OrgKind, Role
 
 from . import bank_amounts, disbursements, funds, money_selectors
 from .case_selectors import relief_cases_visible_to
+from .categories import priority_label
 from .ledger_import import LedgerImportRejected, ledger_import, ledger_workbook
 from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LedgerImport, LoanContract
-from .categories import priority_label
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROVINCE = frozenset({Role.PROVINCE_OFFICER, Role.PROVINCE_MANAGER})

@@ -36,6 +36,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class FormLayout:
+    """A spreadsheet in the layout of a paper form (e.g. the relief measures' 附件1–7): the definition's
+    title merged over all columns, a caption line (填报单位、日期), header cells grouped under merged labels
+    (label, first column, last column — 0-based), and signature lines under the data."""
+
+    caption: str = ""
+    groups: tuple[tuple[str, int, int], ...] = ()
+    signatures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExportDefinition:
     """One spreadsheet the portal offers.
 
@@ -54,6 +65,7 @@ class ExportDefinition:
     personal: bool = True
     page: str = ""  # URL name of the page the export belongs to
     describe: Callable[[dict], str] = field(default=lambda params: "")
+    layout: FormLayout | None = None  # None: one header row (a plain list)
 
     @property
     def headers(self) -> list[str]:

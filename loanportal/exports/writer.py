@@ -79,13 +79,16 @@ def write_export(
             PHONE: book.text_format,
         }.get(column.kind)
         sheet.set_column(index, index, column.width, cell_format)
-    for index, header in enumerate(definition.headers):
-        sheet.write_string(0, index, header, book.header)
-    sheet.freeze_panes(1, 0)
+    header_row = _write_headers(book, sheet, definition)
+    sheet.freeze_panes(header_row + 1, 0)
 
-    count = _stream_rows(book, sheet, definition, rows, full_numbers=full_numbers, progress=progress)
+    count = _stream_rows(
+        book, sheet, definition, rows, full_numbers=full_numbers, progress=progress, first_row=header_row + 1
+    )
     if count:
-        sheet.autofilter(0, 0, count, len(definition.columns) - 1)
+        sheet.autofilter(header_row, 0, header_row + count, len(definition.columns) - 1)
+    if definition.layout is not None and definition.layout.signatures:
+        _write_signatures(book, sheet, definition, row=header_row + count + 2)
 
     info = book.add_sheet("导出信息")
     info.set_column(0, 0, 12)
@@ -98,6 +101,62 @@ def write_export(
     if progress is not None:
         progress(count)
     return count
+
+
+def _write_headers(book: SafeWorkbook, sheet, definition: ExportDefinition) -> int:
+    """The header rows; returns the index of the row with the column headers (the data follow it).
+
+    A plain list has one header row. A form layout (registry.FormLayout) has the title merged over all
+    columns, a caption line, and grouped headers: a group's label merged over its columns with the column
+    headers below, the other columns' headers merged over both rows. Rows are written in order (the
+    worksheet is in constant-memory mode) and the merged ranges registered as merge_range does."""
+    layout = definition.layout
+    headers = definition.headers
+    if layout is None:
+        for index, header in enumerate(headers):
+            sheet.write_string(0, index, header, book.header)
+        return 0
+    last = len(headers) - 1
+    title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    sheet.set_row(0, 30)
+    sheet.merge_range(0, 0, 0, last, definition.title, title)
+    top = 1
+    if layout.caption:
+        sheet.merge_range(1, 0, 1, last, layout.caption, book.add_format({"align": "left"}))
+        top = 2
+    if not layout.groups:
+        for index, header in enumerate(headers):
+            sheet.write_string(top, index, header, book.header)
+        return top
+    grouped = {col: group for group in layout.groups for col in range(group[1], group[2] + 1)}
+    for col in range(last + 1):
+        group = grouped.get(col)
+        if group is None:
+            sheet.write_string(top, col, headers[col], book.header)
+        elif col == group[1]:
+            sheet.write_string(top, col, group[0], book.header)
+        else:
+            sheet.write_blank(top, col, None, book.header)
+    for col in range(last + 1):
+        if col in grouped:
+            sheet.write_string(top + 1, col, headers[col], book.header)
+        else:
+            sheet.write_blank(top + 1, col, None, book.header)
+    for _label, first, end in layout.groups:
+        if end > first:
+            sheet.merge.append([top, first, top, end])
+    for col in range(last + 1):
+        if col not in grouped:
+            sheet.merge.append([top, col, top + 1, col])
+    return top + 1
+
+
+def _write_signatures(book: SafeWorkbook, sheet, definition: ExportDefinition, *, row: int) -> None:
+    """Signature lines (负责人、经办人、日期 …) spread over the width of the table, under the data."""
+    signatures = definition.layout.signatures
+    step = max(1, len(definition.columns) // len(signatures))
+    for index, text in enumerate(signatures):
+        sheet.write_string(row, min(index * step, len(definition.columns) - 1), text)
 
 
 # --- the data rows -----------------------------------------------------------------------------------------
@@ -201,18 +260,18 @@ def _cell_bodies(book: SafeWorkbook, definition: ExportDefinition, full_numbers:
     return bodies
 
 
-def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress) -> int:
-    """Write the data rows (sheet rows 2…) straight into the worksheet's constant-memory stream."""
+def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress, first_row: int = 1) -> int:
+    """Write the data rows (sheet row index `first_row`… ) straight into the constant-memory stream."""
     if not sheet.constant_memory:  # pragma: no cover - the export writer always opens it so
         raise ValueError("the streamed rows need a constant-memory worksheet")
-    sheet._write_single_row(1)  # flush the header row; the worksheet now waits for row index 1
+    sheet._write_single_row(first_row)  # flush the header rows; the worksheet now waits for first_row
     bodies = _cell_bodies(book, definition, full_numbers)
     letters = [_column_letter(i) for i in range(len(bodies))]
     columns = list(zip(letters, bodies, strict=True))
     write = sheet.fh.write
     count = 0
     for count, row in enumerate(rows, start=1):  # noqa: B007  (count is the result)
-        number = str(count + 1)
+        number = str(count + first_row)
         cells = []
         for (letter, body), value in zip(columns, row, strict=False):
             if value is None:
@@ -224,6 +283,6 @@ def _stream_rows(book, sheet, definition, rows, *, full_numbers, progress) -> in
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     if count:
-        sheet.previous_row = count
-        sheet._check_dimensions(count, len(bodies) - 1)
+        sheet.previous_row = first_row + count - 1
+        sheet._check_dimensions(first_row + count - 1, len(bodies) - 1)
     return count

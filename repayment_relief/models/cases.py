@@ -130,7 +130,7 @@ class ReliefBatch(models.Model):
     @property
     def cutoff_date(self):
         """救助金额计算截止日 of the batch (第二十一条（二）), None before the hand-over."""
-        from .rules import amount_cutoff_date
+        from ..rules import amount_cutoff_date
 
         return amount_cutoff_date(self.handed_over_on) if self.handed_over_on else None
 
@@ -439,6 +439,12 @@ class ReliefArchiveItem(models.Model):
 
     def __str__(self):
         return f"{self.box} #{self.sequence} {self.attachment}"
+
+    @property
+    def attachment_label(self) -> str:
+        from ..categories import ATTACHMENTS
+
+        return ATTACHMENTS.get(self.attachment, self.attachment)
 
 
 class ReliefInformationOfficer(models.Model):
