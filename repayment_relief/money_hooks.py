@@ -1,8 +1,7 @@
 """What relief money plugs into the portal: navigation (救助资金), audit action labels, the spreadsheets
 (money_exports registers on import) and demo data."""
 
-from loanportal.registry import NavItem, register_action_labels, register_nav, register_seeder
-from loanportal.roles import PROVINCE_ROLES, Role
+from loanportal.registry import register_action_labels, register_seeder
 
 ACTION_LABELS = {
     "ledger_import.done": "导入贷款台账",
@@ -31,8 +30,8 @@ def seed_money(context: dict) -> None:
 
 
 def register() -> None:
-    readers = frozenset({*PROVINCE_ROLES, Role.BANK_OFFICER})
-    register_nav(NavItem("救助资金", "relief-bank-amounts", readers, order=41))
+    # No navigation entry of its own (the province's bar must fit a 1366 px screen): the pages are tabs
+    # of 还款救助 (templates/relief/_nav.html links here for the roles that see them).
     register_action_labels(ACTION_LABELS)
     register_seeder(75, seed_money)
     from . import money_exports  # noqa: F401  (registers 附件6 and the disbursement list)
