@@ -180,10 +180,13 @@ class BankAmountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PartSerializer(many=True))
     def get_comparison(self, line):
-        return [
-            {"part": c.part, "bank": c.bank, "portal": c.portal, "difference": c.difference}
-            for c in money_selectors.bank_amount_comparison(line)
-        ]
+        return PartSerializer(
+            [
+                {"part": c.part, "bank": c.bank, "portal": c.portal, "difference": c.difference}
+                for c in money_selectors.bank_amount_comparison(line)
+            ],
+            many=True,
+        ).data
 
     def get_actions(self, line) -> list[str]:
         request = self.context.get("request")
