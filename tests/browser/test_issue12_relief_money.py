@@ -92,6 +92,9 @@ def test_issue12_province_accepts_bank_amounts_builds_batch_manager_approves_ban
     page.wait_for_load_state()
     assert "已审批划付" in page.locator("#batch-status").inner_text()
     page.screenshot(path=os.path.join(test_output_dir, "issue12-disbursement-approved.png"), full_page=True)
+    page.goto("/relief/funds/")
+    assert page.locator("#fund-entries").get_by_text("甘资助划〔2026〕1号").count() == 3
+    page.screenshot(path=os.path.join(test_output_dir, "issue12-fund-accounts.png"), full_page=True)
     context.close()
     # 24,168.00 + 168.50: the reserve pays 20,000, county1's surplus 4,168, county2's surplus 168.50
     balances = {(a.kind, a.county_id): a.balance for a in FundAccount.objects.all()}
@@ -112,3 +115,48 @@ def test_issue12_province_accepts_bank_amounts_builds_batch_manager_approves_ban
     page.screenshot(path=os.path.join(test_output_dir, "issue12-bank-confirmed.png"), full_page=True)
     context.close()
     assert AuditEvent.objects.filter(action="disbursement.confirmed").count() == 1
+
+
+def test_issue12_bank_imports_ledger_row_errors_then_success(
+    live_world, chromium, live_server, test_output_dir, tmp_path
+):
+    """The bank's ledger spreadsheet: a file with an error imports nothing and lists row and column; the
+    corrected file imports (all-or-nothing through the one import path)."""
+    from repayment_relief.ledger_import import ledger_workbook
+    from repayment_relief.models import LoanLedgerSnapshot
+
+    student = live_world.students.c1_u1
+    row = [
+        "GS2021-0107",
+        student.id_number,
+        "620123",
+        "24000.00",
+        "2021",
+        "2026-10-31",
+        "2025-12-20",
+        "16000.00",
+        "120.50",
+        "2024-12-21:3.05；2025-12-21:2.80",
+        "本金:2025-12-20:4000.00；利息:2025-12-20:300.00",
+        "2026-12-20:4000.00；2027-12-20:4000.00；2028-09-20:4000.00",
+    ]
+    bad = tmp_path / "台账-有错误.xlsx"
+    bad.write_bytes(ledger_workbook([row, [*row[:5], "2026-13-01", *row[6:]]]))
+    good = tmp_path / "台账.xlsx"
+    good.write_bytes(ledger_workbook([row]))
+    context, page = _login(chromium, live_server, "bank_officer")
+    page.goto("/relief/ledger/import/")
+    page.set_input_files("#id_file", str(bad))
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_load_state()
+    errors = page.locator("#ledger-errors")
+    assert "第3行" in errors.inner_text() and "台账日期" in errors.inner_text()
+    assert not LoanLedgerSnapshot.objects.exists()
+    page.screenshot(path=os.path.join(test_output_dir, "issue12-ledger-import-errors.png"), full_page=True)
+    page.set_input_files("#id_file", str(good))
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("台账导入成功：1 个合同").is_visible()
+    page.screenshot(path=os.path.join(test_output_dir, "issue12-ledger-import-done.png"), full_page=True)
+    context.close()
+    assert LoanLedgerSnapshot.objects.get().is_latest
