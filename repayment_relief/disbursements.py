@@ -13,6 +13,8 @@ One state machine (`disbursement_transition`, DISBURSEMENT_TRANSITIONS). A case 
 DisbursementItem is unique per case.
 """
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,6 +37,7 @@ from .money_rules import Split, allocate
 from .money_selectors import disbursement_candidates, fund_balances
 
 S = DisbursementStatus
+ZERO = Decimal("0.00")
 PROVINCE_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.PROVINCE_MANAGER})
 
 
@@ -132,7 +135,7 @@ def disbursement_approve(*, actor, batch: DisbursementBatch, document: str) -> D
         for item in items:
             funds.fund_pay(
                 actor=actor,
-                split=Split(item.from_reserve, item.from_surplus, item.from_finance, item.amount * 0),
+                split=Split(item.from_reserve, item.from_surplus, item.from_finance, ZERO),
                 county=item.case.county_id,
                 case=item.case,
                 disbursement=locked,

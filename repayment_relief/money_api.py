@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -205,7 +206,10 @@ class BankAmountEnterSerializer(BodySerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        request = self.context.get("request")
+        if request is None:  # schema generation
+            return
+        user = request.user
         self.fields["case"].queryset = relief_cases_visible_to(user=user)
         self.fields["contract"].queryset = LoanContract.objects.filter(
             relief_cases__in=relief_cases_visible_to(user=user).values("pk")
@@ -434,6 +438,8 @@ PreviewSerializer = inline_serializer(
         "waiting": serializers.ListField(child=serializers.DictField()),
         "total": _money(),
         "finance_to_raise": serializers.DictField(),
+        "year": serializers.IntegerField(),
+        "batches_this_year": serializers.IntegerField(),
     },
 )
 
@@ -483,10 +489,25 @@ class DisbursementViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
         batch = disbursements.disbursement_prepare(actor=request.user, year=body.get("year"))
         return Response(self.get_serializer(self.selector(request.user).get(pk=batch.pk)).data, status=201)
 
-    @extend_schema(responses=PreviewSerializer, summary="划付预览（第十七条顺序、第六条资金来源）")
+    @extend_schema(
+        responses={200: PreviewSerializer, 400: None},
+        summary="划付预览（第十七条顺序、第六条资金来源）",
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="自然年（默认今年），返回该年已编制批次数")
+        ],
+    )
     @action(detail=False, methods=["get"])
     def preview(self, request):
-        return Response(preview_data(money_selectors.disbursement_preview()))
+        raw = request.query_params.get("year", "")
+        year = timezone.localdate().year
+        if raw:
+            if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+                raise DomainError("year 应为 2000–2100 之间的年份", field="year")
+            year = int(raw)
+        data = preview_data(money_selectors.disbursement_preview())
+        data["year"] = year
+        data["batches_this_year"] = DisbursementBatch.objects.filter(year=year).count()
+        return Response(data)
 
     @extend_schema(request=ApproveSerializer, responses=DisbursementSerializer, summary="审批划付")
     @action(detail=True, methods=["post"])

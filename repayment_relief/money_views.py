@@ -24,7 +24,7 @@ from loanportal.imports.models import ImportJob
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind, Role
 
-from . import bank_amounts, disbursements, funds, money_selectors
+from . import bank_amounts, disbursements, funds, money_selectors, states
 from .case_selectors import relief_cases_visible_to
 from .categories import priority_label
 from .ledger_import import LedgerImportRejected, ledger_import, ledger_workbook
@@ -184,7 +184,7 @@ def bank_amount_list(request):
         )
         cases = (
             relief_cases_visible_to(user=request.user)
-            .filter(status="handed_over")
+            .filter(status=states.HANDED_OVER)
             .prefetch_related("contracts")
             .select_related("amount_freeze")
             .order_by("case_no")
