@@ -9,6 +9,7 @@ import deadlines.api  # noqa: E402,F401
 import loanportal.exports.api  # noqa: E402,F401
 import renewals.api  # noqa: E402,F401
 import repayment_relief.api  # noqa: E402,F401
+import repayment_relief.case_api  # noqa: E402,F401
 import repayment_relief.money_api  # noqa: E402,F401
 
 from . import api, views

@@ -8,7 +8,7 @@ from . import categories
 from .models import ApplicantKind, ReliefCategory, VerificationMethod
 from .selectors import loan_contracts_visible_to
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_ERRORS = {"invalid": "请填写有效日期（YYYY-MM-DD）"}
 
 
@@ -98,7 +98,11 @@ class DecisionForm(forms.Form):
 
 
 class FraudForm(forms.Form):
-    finding = forms.CharField(label="查实情况", max_length=2000)
+    finding = forms.CharField(
+        label="查实情况",
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": "查实情况：虚构了什么理由、伪造了哪些要件"}),
+    )
     employer_letter_on = forms.DateField(
         label="函告所在单位日期", required=False, widget=DATE, error_messages=DATE_ERRORS
     )

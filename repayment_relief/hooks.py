@@ -45,7 +45,7 @@ def seed_relief(context: dict) -> None:
 
 def register() -> None:
     readers = frozenset({*COUNTY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER, Role.BANK_OFFICER})
-    register_nav(NavItem("还款救助", "relief-case-list", readers, order=40))
+    register_nav(NavItem("救助", "relief-case-list", readers, order=40))
     register_action_labels(ACTION_LABELS)
     register_seeder(70, seed_relief)
     from . import exports  # noqa: F401  (registers 附件1–5, 附件7 with the export path)

@@ -257,6 +257,14 @@ def in_scope(user, obj) -> bool:
             user.role in MANAGER_ROLES and obj.organisation_id == user.organisation_id
         )
     kind = user.organisation.kind
+    if label == "repayment_relief.ReliefBatch":  # the province compiles it, the bank receives it
+        return kind == OrgKind.PROVINCE or (kind == OrgKind.BANK and obj.status == "handed_over")
+    if label == "repayment_relief.ReliefArchiveBox":  # each holder its own boxes; the province all
+        return kind == OrgKind.PROVINCE or (kind != OrgKind.CITY and obj.holder_id == user.organisation_id)
+    if label == "repayment_relief.LoanContract" and kind == OrgKind.BANK:  # the bank keeps every ledger
+        return True
+    if label == "repayment_relief.ReliefCase" and kind == OrgKind.BANK:  # handed over to the bank
+        return obj.status in ("handed_over", "relieved")
     county_pk, university_pk = _owners(obj)
     if kind == OrgKind.PROVINCE:
         return True
