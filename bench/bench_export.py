@@ -150,6 +150,7 @@ def build_data(count: int) -> dict:
                 now.isoformat(),
                 f"HT{YEAR}{i:08d}" if i % 5 else None,
                 now.isoformat() if i % 5 else None,
+                "",
             )
 
     _copy(
@@ -173,6 +174,7 @@ def build_data(count: int) -> dict:
             "accepted_at",
             "contract_number",
             "contract_signed_at",
+            "bank_decline_reason",
         ],
         applications(),
     )

@@ -78,7 +78,7 @@ def _generate(context) -> dict:
             f"""
             INSERT INTO applications_application (year, student_id, county_id, status, university_id, level,
                 major, enrolment_year, study_years, tuition_amount, accommodation_amount, commitment_accepted,
-                created_by_id, created_at, updated_at)
+                created_by_id, created_at, updated_at, bank_decline_reason)
             SELECT y, s.id, s.household_county_id,
                    CASE WHEN y < 2026 THEN
                           (ARRAY['archived','archived','archived','fee_certified','disbursed','abandoned',
@@ -92,7 +92,7 @@ def _generate(context) -> dict:
                    4000 + (s.id % 10) * 500, 1200, true, {clerk.pk},
                    make_timestamptz(y::int, 7, 15, 8, 0, 0::double precision, 'Asia/Shanghai')
                      + floor(random() * 5788800) * interval '1 second',
-                   now()
+                   now(), ''
             FROM (SELECT id, household_county_id, university_id, enrolment_year, (2022 + floor(random() * 5))::int AS y
                   FROM loanportal_student WHERE address = 'bench') AS s(id, household_county_id, university_id,
                   enrolment_year, y)

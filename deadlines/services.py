@@ -10,12 +10,14 @@ The daily job calls calendar_run (deadlines.engine).
 """
 
 import datetime
+import functools
 
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from loanportal.audit import audit_record
+from loanportal.context import memo_forget, memoised
 from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.models import Organisation
 from loanportal.roles import Role
@@ -24,6 +26,20 @@ from loanportal.updates import model_update
 from . import rules
 from .engine import calendar_run  # noqa: F401  (re-exported: the daily job's service)
 from .models import KeyDate, KeyDateExtension, LoanYear
+
+
+def _forgets_calendar(function):
+    """A write to the calendar: the request's memoised loan years and key dates are read afresh after it."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            memo_forget("calendar")
+
+    return wrapper
+
 
 CALENDAR_EDITOR_ROLES = frozenset({Role.PROVINCE_MANAGER})
 
@@ -35,6 +51,10 @@ def loan_year_of(on: datetime.date) -> LoanYear | None:
     """The loan year whose calendar contains the day: Y runs from its first key date in Y to its last
     (archive by 3/31 of Y+1). A day between two loan years (April to early July) belongs to the coming
     one. None when no loan year has been created for that time."""
+    return memoised(("calendar", "loan_year_of", on), lambda: _loan_year_of(on))
+
+
+def _loan_year_of(on: datetime.date) -> LoanYear | None:
     spans = (
         LoanYear.objects.filter(year__gte=on.year - 1, year__lte=on.year + 1)
         .annotate(first=Min("key_dates__start_date"), last=Max("key_dates__end_date"))
@@ -68,7 +88,10 @@ def key_date_get(code: str, *, year: int | None = None, on: datetime.date | None
         if loan_year is None:
             raise DomainError(f"{rules.format_date(on)}所在贷款年度的工作日历尚未建立，请联系省中心")
         year = loan_year.year
-    key_date = KeyDate.objects.select_related("loan_year").filter(loan_year__year=year, code=code).first()
+    key_date = memoised(
+        ("calendar", "key_date", year, code),
+        lambda: KeyDate.objects.select_related("loan_year").filter(loan_year__year=year, code=code).first(),
+    )
     if key_date is None:
         raise DomainError(f"{year}年度工作日历中没有时间节点“{code}”，请联系省中心")
     return key_date
@@ -156,6 +179,7 @@ def require_open(
 # --- writes ---------------------------------------------------------------------------------------
 
 
+@_forgets_calendar
 @transaction.atomic
 def loan_year_ensure(*, year: int, actor=None) -> LoanYear:
     """Create the loan year with the default calendar of notice 八, idempotently: existing dates
@@ -196,6 +220,7 @@ def loan_year_ensure(*, year: int, actor=None) -> LoanYear:
 DEMO_SHIFT_REASON = "演示环境：整体平移本年度工作日历，使今天处于现场受理期，以便演示完整流程"
 
 
+@_forgets_calendar
 @transaction.atomic
 def loan_year_ensure_holding(*, on: datetime.date, actor) -> LoanYear:
     """Demo data only (`seed_demo`): the loan year of day `on` with its calendar moved as a whole, so that
@@ -231,6 +256,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
+@_forgets_calendar
 @transaction.atomic
 def key_date_update(
     *,

@@ -154,6 +154,22 @@ class Student(models.Model):
     major = models.CharField("专业", max_length=100, blank=True)
     enrolment_year = models.PositiveSmallIntegerField("入学年份", null=True, blank=True)
     study_years = models.PositiveSmallIntegerField("学制（年）", null=True, blank=True)
+    class_name = models.CharField("班级", max_length=100, blank=True, default="", db_default="")
+    student_number = models.CharField("学号", max_length=32, blank=True, default="", db_default="")
+    # Graduation confirmation and information maintenance (notice 七(十九)): the data the relief
+    # measures later need to reach a borrower.
+    graduation_date = models.DateField("毕业时间", null=True, blank=True)
+    graduation_confirmed_at = models.DateTimeField("毕业确认时间", null=True, blank=True)
+    graduation_confirmed_by = models.ForeignKey(
+        "loanportal.User",
+        verbose_name="毕业确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    employer = models.CharField("工作单位", max_length=200, blank=True, default="", db_default="")
+    employment_status = models.CharField("就业情况", max_length=50, blank=True, default="", db_default="")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -163,6 +179,7 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["household_county", "name"]),
             models.Index(fields=["university", "name"]),
+            models.Index(fields=["university", "department", "class_name"], name="student_uni_class"),
         ]
 
     def __str__(self):

@@ -51,6 +51,25 @@ def test_idle_timeout_logs_out(world, client):
     assert client.get("/").status_code == 302  # still logged out
 
 
+def test_idle_clock_advances_at_most_once_a_resolution_step(world, client, settings):
+    """The session row is saved when the idle clock moves (at most once a minute), not on every request:
+    an older activity stamp is renewed, a recent one is left as it is (no write)."""
+    client.post("/accounts/login/", {"username": "county1_staff", "password": TEST_PASSWORD})
+    session = client.session
+    old = time.time() - 10 * 60
+    session["last_activity_at"] = old
+    session.save()
+    assert client.get("/").status_code == 200
+    renewed = client.session["last_activity_at"]
+    assert renewed > old + 9 * 60
+    recent = time.time() - settings.SESSION_ACTIVITY_RESOLUTION / 2
+    session = client.session
+    session["last_activity_at"] = recent
+    session.save()
+    assert client.get("/").status_code == 200
+    assert client.session["last_activity_at"] == recent
+
+
 def test_activity_within_idle_window_keeps_session(world, client):
     client.post("/accounts/login/", {"username": "county1_staff", "password": TEST_PASSWORD})
     session = client.session

@@ -63,9 +63,16 @@ def _by(code: str, organisation) -> str:
 
 
 def _figures(user):
+    """The county's figures, computed once per request (the user object lives for one request) though
+    three cards show them."""
     from ..selectors.lifecycle import county_figures
 
-    return county_figures(user=user, today=timezone.localdate())
+    today = timezone.localdate()
+    cached = getattr(user, "_county_figures", None)
+    if cached is None or cached[0] != today:
+        cached = (today, county_figures(user=user, today=today))
+        user._county_figures = cached
+    return cached[1]
 
 
 def _card_accepted_today(user):

@@ -102,6 +102,30 @@ class Application(models.Model):
     receipt_code = models.CharField("回执码", max_length=16, null=True, blank=True, unique=True)
     contract_signed_at = models.DateTimeField("签约时间", null=True, blank=True)
     bank_decline_reason = models.CharField("银行未通过原因", max_length=500, blank=True)
+    # The loan year's second half (notice 八): who entered and confirmed the receipt and when, the bank's
+    # approval and its disbursement (amount to the university's fee account, remainder to the student).
+    receipt_entered_at = models.DateTimeField("回执录入时间", null=True, blank=True)
+    receipt_entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="回执录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receipt_confirmed_at = models.DateTimeField("回执确认时间", null=True, blank=True)
+    receipt_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="回执确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    bank_approved_at = models.DateTimeField("银行审批时间", null=True, blank=True)
+    disbursed_on = models.DateField("放款日期", null=True, blank=True)
+    disbursed_to_university = models.PositiveIntegerField("划入高校金额（元）", null=True, blank=True)
+    disbursed_to_student = models.PositiveIntegerField("划入学生金额（元）", null=True, blank=True)
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+"
@@ -128,6 +152,13 @@ class Application(models.Model):
             models.Index(fields=["county", "status", "-created_at"], name="app_county_status_recent"),
             models.Index(fields=["county", "-created_at"], name="app_county_recent"),
             models.Index(fields=["university", "year", "status"], name="app_university_year_status"),
+            # The dashboards' figures of a loan year (a county's, or per county for a city or the province),
+            # answered from the index alone (index-only scans: count "status", not "pk").
+            models.Index(
+                fields=["year", "county", "status"],
+                include=["accepted_at", "contract_signed_at", "tuition_amount", "accommodation_amount"],
+                name="app_year_county_status",
+            ),
         ]
 
     def __str__(self):

@@ -94,6 +94,12 @@ def application_transition(
             extra["contract_number"] = _next_contract_number(application)
             extra["receipt_code"] = _unused_receipt_code()
             extra["contract_signed_at"] = now
+    elif to == ApplicationStatus.RECEIPT_ENTERED:
+        extra.update(receipt_entered_at=now, receipt_entered_by=actor)
+    elif to == ApplicationStatus.RECEIPT_CONFIRMED:
+        extra.update(receipt_confirmed_at=now, receipt_confirmed_by=actor)
+    elif to == ApplicationStatus.BANK_APPROVED:
+        extra["bank_approved_at"] = now
     elif to == ApplicationStatus.BANK_DECLINED:
         extra["bank_decline_reason"] = (reason or "").strip()[:500]
     moved = apply_transition(
