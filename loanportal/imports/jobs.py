@@ -29,7 +29,10 @@ RUNNERS = {
     "pre_applications": "applications.services.preapplications.pre_application_import_job",
     "ledger": "repayment_relief.ledger_import.ledger_import_job",
 }
-PAGES = {"pre_applications": "preapplication-import-job", "ledger": "relief-ledger-import-job"}  # kind → the job's page (progress, outcome)
+PAGES = {
+    "pre_applications": "preapplication-import-job",
+    "ledger": "relief-ledger-import-job",
+}  # kind → the job's page (progress, outcome)
 
 
 def import_job_root() -> Path:
