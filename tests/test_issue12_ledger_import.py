@@ -107,3 +107,26 @@ def test_issue12_ledger_import_refuses_other_borrower_and_unknown_student(world)
 def test_issue12_only_the_bank_imports_ledgers(world):
     with pytest.raises(PermissionDeniedError):
         ledger_import(actor=world.users.province_officer, file=upload([row("X", world.students.c1_u1)]))
+
+
+def test_issue12_large_ledger_runs_as_an_import_job_with_progress(world, settings, tmp_path):
+    """A province-size ledger is imported in the background (ImportJob kind "ledger") with its progress."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from loanportal.imports import jobs
+    from loanportal.imports.models import ImportJob, ImportJobStatus
+
+    settings.IMPORT_JOB_ROOT = str(tmp_path)
+    settings.IMPORT_JOB_MIN_BYTES = 1
+    s = world.students
+    data = ledger_workbook([row("GS2021-0001", s.c1_u1), row("GS2021-0002", s.c2_u2, county="620122")])
+    file = SimpleUploadedFile("台账.xlsx", data, content_type="application/octet-stream")
+    assert jobs.import_job_wanted(file)
+    job = jobs.import_job_create(
+        actor=world.users.bank_officer, kind="ledger", organisation=world.bank, year=2026, file=file
+    )
+    jobs.import_job_run(pk=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == ImportJobStatus.DONE and job.progress == 100
+    assert "2 个合同" in job.message
+    assert LoanLedgerSnapshot.objects.filter(is_latest=True).count() == 2

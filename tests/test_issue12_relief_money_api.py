@@ -177,3 +177,43 @@ def test_issue12_annex6_and_disbursement_list_in_the_forms_layout(setup, tmp_pat
     rows = listing.rows(user=world.users.province_officer, params={"batch": str(batch.pk)})
     assert write_export(listing, rows, path=path, watermark=mark) == 2
     assert DisbursementBatch.objects.count() == 1
+
+
+def test_issue12_annex6_import_all_or_nothing(setup):
+    """The bank's 附件6 spreadsheet: a line of a contract that is not the case's refuses the whole file."""
+    from openpyxl import Workbook
+
+    from repayment_relief.bank_amounts import IMPORT_TEMPLATE, bank_amounts_import
+    from repayment_relief.models import BankAmount
+
+    world, case, other = setup
+
+    def upload(rows):
+        book = Workbook()
+        book.active.append(list(IMPORT_TEMPLATE.headers))
+        for r in rows:
+            book.active.append(r)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        buffer.seek(0)
+        buffer.name = "附件6.xlsx"
+        buffer.size = len(buffer.getvalue())
+        return buffer
+
+    good = [
+        case.case_no,
+        case.contracts.get().contract_no,
+        "",
+        "24000.00",
+        "168.00",
+        "0",
+        "0",
+        "0",
+        "24168.00",
+    ]
+    wrong = [other.case_no, case.contracts.get().contract_no, "", "0", "168.00", "0", "0", "0", ""]
+    with pytest.raises(bank_amounts.DomainError):
+        bank_amounts_import(actor=world.users.bank_officer, file=upload([good, wrong]))
+    assert not BankAmount.objects.exists()
+    assert bank_amounts_import(actor=world.users.bank_officer, file=upload([good])) == 1
+    assert BankAmount.objects.get().total == 24168
