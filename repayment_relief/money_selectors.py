@@ -213,3 +213,26 @@ def disbursement_actions_for(user, batch: DisbursementBatch) -> list[str]:
     if batch.status == DisbursementStatus.APPROVED and role == Role.BANK_OFFICER:
         return ["confirm"]
     return []
+
+
+def case_amounts(case) -> dict | None:
+    """A case's amounts to its cutoff for the case page: per contract the portal's parts (frozen, or a
+    trial before the cutoff day), the bank's 附件6 line and its status; None before the hand-over."""
+    from .freeze import case_cutoff
+
+    cutoff = case_cutoff(case)
+    if cutoff is None:
+        return None
+    lines = {line.contract_id: line for line in BankAmount.objects.filter(case=case)}
+    rows = []
+    frozen = False
+    for contract in case.contracts.order_by("contract_no"):
+        portal, frozen = portal_parts(case, contract.contract_no)
+        rows.append(
+            {
+                "contract": contract,
+                "portal": [Decimal(portal[p]) for p in PARTS] if portal else None,
+                "bank": lines.get(contract.pk),
+            }
+        )
+    return {"cutoff": cutoff, "frozen": frozen, "rows": rows}

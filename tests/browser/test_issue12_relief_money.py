@@ -56,7 +56,12 @@ def test_issue12_province_accepts_bank_amounts_builds_batch_manager_approves_ban
 
     # The province officer checks 附件6: the second line's interest differs by +0.50.
     context, page = _login(chromium, live_server, "province_officer")
-    page.get_by_role("link", name="还款救助", exact=True).click()
+    page.goto(f"/relief/cases/{first.pk}/")  # the case page: its cutoff and its parts
+    amounts = page.locator("#case-amounts")
+    assert "2026年3月20日" in amounts.inner_text() and "24168.00" in amounts.inner_text()
+    assert "门户核定金额已于截止日冻结" in amounts.inner_text()
+    page.screenshot(path=os.path.join(test_output_dir, "issue12-case-amounts.png"), full_page=True)
+    page.locator("nav a[href='/relief/cases/']").click()  # the navigation's 还款救助 entry
     page.locator("#relief-money-link").click()
     table = page.locator("#annex6-table")
     differing = table.locator("tr.annex6-differs")
@@ -104,7 +109,7 @@ def test_issue12_province_accepts_bank_amounts_builds_batch_manager_approves_ban
 
     # The bank officer confirms crediting and marking.
     context, page = _login(chromium, live_server, "bank_officer")
-    page.get_by_role("link", name="还款救助", exact=True).click()
+    page.locator("nav a[href='/relief/cases/']").click()  # the navigation's 还款救助 entry
     page.locator("#relief-money-link").click()
     page.get_by_role("link", name="资金划付").click()
     page.locator("#disbursement-batches a").first.click()
