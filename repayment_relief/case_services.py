@@ -324,6 +324,17 @@ def relief_notice_create(
             f"公示期不少于 {categories.PUBLIC_NOTICE_MIN_WORKING_DAYS} 个工作日（{starts_on} 至 {ends_on} 仅 {days} 个）",
             field="ends_on",
         )
+    refusal = categories.notice_content_refusal(
+        content,
+        private=[
+            case.borrower.id_number,
+            case.applicant_id_number,
+            case.applicant_phone,
+            case.borrower.phone,
+        ],
+    )
+    if refusal:
+        raise DomainError(refusal, field="content")
     if ReliefPublicNotice.objects.filter(case=case).exists():
         raise ConflictError("该案件已登记公示")
     with transaction.atomic():

@@ -3,6 +3,7 @@ the category-3 year (第十四条), the 5b grace period (第十六条（二）),
 priority (第十七条), scope (第十八条), credit follow-up (第二十四条) and archive places (第二十五条)."""
 
 import datetime
+import re
 
 from .rules import SCOPE_ALL, category_scope
 
@@ -113,6 +114,17 @@ def working_days(start: datetime.date, end: datetime.date) -> int:
         if (start + datetime.timedelta(days=weeks * 7 + offset)).weekday() < 5:
             count += 1
     return count
+
+
+_LONG_NUMBER = re.compile(r"\d{7,}")
+
+
+def notice_content_refusal(content: str, *, private: list[str]) -> str | None:
+    """公示 shows only what may be shown (第二十条（三）, 第二十七条): no ID or phone number, no long digit run."""
+    text = content or ""
+    if any(value and value in text for value in private) or _LONG_NUMBER.search(text):
+        return "公示内容不得包含身份证号、电话号码等个人信息（仅限姓名、救助类别、村组等）"
+    return None
 
 
 # --- priority, scope, credit (第十七、十八、二十四条) ----------------------------------------------------

@@ -221,6 +221,15 @@ def test_issue11_article_20_3_public_notice_five_working_days_and_objections(wor
         place="村委会公示栏",
         content="姓名、救助类别",
     )
+    with pytest.raises(DomainError, match="个人信息"):
+        services.relief_notice_create(
+            actor=staff,
+            case=case,
+            starts_on=monday,
+            ends_on=monday + datetime.timedelta(days=6),
+            place="村委会公示栏",
+            content=f"{case.borrower.name} {case.borrower.id_number}",
+        )
     objection = services.relief_objection_record(
         actor=staff, notice=notice, received_on=monday + datetime.timedelta(days=2), content="邻居称其家有车"
     )
