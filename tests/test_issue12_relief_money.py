@@ -414,3 +414,24 @@ def test_issue12_article_7_concurrent_payments_never_overdraw(live_world):
     assert account.balance == D("500.00")
     assert funds.fund_books_check() == []
     call_command("relief_fund_check")
+
+
+@pytest.mark.django_db
+def test_issue12_calendar_daily_jobs_registered_and_a_failing_one_does_not_stop_the_run(world):
+    """The freeze is registered with the calendar's daily job; a job that raises is reported, the run goes on."""
+    from deadlines import registry
+
+    assert "repayment_relief.freeze_relief_amounts" in registry.daily_jobs()
+
+    def broken(*, as_of, dry_run):
+        raise RuntimeError("boom")
+
+    registry.register_daily_job("test.broken", broken)
+    try:
+        batch = batch_received(world, received_on=day(2026, 3, 12))
+        case = handed_over_case(world, category="1", batch=batch)
+        report = calendar_run(as_of=day(2026, 3, 20))
+    finally:
+        registry.unregister_daily_job("test.broken")
+    assert any("test.broken：失败" in line for line in report.lines())
+    assert ReliefAmountFreeze.objects.filter(case=case).exists()
