@@ -48,11 +48,19 @@ def test_issue12_province_accepts_bank_amounts_builds_batch_manager_approves_ban
         contract=first.contracts.get(),
         values={"principal": "24000.00", "interest": "168.00"},
     )
-    bank_amounts.bank_amount_enter(
-        actor=bank, case=second, contract=second.contracts.get(), values={"interest": "168.50"}
-    )
     fund(world, reserve="20000", surplus={world.county1: "5000", world.county2: "1000"})
     UserFactory(username="province_manager2", role=Role.PROVINCE_MANAGER, organisation=world.province)
+
+    # The bank officer enters the second case's amounts on the page (附件6).
+    context, page = _login(chromium, live_server, "bank_officer")
+    page.goto("/relief/bank-amounts/")
+    row = page.locator(f"#bank-pending tr[data-pending^='{second.case_no}']")
+    row.locator("input[name=interest]").fill("168.50")
+    page.screenshot(path=os.path.join(test_output_dir, "issue12-bank-enters.png"), full_page=True)
+    row.get_by_role("button", name="填报").click()
+    page.wait_for_load_state()
+    assert f"已填报 {second.case_no}" in page.locator(".alert-success").inner_text()
+    context.close()
 
     # The province officer checks 附件6: the second line's interest differs by +0.50.
     context, page = _login(chromium, live_server, "province_officer")
