@@ -62,6 +62,10 @@ def relief_case_queue(*, user, status: str = "", category: str = "", q: str = ""
         rows = rows.filter(status__in=states.COUNTY_QUEUE)
     elif status == "province_queue":
         rows = rows.filter(status__in=states.PROVINCE_QUEUE)
+    elif (
+        status == "credit_pending"
+    ):  # 第二十四条: handed over, the bank has not confirmed the credit record yet
+        rows = rows.filter(status__in=BANK_STATES, credit_confirmed_at__isnull=True)
     if category in categories.PRIORITY:
         rows = rows.filter(category=category)
     q = (q or "").strip()[:50]
@@ -104,6 +108,19 @@ def blacklist_matches(*, user, id_numbers) -> QuerySet[ReliefBlacklistEntry]:
         return ReliefBlacklistEntry.objects.none()
     numbers = [n for n in id_numbers if n]
     return ReliefBlacklistEntry.objects.filter(id_number__in=numbers).select_related("case", "case__county")
+
+
+def blacklist_of_my_borrowers(*, user) -> QuerySet[ReliefBlacklistEntry]:
+    """Blacklist entries for the borrowers (and their co-borrowers) in the user's scope: the warning on the
+    intake page (第二十三条), before a case is opened."""
+    from loanportal.models import CoBorrower
+    from loanportal.selectors import students_visible_to
+
+    students = students_visible_to(user=user)
+    numbers = students.values("id_number").union(
+        CoBorrower.objects.filter(student__in=students.values("pk")).values("id_number")
+    )
+    return blacklist_visible_to(user=user).filter(id_number__in=numbers)
 
 
 def blacklist_visible_to(*, user) -> QuerySet[ReliefBlacklistEntry]:

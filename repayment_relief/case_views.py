@@ -59,6 +59,7 @@ def relief_case_list(request):
                 ("", "全部状态"),
                 ("county_queue", "县级待办（含省级退回）"),
                 ("province_queue", "待省级复审"),
+                ("credit_pending", "征信待银行确认"),
                 *states.LABELS.items(),
             ],
             "category_choices": [("", "全部类别"), *[(k, k) for k in categories.PRIORITY]],
@@ -91,7 +92,10 @@ def relief_case_new(request):
                 messages.warning(request, "注意：申请人或借款学生在还款救助失信名单中（第二十三条）")
             return redirect("relief-case-detail", pk=case.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "relief/case_new.html", {"form": form, "hits": hits}, status=status)
+    known = list(selectors.blacklist_of_my_borrowers(user=request.user)[:20])
+    return render(
+        request, "relief/case_new.html", {"form": form, "hits": hits, "known": known}, status=status
+    )
 
 
 def relief_case_detail(request, pk):

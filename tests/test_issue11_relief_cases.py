@@ -335,7 +335,10 @@ def test_issue11_article_24_credit_follow_up_by_bank(world):
     case.refresh_from_db()
     with pytest.raises(PermissionDeniedError):
         followup.relief_credit_confirm(actor=province, case=case)
+    pending = selectors.relief_case_queue(user=world.users.bank_officer, status="credit_pending")
+    assert list(pending) == [case]
     case = followup.relief_credit_confirm(actor=world.users.bank_officer, case=case)
+    assert not selectors.relief_case_queue(user=world.users.bank_officer, status="credit_pending").exists()
     assert "标注" in case.credit_note and case.credit_confirmed_at
 
 
@@ -406,3 +409,16 @@ def test_issue11_scope_out_of_scope_cases_invisible(world):
     assert case not in selectors.relief_cases_visible_to(user=world.users.bank_officer)
     assert case not in selectors.relief_cases_visible_to(user=world.users.university1_officer)
     assert not selectors.relief_documents_visible_to(user=world.users.county3_staff).exists()
+
+
+def test_issue11_article_21_1_second_decision_on_the_same_case_is_409(world):
+    """The one transition service: a decision already taken (e.g. by a concurrent officer) is a 409."""
+    case = case_submitted(world)
+    services.relief_case_province_decide(actor=world.users.province_officer, case=case, decision="pass")
+    with pytest.raises(ConflictError):
+        services.relief_case_province_decide(
+            actor=world.users.province_manager, case=case, decision="reject", reason="重复"
+        )
+    case.refresh_from_db()
+    assert case.status == states.PROVINCE_PASSED
+    assert AuditEvent.objects.filter(action="relief_case.province_passed").count() == 1

@@ -186,3 +186,31 @@ def test_issue11_summary_and_officer_pages(world, client_for):
     response = manager.post(reverse("relief-officer"), {"user": world.users.county1_staff.pk}, follow=True)
     assert "已指定信息管理责任人" in response.content.decode()
     assert client_for(world.users.county2_staff).get(summary_url).status_code == 404
+
+
+def test_issue11_article_23_blacklist_shown_at_intake(world, client_for):
+    """第二十三条: the intake page warns about blacklisted borrowers of the county."""
+    from repayment_relief import case_followup as followup
+
+    case = open_case(world)
+    followup.relief_fraud_record(actor=world.users.county1_staff, case=case, finding="伪造病历复印件")
+    page = client_for(world.users.county1_manager).get(reverse("relief-case-new")).content.decode()
+    assert 'id="blacklist-known"' in page and case.borrower.name in page
+    assert case.borrower.id_number not in page
+    other = client_for(world.users.county2_staff).get(reverse("relief-case-new")).content.decode()
+    assert 'id="blacklist-known"' not in other
+
+
+def test_issue11_case_list_query_count_constant(world, client_for, django_assert_max_num_queries):
+    """The list page's queries do not grow with the number of cases."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.users.county1_staff)
+    open_case(world)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("relief-case-list"))
+    open_case(world, student=world.students.c1_u4, category="5a")
+    open_case(world, category="1")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("relief-case-list"))
