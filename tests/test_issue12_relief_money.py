@@ -435,3 +435,34 @@ def test_issue12_calendar_daily_jobs_registered_and_a_failing_one_does_not_stop_
         registry.unregister_daily_job("test.broken")
     assert any("test.broken：失败" in line for line in report.lines())
     assert ReliefAmountFreeze.objects.filter(case=case).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue12_article_22_two_officers_prepare_at_once_one_batch_other_409(live_world):
+    """Two officers prepare from the same preview at the same moment: one batch, the other gets 409 (the case
+    is paid once; the batch number is unique per year)."""
+    world = live_world
+    batch = batch_received(world, received_on=day(2026, 3, 12))
+    case = handed_over_case(world, category="1", batch=batch)
+    accept_bank_amounts(world, case, total_each="1000.00")
+    fund(world, reserve="5000")
+    officers = [
+        world.users.province_officer,
+        UserFactory(username="province_officer2", role=Role.PROVINCE_OFFICER, organisation=world.province),
+    ]
+    results, barrier = [], threading.Barrier(2)
+    threads = [
+        threading.Thread(
+            target=_in_thread,
+            args=(lambda o=o: disbursements.disbursement_prepare(actor=o, year=2026), results, barrier),
+        )
+        for o in officers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["error", "ok"], results
+    error = next(value for kind, value in results if kind == "error")
+    assert isinstance(error, ConflictError) and error.status_code == 409
+    assert DisbursementBatch.objects.count() == 1
