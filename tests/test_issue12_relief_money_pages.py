@@ -63,3 +63,25 @@ def test_issue12_hostile_input_never_500(world, client_for):
     assert FundAccount.objects.get().balance == 100
     page = province.get("/relief/bank-amounts/")
     assert "差额" not in page.content.decode() or "table-danger" not in page.content.decode()
+
+
+def test_issue12_money_admin_read_only_and_scoped(world, client_for):
+    from repayment_relief import funds
+    from repayment_relief.models import FundAccountKind
+
+    funds.fund_deposit(
+        actor=world.users.province_officer,
+        account=funds.fund_account_ensure(kind=FundAccountKind.COUNTY_SURPLUS, county=world.county1),
+        amount="10.00",
+        document="甘1号",
+    )
+    staff = world.users.county3_staff
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client = client_for(staff)
+    for model in ("fundaccount", "fundentry", "bankamount", "disbursementbatch"):
+        assert client.get(f"/admin/repayment_relief/{model}/").status_code == 200, model
+    assert (
+        "榆中" not in client.get("/admin/repayment_relief/fundaccount/").content.decode()
+    )  # county1's account
+    assert client.get("/admin/repayment_relief/fundaccount/add/").status_code == 403
