@@ -19,7 +19,7 @@ class ReliefCaseForm(forms.Form):
     contracts = forms.ModelMultipleChoiceField(
         label="涉及借款合同",
         queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         error_messages={"invalid_choice": "所选合同不存在或不在本县", "required": "请选择至少一份借款合同"},
     )
     category = forms.ChoiceField(label="救助类别", choices=ReliefCategory.choices)

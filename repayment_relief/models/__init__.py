@@ -1,18 +1,15 @@
-"""Models of repayment relief: the bank's loan ledger (ledger.py), the relief cases (cases.py) and the
-relief money (money.py: ledger imports, frozen amounts, 附件6, fund accounts and entries, disbursements)."""
+"""Models of repayment relief: the bank's loan ledger (ledger.py), the relief cases (cases.py), the records
+kept around them (records.py) and the relief money (money.py: ledger imports, frozen amounts, 附件6, fund
+accounts and entries, disbursements)."""
 
 from .cases import (
     ApplicantKind,
     CountySummary,
-    ReliefArchiveBox,
-    ReliefArchiveItem,
     ReliefBatch,
-    ReliefBlacklistEntry,
     ReliefCase,
     ReliefCaseStatus,
     ReliefCategory,
     ReliefDocument,
-    ReliefInformationOfficer,
     ReliefObjection,
     ReliefPublicNotice,
     ReliefVerification,
@@ -38,6 +35,7 @@ from .money import (
     LedgerImport,
     ReliefAmountFreeze,
 )
+from .records import ReliefArchiveBox, ReliefArchiveItem, ReliefBlacklistEntry, ReliefInformationOfficer
 
 __all__ = [
     "BANK_AMOUNT_TRANSITIONS",

@@ -90,6 +90,7 @@ def test_issue11_relief_journey(live_world, page, login, test_output_dir, settin
     page.locator("#summary-submit").click()
     page.get_by_text("汇总表已上报省资助中心").wait_for()
     shot(page, test_output_dir, "3-summary-submitted")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # the manager's nav (审计日志) too
 
     # --- province officer: re-review in 第十七条 order, batch 附件5, hand over ---
     page.context.clear_cookies()
