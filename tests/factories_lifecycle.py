@@ -103,9 +103,25 @@ def make_application(world, *, actor=None, to: str = "accepted", **kwargs):
             application = services.application_transition(
                 actor=user, application=application, to=step, on=STEP_DAY.get(step)
             )
+        if step == "disbursed":
+            application = disbursement_report(application)
         if step == to:
             return application
     raise ValueError(to)
+
+
+def disbursement_report(application, *, on: datetime.date = datetime.date(2026, 11, 18)):
+    """The bank's report of a disbursement (到账: date, amount to the university's fee account, the rest
+    to the student), as the bank-status import records it; a fee certificate needs it."""
+    from applications.models import Application
+
+    Application.objects.filter(pk=application.pk).update(
+        disbursed_on=on,
+        disbursed_to_university=application.tuition_amount + application.accommodation_amount,
+        disbursed_to_student=0,
+    )
+    application.refresh_from_db()
+    return application
 
 
 def receipt_entry_open(world, year: int = 2026, until: datetime.date | None = None):

@@ -27,7 +27,7 @@ def test_seeder_makes_applications_in_several_states_through_services_and_is_ide
     states = set(Application.objects.values_list("status", flat=True))
     assert {"accepted", "contract_signed", "receipt_entered", "receipt_confirmed", "disbursed"} <= states
     counties = set(Application.objects.values_list("county__code", flat=True))
-    assert counties == {"620123", "620122", "620522"}
+    assert counties == {"620123", "620122", "620522", "620523"}
     assert Application.objects.filter(county__code="620123", university__code="10698").exists()
     for application in Application.objects.all():
         assert AuditEvent.objects.filter(

@@ -229,7 +229,7 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.household_county_id, obj.university_id
     if label == "renewals.RenewalDeclaration":
         return obj.county_id, obj.university_id
-    if label == "applications.ApplicationCorrection":
+    if label in ("applications.ApplicationCorrection", "applications.FeeCertificate"):
         return obj.application.county_id, obj.application.university_id
     if label == "applications.IntakeWindow":
         return obj.site.county_id, None
@@ -281,6 +281,8 @@ def in_scope(user, obj) -> bool:
             return obj.status in ("approved", "confirmed")
         if label == "repayment_relief.LedgerImport":  # its own uploads
             return obj.created_by.organisation_id == user.organisation_id
+        if label == "applications.FeeCertificate":  # the certificate of a case handed to the bank
+            return obj.application.status in HANDED_TO_BANK
         return label == "applications.Application" and obj.status in HANDED_TO_BANK
     return False
 

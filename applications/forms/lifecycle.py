@@ -220,21 +220,6 @@ class ApplicationFilterForm(forms.Form):
     )
 
 
-class ReceiptEntryForm(forms.Form):
-    receipt_code = forms.CharField(
-        label="回执码",
-        max_length=20,
-        error_messages=_required("回执码"),
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control form-control-lg font-monospace",
-                "placeholder": "如 ABCDE-FGHJK",
-                "autocomplete": "off",
-            }
-        ),
-    )
-
-
 class CorrectionForm(forms.Form):
     tuition_amount = forms.IntegerField(label="学费贷款（元）", min_value=0)
     accommodation_amount = forms.IntegerField(label="住宿费贷款（元）", min_value=0)

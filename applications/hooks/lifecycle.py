@@ -120,6 +120,37 @@ def _card_receipts_to_enter(user):
     }
 
 
+def _card_fee_certificates(user):
+    from ..selectors.receipts import obligation_fee_certificates
+
+    count = obligation_fee_certificates(university=user.organisation, year=_year())
+    return {
+        "title": "待开具收费证明",
+        "value": count,
+        "unit": "人",
+        "url": reverse("fee-certificate-list"),
+        "note": f"学费已到账；开具期{span}"
+        if (span := _fee_window(user.organisation))
+        else "学费已到账（通知八）",
+        "level": "warning" if count else "",
+    }
+
+
+def _fee_window(organisation) -> str:
+    """ "11月20日至11月30日" from the calendar (with the organisation's extension), "" without one."""
+    from deadlines.rules import format_span
+    from deadlines.services import deadline_for, key_date_get
+    from loanportal.errors import DomainError
+
+    try:
+        key_date = key_date_get("fee_certificate_window", year=_year())
+        return format_span(
+            key_date.start_date, deadline_for("fee_certificate_window", organisation, year=_year())
+        )
+    except DomainError:
+        return ""
+
+
 def _card_totals(user):
     from ..selectors.lifecycle import status_totals
 
@@ -183,6 +214,18 @@ def _receipts_to_confirm(*, organisation, loan_year):
     )
 
 
+def _fee_certificates_to_issue(*, organisation, loan_year):
+    from deadlines.registry import Obligation
+
+    from ..selectors.receipts import obligation_fee_certificates
+
+    year = getattr(loan_year, "year", loan_year)
+    return Obligation(
+        count=obligation_fee_certificates(university=organisation, year=year),
+        url=reverse("fee-certificate-list"),
+    )
+
+
 def register_calendar() -> None:
     try:
         from deadlines.registry import register_enforcement, register_obligation
@@ -191,11 +234,13 @@ def register_calendar() -> None:
     register_enforcement(ABANDON_ACTION, _abandon_unreceipted)
     register_obligation("receipt_entry_due", _receipts_to_enter)
     register_obligation("receipt_confirm_due", _receipts_to_confirm)
+    register_obligation("fee_certificate_window", _fee_certificates_to_issue)
 
 
 def register():
     register_nav(NavItem("贷款申请", "application-list", ALL_ROLES, order=30))
     register_nav(NavItem("录入回执", "application-receipt-entry", frozenset(UNIVERSITY_ROLES), order=31))
+    register_nav(NavItem("收费证明", "fee-certificate-list", frozenset(UNIVERSITY_ROLES), order=33))
     register_nav(NavItem("政策参数", "loan-policy-list", frozenset(PROVINCE_ROLES), order=85))
     county = frozenset(COUNTY_ROLES)
     register_panel(Panel("lifecycle.accepted_today", county, _card_accepted_today, order=20))
@@ -203,6 +248,9 @@ def register():
     register_panel(Panel("lifecycle.waiting_receipt", county, _card_waiting_receipt, order=22))
     register_panel(
         Panel("lifecycle.receipts_to_enter", frozenset(UNIVERSITY_ROLES), _card_receipts_to_enter, order=20)
+    )
+    register_panel(
+        Panel("lifecycle.fee_certificates", frozenset(UNIVERSITY_ROLES), _card_fee_certificates, order=21)
     )
     managers = frozenset({Role.CITY_MANAGER, Role.PROVINCE_MANAGER, Role.PROVINCE_OFFICER})
     register_panel(Panel("lifecycle.totals", managers, _card_totals, order=20))
@@ -230,6 +278,14 @@ DEMO_PLAN = [
     (2, 0, "accepted"),
     (2, 1, "contract_signed"),
     (2, 3, "accepted"),
+    # 兰州大学 (university1_officer): receipts to scan, one entered, disbursed students awaiting their
+    # fee certificates (收费证明)
+    (1, 5, "disbursed"),
+    (1, 11, "disbursed"),
+    (2, 4, "receipt_entered"),
+    (2, 10, "contract_signed"),
+    (3, 3, "contract_signed"),
+    (3, 9, "receipt_confirmed"),
 ]
 PATH = ["contract_signed", "receipt_entered", "receipt_confirmed", "bank_approved", "disbursed"]
 
@@ -248,7 +304,12 @@ def seed_applications(context: dict) -> None:
     services.loan_policy_ensure(year=year)
     _seed_fee_standards(context, year)
     users = context["users"]
-    staff = [users.get("county1_staff"), users.get("county2_staff"), users.get("county3_staff")]
+    staff = [
+        users.get("county1_staff"),
+        users.get("county2_staff"),
+        users.get("county3_staff"),
+        users.get("county4_staff"),
+    ]
     bank = users.get("bank_officer")
     students_by_county = {}
     for student in context["students"]:
@@ -316,6 +377,27 @@ def seed_applications(context: dict) -> None:
                 application = services.application_transition(actor=bank, application=application, to=step)
             if step == target:
                 break
+    _seed_disbursements(year)
+
+
+def _seed_disbursements(year: int) -> None:
+    """The bank's disbursement report (到账: date and amounts) for the demo's disbursed loans. Set directly:
+    the bank-status import is a separate piece of work; tuition and accommodation go to the university's
+    fee account, except for one student who lives off campus (accommodation to the student)."""
+    from ..models import Application, ApplicationStatus
+
+    today = timezone.localdate()
+    waiting = Application.objects.filter(
+        year=year, status=ApplicationStatus.DISBURSED, disbursed_on__isnull=True
+    ).order_by("pk")
+    for index, application in enumerate(waiting):
+        off_campus = index % 3 == 2
+        Application.objects.filter(pk=application.pk).update(
+            disbursed_on=today,
+            disbursed_to_university=application.tuition_amount
+            + (0 if off_campus else application.accommodation_amount),
+            disbursed_to_student=application.accommodation_amount if off_campus else 0,
+        )
 
 
 DEMO_FEES = [

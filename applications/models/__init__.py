@@ -2,6 +2,7 @@
 intake sites and appointments, queue snapshots, applications."""
 
 from .application import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus
+from .fee_certificate import FeeCertificate
 from .intake import (
     Appointment,
     AppointmentStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "CorrectionStatus",
+    "FeeCertificate",
     "IntakePlan",
     "IntakeSite",
     "IntakeWindow",

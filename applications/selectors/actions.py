@@ -75,6 +75,8 @@ def application_actions_for(
             has_contract=bool(application.contract_number),
             to=to,
         )
+        if refusal is None and to == states.FEE_CERTIFIED:
+            refusal = _fee_certificate_refusal(application)  # the money has not arrived yet
         if refusal is None and _date_open(user=user, application=application, to=to, today=today):
             actions.append(
                 Action(
@@ -88,6 +90,16 @@ def application_actions_for(
                 )
             )
     return actions
+
+
+def _fee_certificate_refusal(application: Application):
+    from ..rules.receipts import fee_certificate_refusal
+
+    return fee_certificate_refusal(
+        status=application.status,
+        disbursed_on=application.disbursed_on,
+        disbursed_to_university=application.disbursed_to_university,
+    )
 
 
 def correction_request_allowed(*, user, application: Application) -> bool:
@@ -162,3 +174,34 @@ def appointment_actions_for(*, user, appointment: Appointment, now: datetime.dat
             ),
         )
     return actions
+
+
+def fee_certificate_issuable(*, user, applications, today: datetime.date | None = None) -> set[int]:
+    """The pks of the listed applications whose fee certificate (收费证明) this user may issue now: the
+    same role/organisation rule, state map, arrival rule and calendar window (with the university's
+    extension) the transition checks. The window is asked once per loan year, not per row."""
+    from django.utils import timezone
+
+    from deadlines.services import is_open
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    today = today or timezone.localdate()
+    who = _user_fields(user)
+    code = rules.DATED_MOVES[states.FEE_CERTIFIED][0]
+    windows: dict[int, bool] = {}
+    issuable = set()
+    for application in applications:
+        if application.year not in windows:
+            windows[application.year] = is_open(code, user.organisation, on=today, year=application.year)
+        refusal = rules.move_refusal(
+            **who,
+            status=application.status,
+            county_id=application.county_id,
+            university_id=application.university_id,
+            has_contract=bool(application.contract_number),
+            to=states.FEE_CERTIFIED,
+        ) or _fee_certificate_refusal(application)
+        if refusal is None and windows[application.year]:
+            issuable.add(application.pk)
+    return issuable

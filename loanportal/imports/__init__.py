@@ -11,8 +11,18 @@ renewal feeds, receipts, bank status and ledgers plug in the same way). See docs
 """
 
 from .checks import CheckedFile, check_upload
-from .reader import Field, Row, Sheet, Template, cell_text, column_letter, is_number, read_rows
-from .service import ImportOutcome, ImportRejected, RowError, RowResult, run_import
+from .reader import (
+    Field,
+    Row,
+    Sheet,
+    Template,
+    cell_text,
+    column_letter,
+    is_number,
+    read_rows,
+    read_text_rows,
+)
+from .service import ImportOutcome, ImportRejected, RowError, RowResult, run_import, run_sheet_import
 
 __all__ = [
     "CheckedFile",
@@ -29,5 +39,7 @@ __all__ = [
     "column_letter",
     "is_number",
     "read_rows",
+    "read_text_rows",
     "run_import",
+    "run_sheet_import",
 ]

@@ -233,3 +233,25 @@ def read_rows(checked: CheckedFile, template: Template) -> Sheet:
     return Sheet(
         title=title, header_row=header_number, positions=positions, rows=data(), total=len(values) - 1
     )
+
+
+TEXT_LIST_MAX_LINES = 5000
+
+
+def read_text_rows(text: str, template: Template, *, title: str = "粘贴的清单") -> Sheet:
+    """A pasted list (one value per line, e.g. receipt codes read by a scanner into a text editor) as a
+    Sheet of the template's first column: no header, the row number is the line number, blank lines are
+    left out. More than TEXT_LIST_MAX_LINES lines → DomainError (a 400)."""
+    lines = str(text or "").splitlines()
+    if len(lines) > TEXT_LIST_MAX_LINES:
+        raise DomainError(f"清单有{len(lines)}行，一次最多{TEXT_LIST_MAX_LINES}行，请分批导入", field="text")
+    key = template.fields[0].key
+    others = [f.key for f in template.fields[1:]]
+
+    def data() -> Iterator[Row]:
+        for number, line in enumerate(lines, start=1):
+            value = line.strip()
+            if value:
+                yield Row(number, {key: value, **dict.fromkeys(others)})
+
+    return Sheet(title=title, header_row=0, positions={key: 0}, rows=data(), total=len(lines))

@@ -123,6 +123,31 @@ def run_import(
     """Check, read, validate every row, then write all rows in one transaction or raise ImportRejected."""
     checked: CheckedFile = check_upload(file)
     sheet = read_rows(checked, template)
+    return run_sheet_import(
+        sheet=sheet,
+        file_name=checked.name,
+        template=template,
+        validate_row=validate_row,
+        write=write,
+        check_rows=check_rows,
+        progress=progress,
+        empty_message=empty_message,
+    )
+
+
+def run_sheet_import(
+    *,
+    sheet,
+    file_name: str,
+    template: Template,
+    validate_row: Callable[[Row], RowResult | None],
+    write: Callable[[list], object],
+    check_rows: Callable[[list], list[tuple[int, str, str]]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    empty_message: str = "文件中没有数据行（第1行为表头，第2行起为数据）",
+) -> ImportOutcome:
+    """The second half of run_import on rows already read (a sheet, or a pasted list: reader.read_text_rows):
+    the same per-row validation, error report and all-or-nothing write."""
     errors = _Errors(template, sheet.positions)
     required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
     text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
@@ -154,9 +179,9 @@ def run_import(
         for number, key, message in check_rows(accepted):
             errors.add(number, key, message, labels.get(number, ""))
     if errors.items:
-        raise ImportRejected(errors=errors.sorted(), rows=len(accepted), file_name=checked.name)
+        raise ImportRejected(errors=errors.sorted(), rows=len(accepted), file_name=file_name)
     with transaction.atomic():
         result = write(accepted)
     if progress is not None:
         progress(total, total)
-    return ImportOutcome(file_name=checked.name, rows=len(accepted), result=result)
+    return ImportOutcome(file_name=file_name, rows=len(accepted), result=result)

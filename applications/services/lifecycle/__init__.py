@@ -8,6 +8,7 @@ from .acceptance import (
     live_application_elsewhere,
     pre_application_for,
 )
+from .fee_certificates import fee_certificate_issue, fee_certificates_issue_many
 from .policy import (
     POLICY_EDITOR_ROLES,
     POLICY_FIELDS,
@@ -17,6 +18,7 @@ from .policy import (
     loan_policy_update,
     notice_8_abandon_reason,
 )
+from .receipts import RECEIPT_TEMPLATE, ReceiptScan, receipt_import, receipt_scan
 from .transitions import (
     abandon_unreceipted,
     application_act,
@@ -37,6 +39,8 @@ __all__ = [
     "correction_decide",
     "correction_request",
     "current_loan_year",
+    "fee_certificate_issue",
+    "fee_certificates_issue_many",
     "intake_closed_message",
     "live_application_elsewhere",
     "loan_policy_ensure",
@@ -45,4 +49,8 @@ __all__ = [
     "notice_8_abandon_reason",
     "pre_application_for",
     "receipt_enter",
+    "receipt_import",
+    "receipt_scan",
+    "RECEIPT_TEMPLATE",
+    "ReceiptScan",
 ]

@@ -102,6 +102,13 @@ def application_transition(
         extra["bank_approved_at"] = now
     elif to == ApplicationStatus.BANK_DECLINED:
         extra["bank_decline_reason"] = (reason or "").strip()[:500]
+    certificate_sequence = None
+    if to == ApplicationStatus.FEE_CERTIFIED and actor is not None:
+        # 收费证明: only once the bank's money has arrived; numbered per university and year (locked)
+        from .fee_certificates import fee_certificate_check, fee_certificate_next_sequence
+
+        fee_certificate_check(Application.objects.get(pk=application.pk))
+        certificate_sequence = fee_certificate_next_sequence(application)
     moved = apply_transition(
         instance=application,
         to=to,
@@ -115,6 +122,10 @@ def application_transition(
         extra=extra,
         action_prefix="application",
     )
+    if certificate_sequence is not None:
+        from .fee_certificates import fee_certificate_create
+
+        fee_certificate_create(actor=actor, application=moved, sequence=certificate_sequence)
     if to in rules.CLOSED_STATES and moved.pre_application_id:
         _pre_application_relist(actor=actor, application=moved, reason=reason)
     return moved

@@ -9,11 +9,19 @@ from .detail import (
     application_detail,
     correction_decide,
     correction_new,
-    receipt_entry,
 )
 from .intake import application_new, application_precheck, fee_standard_prefill
 from .lists import application_list
 from .parameters import loan_policy_edit, loan_policy_list
+from .receipts import (
+    fee_certificate_issue,
+    fee_certificate_list,
+    fee_certificate_print,
+    receipt_entry,
+    receipt_import,
+    receipt_scan_json,
+    receipt_template,
+)
 
 urlpatterns = [
     path("applications/", application_list, name="application-list"),
@@ -21,6 +29,12 @@ urlpatterns = [
     path("applications/new/precheck/", application_precheck, name="application-precheck"),
     path("applications/new/fee-standard/", fee_standard_prefill, name="application-fee-standard"),
     path("applications/receipts/", receipt_entry, name="application-receipt-entry"),
+    path("applications/receipts/scan/", receipt_scan_json, name="application-receipt-scan"),
+    path("applications/receipts/import/", receipt_import, name="application-receipt-import"),
+    path("applications/receipts/template/", receipt_template, name="application-receipt-template"),
+    path("fee-certificates/", fee_certificate_list, name="fee-certificate-list"),
+    path("fee-certificates/issue/", fee_certificate_issue, name="fee-certificate-issue"),
+    path("fee-certificates/<int:pk>/", fee_certificate_print, name="fee-certificate-print"),
     path("applications/<int:pk>/", application_detail, name="application-detail"),
     path("applications/<int:pk>/certificate/", application_certificate, name="application-certificate"),
     path("applications/<int:pk>/corrections/", correction_new, name="application-correction-new"),

@@ -1,23 +1,21 @@
 """Application detail with its actions, acceptance certificate, receipt entry, corrections."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError, PermissionDeniedError
-from loanportal.roles import UNIVERSITY_ROLES
 from loanportal.selectors import audit_events_for_object
 
-from ...forms.lifecycle import (
-    CorrectionForm,
-    ReceiptEntryForm,
-)
+from ...barcodes import code128_svg
+from ...forms.lifecycle import CorrectionForm
 from ...rules import lifecycle as rules
 from ...selectors import actions
 from ...selectors import lifecycle as selectors
+from ...selectors import receipts as receipt_selectors
 from ...services import lifecycle as services
 
 
@@ -70,6 +68,9 @@ def _detail_page(request, application, *, correction_form=None, status=200):
             if can_correct or correction_form is not None
             else None,
             "receipt_code": _receipt_code_text(request.user, application),
+            "fee_certificate": receipt_selectors.fee_certificates_visible_to(user=request.user)
+            .filter(application=application)
+            .first(),
         },
         status=status,
     )
@@ -104,41 +105,13 @@ def application_certificate(request, pk):
         {
             "application": application,
             "receipt_code": _receipt_code_text(request.user, application),
+            # the same code as a Code 128 barcode, for the university's scanner (only for who reads it)
+            "receipt_barcode": code128_svg(application.receipt_code)
+            if rules.receipt_code_visible_to(request.user, application)
+            else "",
             "today": timezone.localdate(),
             "receipt_deadline": selectors.receipt_deadline_text(
                 university=application.university, year=application.year
-            ),
-        },
-    )
-
-
-def receipt_entry(request):
-    """回执录入 (university): type the receipt code from the student's acceptance certificate."""
-    if request.user.role not in UNIVERSITY_ROLES:
-        raise PermissionDenied("只有高校可以录入回执")
-    form = ReceiptEntryForm(request.POST or None)
-    entered = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            entered = services.receipt_enter(
-                actor=request.user, receipt_code=form.cleaned_data["receipt_code"]
-            )
-        except DomainError as exc:
-            form_errors_add(form, exc, default_field="receipt_code")
-        else:
-            messages.success(request, f"已录入 {entered.student.name} 的贷款回执")
-            form = ReceiptEntryForm()
-    year = services.current_loan_year()
-    pending = selectors.obligation_receipts_to_enter(university=request.user.organisation, year=year)
-    return render(
-        request,
-        "applications/lifecycle/receipt_entry.html",
-        {
-            "form": form,
-            "entered": entered,
-            "pending": pending,
-            "receipt_deadline": selectors.receipt_deadline_text(
-                university=request.user.organisation, year=year
             ),
         },
     )
