@@ -2,7 +2,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
-AREAS = ("preapplications", "intake", "lifecycle", "dashboard")
+AREAS = ("preapplications", "intake", "lifecycle", "yearend", "dashboard")
 
 
 class ApplicationsConfig(AppConfig):

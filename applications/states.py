@@ -47,7 +47,8 @@ APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     ACCEPTED: frozenset({CONTRACT_SIGNED, RETURNED, REJECTED, WITHDRAWN}),
     RETURNED: frozenset({ACCEPTED, REJECTED, WITHDRAWN}),
     CONTRACT_SIGNED: frozenset({RECEIPT_ENTERED, WITHDRAWN, ABANDONED}),
-    RECEIPT_ENTERED: frozenset({RECEIPT_CONFIRMED, WITHDRAWN}),
+    # 回执退回: the county sends an entered receipt back to the university (with a reason) to re-enter it
+    RECEIPT_ENTERED: frozenset({RECEIPT_CONFIRMED, CONTRACT_SIGNED, WITHDRAWN}),
     # notice 八: the bank reviews the materials, then approves or declines (with a reason)
     RECEIPT_CONFIRMED: frozenset({BANK_APPROVED, BANK_DECLINED, WITHDRAWN}),
     BANK_APPROVED: frozenset({DISBURSED, ARCHIVED}),
@@ -65,6 +66,8 @@ APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
 # gives its pre-application back to the list (listed).
 APPLICATION_CLOSED = frozenset({REJECTED, WITHDRAWN, ABANDONED, BANK_DECLINED})
 APPLICATION_REASON_REQUIRED = frozenset({RETURNED, REJECTED, WITHDRAWN, ABANDONED, BANK_DECLINED})
+# Moves that need a reason although their target state does not always: a receipt sent back (回执退回).
+APPLICATION_REASON_REQUIRED_MOVES = frozenset({(RECEIPT_ENTERED, CONTRACT_SIGNED)})
 # The bank sees the cases handed to it: from 回执已确认 on.
 APPLICATION_BANK_VISIBLE = frozenset(
     {RECEIPT_CONFIRMED, BANK_APPROVED, BANK_DECLINED, DISBURSED, FEE_CERTIFIED, ARCHIVED}

@@ -1,3 +1,8 @@
-from .views import intake, lifecycle, preapplications
+from .views import intake, lifecycle, preapplications, yearend
 
-urlpatterns = [*preapplications.urlpatterns, *intake.urlpatterns, *lifecycle.urlpatterns]
+urlpatterns = [
+    *preapplications.urlpatterns,
+    *intake.urlpatterns,
+    *lifecycle.urlpatterns,
+    *yearend.urlpatterns,
+]

@@ -10,6 +10,7 @@ from loanportal.roles import OrgKind
 CLOSE_INTAKE = "applications.close_intake"
 ABANDON_UNRECEIPTED = "applications.abandon_unreceipted"
 HAND_RENEWAL_REVIEWS_TO_COUNTY = "renewals.hand_overdue_reviews_to_county"
+LIST_LATE_FEE_UNIVERSITIES = "renewals.list_late_fee_universities"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ DEFAULT_CALENDAR: tuple[DefaultKeyDate, ...] = (
         (7, 15),
         (7, 15),
         OrgKind.UNIVERSITY,
+        LIST_LATE_FEE_UNIVERSITIES,
     ),
     DefaultKeyDate(
         "intake_window",

@@ -44,6 +44,10 @@ USERS = [
     ("university1_officer", Role.UNIVERSITY_OFFICER, "10730", "兰州大学经办 陈晨"),
     ("university1_manager", Role.UNIVERSITY_MANAGER, "10730", "兰州大学负责人 褚红"),
     ("university4_officer", Role.UNIVERSITY_OFFICER, "10698", "西安交大经办 卫东"),
+    ("university2_officer", Role.UNIVERSITY_OFFICER, "10736", "西北师大经办 蒋文"),
+    ("university3_officer", Role.UNIVERSITY_OFFICER, "10732", "兰州交大经办 沈阳"),
+    ("university5_officer", Role.UNIVERSITY_OFFICER, "10610", "四川大学经办 韩梅"),
+    ("university6_officer", Role.UNIVERSITY_OFFICER, "10718", "陕西师大经办 杨帆"),
 ]
 
 SURNAMES = (

@@ -4,18 +4,26 @@
 university's staff (and no one else) record one; `review/` takes the decision (notice 三(七) routing)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from applications.models import Application
 from applications.selectors.lifecycle import applications_visible_to
-from loanportal.api import BodySerializer, ReferenceField, ScopedViewSetMixin, router, validate_body
+from loanportal.api import (
+    BodySerializer,
+    ErrorSerializer,
+    ReferenceField,
+    ScopedViewSetMixin,
+    router,
+    validate_body,
+)
 from loanportal.models import Student
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
 from loanportal.selectors import students_visible_to
 
-from . import services, states
+from . import renewal_import, services, states
 from .models import RenewalDeclaration
 from .selectors import renewal_actions_for, renewals_visible_to
 
@@ -24,6 +32,9 @@ REVIEWER_ROLES = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES})
 
 class RenewalSerializer(serializers.ModelSerializer):
     student_name = serializers.CharField(source="student.name", read_only=True)
+    student_number = serializers.CharField(source="student.student_number", read_only=True)
+    class_name = serializers.CharField(source="student.class_name", read_only=True)
+    department = serializers.CharField(source="student.department", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     university_in_province = serializers.BooleanField(source="university.in_province", read_only=True)
     handed_over_note = serializers.CharField(read_only=True)
@@ -35,6 +46,9 @@ class RenewalSerializer(serializers.ModelSerializer):
             "id",
             "student",
             "student_name",
+            "student_number",
+            "department",
+            "class_name",
             "application",
             "contract_number",
             "year",
@@ -45,6 +59,7 @@ class RenewalSerializer(serializers.ModelSerializer):
             "accommodation_amount",
             "statement",
             "declared_on",
+            "source",
             "status",
             "status_display",
             "reviewer_organisation",
@@ -100,6 +115,18 @@ class ReviewSerializer(BodySerializer):
         return attrs
 
 
+class RenewalImportUploadSerializer(BodySerializer):
+    file = serializers.FileField()
+
+
+class RenewalImportResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    row_count = serializers.IntegerField()
+    succeeded = serializers.BooleanField()
+    declarations = serializers.ListField(child=serializers.IntegerField())
+
+
 class RenewalViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """续贷声明 (notice 三(七)): scoped reads; the student's county or university records one; review by
     the reviewer the notice names (in-province: the university only)."""
@@ -107,7 +134,12 @@ class RenewalViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     serializer_class = RenewalSerializer
     filterset_fields = ["status", "year", "county", "university", "handed_to_county"]
     ordering_fields = ["declared_on", "year"]
-    allowed_roles = {"default": None, "create": REVIEWER_ROLES, "review": REVIEWER_ROLES}
+    allowed_roles = {
+        "default": None,
+        "create": REVIEWER_ROLES,
+        "review": REVIEWER_ROLES,
+        "import_file": renewal_import.IMPORT_ROLES,
+    }
 
     def selector(self, user):
         return renewals_visible_to(user=user).order_by("-declared_on", "-pk")
@@ -145,6 +177,37 @@ class RenewalViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
             actor=request.user, declaration=declaration, decision=body["decision"], reason=body["reason"]
         )
         return Response(RenewalSerializer(updated, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request={"multipart/form-data": RenewalImportUploadSerializer},
+        responses={
+            201: RenewalImportResultSerializer,
+            # `errors`: the row-level report (row, column, header, message, name) when the file was read
+            400: ErrorSerializer,
+        },
+        summary="导入银行系统续贷声明",
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_file(self, request):
+        """The bank system's spreadsheet of declarations (xlsx): all rows or none; 400 with every row error."""
+        body = validate_body(RenewalImportUploadSerializer, request)
+        try:
+            batch = renewal_import.renewal_import(actor=request.user, file=body["file"])
+        except renewal_import.RenewalImportRejected as exc:
+            return Response(
+                {"detail": exc.message, "batch": exc.batch.pk, "errors": exc.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(
+            {
+                "id": batch.pk,
+                "file_name": batch.file_name,
+                "row_count": batch.row_count,
+                "succeeded": batch.succeeded,
+                "declarations": list(batch.declarations.order_by("pk").values_list("pk", flat=True)),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 router.register("renewals", RenewalViewSet, basename="api-renewal")

@@ -3,10 +3,18 @@
 
 from django.urls import reverse
 
-from loanportal.registry import NavItem, register_nav, register_seeder
+from loanportal.registry import (
+    NavItem,
+    Panel,
+    register_action_labels,
+    register_nav,
+    register_panel,
+    register_seeder,
+)
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, UNIVERSITY_ROLES, Role
 
 HAND_OVER_ACTION = "renewals.hand_overdue_reviews_to_county"
+LATE_FEE_ACTION = "renewals.list_late_fee_universities"
 
 
 def _hand_over(*, loan_year, key_date, organisation, as_of, dry_run):
@@ -30,11 +38,33 @@ def _reviews_open(*, organisation, loan_year):
     return Obligation(count=count, url=reverse("renewal-list") + "?status=submitted")
 
 
+def _late_fee(*, loan_year, key_date, organisation, as_of, dry_run):
+    from .fees import fee_late_universities_record
+
+    return fee_late_universities_record(
+        loan_year=loan_year, key_date=key_date, organisation=organisation, as_of=as_of, dry_run=dry_run
+    )
+
+
+def _fees_open(*, organisation, loan_year):
+    """`fee_standard_due`: a university owes its fee standards (1) and its account confirmation (1)."""
+    from deadlines.registry import Obligation
+
+    from .fees import fee_obligation
+
+    year = getattr(loan_year, "year", loan_year)
+    return Obligation(
+        count=fee_obligation(university=organisation, year=year), url=reverse("fee-standard-list")
+    )
+
+
 def register_calendar() -> None:
     from deadlines.registry import register_enforcement, register_obligation
 
     register_enforcement(HAND_OVER_ACTION, _hand_over)
     register_obligation("renewal_review_due", _reviews_open)
+    register_enforcement(LATE_FEE_ACTION, _late_fee)
+    register_obligation("fee_standard_due", _fees_open)
 
 
 # --- demo data ------------------------------------------------------------------------------------------
@@ -117,8 +147,51 @@ def seed_renewals(context: dict) -> None:
                 )
 
 
+def _late_universities_card(user):
+    """Province dashboard: the universities the calendar listed as late with their fee standards."""
+    from deadlines.services import current_loan_year
+
+    from .fees import late_fee_universities
+
+    count = late_fee_universities(user=user, year=current_loan_year()).count()
+    return {
+        "title": "收费标准逾期高校",
+        "value": count,
+        "unit": "所",
+        "url": reverse("fee-standard-list"),
+        "level": "danger" if count else "",
+        "note": "未录入收费标准或未确认收费账户" if count else "查看各高校收费标准录入情况",
+    }
+
+
+def _seed_university_year(context: dict) -> None:
+    from .demo import seed_university_year
+
+    seed_university_year(context)
+
+
 def register() -> None:
+    from . import reminders  # noqa: F401  (registers the class reminder export)
+
     reviewers = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES, *PROVINCE_ROLES, Role.CITY_MANAGER})
     register_nav(NavItem("续贷", "renewal-list", reviewers, order=32))
+    # universities only: the province's navigation is full at 1366 px; its overview is reached from the
+    # dashboard card 收费标准逾期高校 (always shown to province staff)
+    register_nav(NavItem("收费标准", "fee-standard-list", frozenset(UNIVERSITY_ROLES), order=34))
+    register_nav(NavItem("毕业确认", "graduation-list", frozenset(UNIVERSITY_ROLES), order=36))
+    register_action_labels(
+        {
+            "fee_standard.delete": "删除收费标准",
+            "fee_standard.import": "导入收费标准",
+            "fee_standard.late": "列入收费标准逾期高校",
+            "fee_account.confirm": "确认收费账户",
+            "renewal_import.succeeded": "导入续贷声明",
+            "renewal_import.rejected": "续贷声明导入未通过",
+            "renewal.class_reminder": "发送班级续贷提醒",
+            "student.graduation": "毕业确认/信息维护",
+        }
+    )
+    register_panel(Panel("renewals.late_fee", frozenset(PROVINCE_ROLES), _late_universities_card, order=40))
     register_calendar()
     register_seeder(60, seed_renewals)
+    register_seeder(61, _seed_university_year)

@@ -3,6 +3,7 @@ declaration (续贷声明, notice 三(七)) with its review."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 from loanportal.models import Organisation, StudyLevel
@@ -13,7 +14,8 @@ from . import states
 
 class FeeStandard(models.Model):
     """收费标准: a university's tuition and accommodation per major, level and year (notice 八: entered and
-    the fee account confirmed by 7/15). A later issue builds the university's pages for it."""
+    the fee account confirmed by 7/15, `fee_standard_due`). Edited on the university's table page and by
+    spreadsheet import (renewals.fees)."""
 
     university = models.ForeignKey(
         Organisation,
@@ -27,7 +29,6 @@ class FeeStandard(models.Model):
     level = models.CharField("学历层次", max_length=16, choices=StudyLevel.choices)
     tuition = models.PositiveIntegerField("学费（元/年）")
     accommodation = models.PositiveIntegerField("住宿费（元/年）", default=0)
-    confirmed_account = models.BooleanField("收费账户已核对", default=False)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
@@ -47,12 +48,108 @@ class FeeStandard(models.Model):
             raise ValidationError({"university": "收费标准只能属于高校"})
 
 
+class FeeAccount(models.Model):
+    """收费账户: the account the bank pays a university's tuition into, confirmed by the university once a
+    loan year (notice 八, with the fee standards by 7/15): who confirmed it and when."""
+
+    university = models.ForeignKey(
+        Organisation,
+        verbose_name="高校",
+        on_delete=models.PROTECT,
+        related_name="fee_accounts",
+        limit_choices_to={"kind": OrgKind.UNIVERSITY},
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    account_name = models.CharField("账户名称", max_length=100)
+    bank_name = models.CharField("开户银行", max_length=100)
+    account_number = models.CharField(
+        "账号",
+        max_length=32,
+        validators=[
+            RegexValidator(r"^[0-9]{8,30}$", "账号应为8–30位数字（不含空格和横线）"),
+        ],
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("确认时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收费账户确认"
+        ordering = ["university", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["university", "year"], name="unique_fee_account_per_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.university} {self.year}年度收费账户"
+
+
+class LateFeeUniversity(models.Model):
+    """逾期高校: a university that, after its (extended) `fee_standard_due`, had no fee standards or no fee
+    account confirmation for the year — recorded once by the calendar's enforcement for the province's list."""
+
+    university = models.ForeignKey(
+        Organisation,
+        verbose_name="高校",
+        on_delete=models.PROTECT,
+        related_name="late_fee_years",
+        limit_choices_to={"kind": OrgKind.UNIVERSITY},
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    deadline = models.DateField("截止日期")
+    missing_standards = models.BooleanField("未录入收费标准", default=False)
+    missing_account = models.BooleanField("未确认收费账户", default=False)
+    recorded_at = models.DateTimeField("列入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收费标准逾期高校"
+        ordering = ["-year", "university"]
+        constraints = [
+            models.UniqueConstraint(fields=["university", "year"], name="unique_late_fee_university"),
+        ]
+
+    def __str__(self):
+        return f"{self.university} {self.year}年度收费标准逾期"
+
+
+class RenewalImport(models.Model):
+    """One upload of the bank system's renewal declarations (续贷声明导入): all rows or none; a rejected
+    file keeps its row-level error report (sheet row numbers)."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="导入机构", on_delete=models.PROTECT, related_name="renewal_imports"
+    )
+    file_name = models.CharField("文件名", max_length=200)
+    row_count = models.PositiveIntegerField("行数", default=0)
+    succeeded = models.BooleanField("导入成功", default=False)
+    errors = models.JSONField("错误报告", default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "续贷声明导入"
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"续贷声明导入 {self.pk} {self.file_name}"
+
+
 class RenewalStatus(models.TextChoices):
     SUBMITTED = states.SUBMITTED, states.LABELS[states.SUBMITTED]
     RESUBMITTED = states.RESUBMITTED, states.LABELS[states.RESUBMITTED]
     APPROVED = states.APPROVED, states.LABELS[states.APPROVED]
     RETURNED = states.RETURNED, states.LABELS[states.RETURNED]
     REJECTED = states.REJECTED, states.LABELS[states.REJECTED]
+
+
+class RenewalSource(models.TextChoices):
+    IMPORT = "import", "银行系统导入"
+    API = "api", "接口提交"
+    WINDOW = "window", "窗口补录"
+    SYSTEM = "system", "系统"
 
 
 class RenewalDeclaration(models.Model):
@@ -92,6 +189,15 @@ class RenewalDeclaration(models.Model):
     accommodation_amount = models.PositiveIntegerField("申请住宿费贷款（元）", default=0)
     statement = models.TextField("学生声明", blank=True)
     declared_on = models.DateField("声明日期")
+    source = models.CharField("来源", max_length=16, choices=RenewalSource.choices, default="api")
+    import_batch = models.ForeignKey(
+        RenewalImport,
+        verbose_name="导入批次",
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        null=True,
+        blank=True,
+    )
     status = models.CharField(
         "状态", max_length=16, choices=RenewalStatus.choices, default=states.SUBMITTED, db_index=True
     )

@@ -41,12 +41,15 @@ def renewal_queue(
     user,
     department: str = "",
     major: str = "",
+    class_name: str = "",
+    grade: int | None = None,
     status: str = "",
     q: str = "",
     handed: bool = False,
     year: int | None = None,
 ) -> QuerySet[RenewalDeclaration]:
-    """The review queue with its filters (院系, 专业, 状态, 姓名/学号 search, handed to the county)."""
+    """The review queue with its filters (院系, 专业, 班级, 年级 = enrolment year, 状态, search by name,
+    student number or contract number, handed to the county)."""
     rows = renewals_visible_to(user=user)
     if year:
         rows = rows.filter(year=year)
@@ -54,23 +57,67 @@ def renewal_queue(
         rows = rows.filter(student__department=department)
     if major:
         rows = rows.filter(student__major=major)
+    if class_name:
+        rows = rows.filter(student__class_name=class_name)
+    if grade:
+        rows = rows.filter(student__enrolment_year=grade)
     if status in states.LABELS:
         rows = rows.filter(status=status)
     if handed:
         rows = rows.filter(handed_to_county=True)
     q = (q or "").strip()
     if q:
-        rows = rows.filter(Q(student__name__icontains=q) | Q(contract_number__icontains=q))
-    return rows.order_by("status", "student__department", "student__major", "student__name", "pk")
+        rows = rows.filter(
+            Q(student__name__icontains=q) | Q(student__student_number=q) | Q(contract_number__icontains=q)
+        )
+    return rows.order_by(
+        "status",
+        "student__department",
+        "student__class_name",
+        "student__student_number",
+        "student__name",
+        "pk",
+    )
 
 
 def renewal_filter_choices(*, user) -> dict:
     """Departments and majors present in the user's declarations (the queue's filter lists)."""
-    rows = renewals_visible_to(user=user)
+    rows = renewals_visible_to(user=user).values_list(
+        "student__department", "student__major", "student__class_name", "student__enrolment_year"
+    )
+    departments, majors, classes, grades = set(), set(), set(), set()
+    for department, major, class_name, grade in rows.distinct():
+        departments.add(department)
+        majors.add(major)
+        classes.add(class_name)
+        grades.add(grade)
     return {
-        "departments": sorted({d for d in rows.values_list("student__department", flat=True) if d}),
-        "majors": sorted({m for m in rows.values_list("student__major", flat=True) if m}),
+        "departments": sorted(d for d in departments if d),
+        "majors": sorted(m for m in majors if m),
+        "classes": sorted(c for c in classes if c),
+        "grades": sorted((g for g in grades if g), reverse=True),
     }
+
+
+def renewal_late_candidates(*, user, q: str, year: int) -> list:
+    """County window (notice 三(七) last sentence): the county's students with a university matching a name,
+    ID number or student number, each with this year's declaration if there is one."""
+    from loanportal.selectors import students_visible_to
+
+    q = (q or "").strip()
+    if not q:
+        return []
+    students = (
+        students_visible_to(user=user)
+        .filter(university__isnull=False)
+        .filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(student_number=q))
+        .select_related("university")
+        .order_by("name", "pk")[:20]
+    )
+    declared = {
+        r.student_id: r for r in RenewalDeclaration.objects.filter(student__in=list(students), year=year)
+    }
+    return [(student, declared.get(student.pk)) for student in students]
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from loanportal.transitions import apply_transition
 from loanportal.updates import model_update
 
 from . import rules, states
-from .models import FeeStandard, RenewalDeclaration, RenewalStatus
+from .models import FeeStandard, RenewalDeclaration, RenewalSource, RenewalStatus
 from .selectors import fee_standard_find
 
-FEE_FIELDS = ["tuition", "accommodation", "confirmed_account"]
+FEE_FIELDS = ["tuition", "accommodation"]
 
 
 @transaction.atomic
@@ -34,7 +34,6 @@ def fee_standard_set(
     level: str,
     tuition: int,
     accommodation: int = 0,
-    confirmed_account: bool = False,
 ) -> FeeStandard:
     """Create or update the fee standard (收费标准) of one major and level; audited. Only the university
     itself (or the system: demo data). Two first entries of the same standard at once: the unique
@@ -53,11 +52,7 @@ def fee_standard_set(
             model_update(
                 instance=standard,
                 fields=FEE_FIELDS,
-                data={
-                    "tuition": tuition,
-                    "accommodation": accommodation,
-                    "confirmed_account": confirmed_account,
-                },
+                data={"tuition": tuition, "accommodation": accommodation},
                 actor=actor,
                 action="fee_standard.set",
                 university=university,
@@ -101,10 +96,20 @@ def renewal_declare(
     application=None,
     contract_number: str = "",
     declared_on: datetime.date | None = None,
+    source: str = "api",
+    import_batch=None,
 ) -> RenewalDeclaration:
     """Record a student's renewal declaration (from the bank's system = the system, a county clerk at the
     window for a late declaration, or the student's university); audited. The contract being renewed is
-    the student's earlier application or the bank's contract number."""
+    the student's earlier application or the bank's contract number. `source`: 银行系统导入 (with its
+    `import_batch`), 接口提交, 窗口补录 (a late declaration at the county's window during intake, notice
+    三(七) last sentence: only while the county's intake window is open) or 系统."""
+    if source == RenewalSource.WINDOW:
+        from deadlines.services import require_open
+
+        if getattr(actor, "role", None) not in COUNTY_ROLES:
+            raise PermissionDeniedError("窗口补录续贷声明由学生生源地县级资助中心办理")
+        require_open("intake_window", actor.organisation, on=timezone.localdate(), action="窗口补录续贷声明")
     if student.university_id is None:
         raise DomainError("该学生没有登记就读高校，不能提交续贷声明", field="student")
     require_write_scope(
@@ -143,6 +148,8 @@ def renewal_declare(
         accommodation_amount=accommodation_amount,
         statement=(statement or "").strip(),
         declared_on=declared_on or timezone.localdate(),
+        source=source,
+        import_batch=import_batch,
     )
     declaration.full_clean(validate_constraints=False)
     try:
@@ -159,6 +166,7 @@ def renewal_declare(
             "contract_number": contract_number,
             "tuition_amount": tuition_amount,
             "accommodation_amount": accommodation_amount,
+            "source": source,
         },
         organisation=declaration.county,
         university=declaration.university,

@@ -224,7 +224,6 @@ def test_fee_standard_prefill(world, client_for):
         level="undergraduate",
         tuition=4800,
         accommodation=1100,
-        confirmed_account=True,
     )
     client = client_for(world.users.county1_staff)
     response = client.get(

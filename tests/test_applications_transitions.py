@@ -4,6 +4,7 @@ abandonment of unreceipted applications on the calendar (notice 八)."""
 
 import pytest
 
+from applications import states
 from applications.models import Application, ApplicationStatus
 from applications.rules import lifecycle as rules
 from applications.services import lifecycle as services
@@ -53,7 +54,8 @@ DESIGN_MAP = {
     "accepted": {"contract_signed", "returned", "rejected", "withdrawn"},
     "returned": {"accepted", "rejected", "withdrawn"},
     "contract_signed": {"receipt_entered", "withdrawn", "abandoned"},
-    "receipt_entered": {"receipt_confirmed", "withdrawn"},
+    # issue 13: the county sends an entered receipt back to the university (回执退回, with a reason)
+    "receipt_entered": {"receipt_confirmed", "contract_signed", "withdrawn"},
     "receipt_confirmed": {"bank_approved", "bank_declined", "withdrawn"},
     "bank_approved": {"disbursed", "archived"},
     "bank_declined": {"archived"},
@@ -86,7 +88,11 @@ def in_state(world, state: str) -> Application:
 def test_every_allowed_transition_by_its_role(world, source, target):
     application = in_state(world, source)
     actor = None if target == "abandoned" else getattr(world.users, ACTOR_FOR[target])
-    reason = "原因说明" if target in rules.REASON_REQUIRED else ""
+    reason = (
+        "原因说明"
+        if target in rules.REASON_REQUIRED or (source, target) in states.APPLICATION_REASON_REQUIRED_MOVES
+        else ""
+    )
     on = STEP_DAY.get(target)
     moved = services.application_transition(
         actor=actor, application=application, to=target, reason=reason, on=on

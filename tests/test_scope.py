@@ -233,7 +233,7 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.application.county_id, obj.application.university_id
     if label == "applications.IntakeWindow":
         return obj.site.county_id, None
-    if label == "deadlines.KeyDateExtension":
+    if label in ("deadlines.KeyDateExtension", "renewals.RenewalImport"):
         return obj.organisation_id, obj.organisation_id
     if label == "repayment_relief.BankAmount":
         return obj.case.county_id, None

@@ -1,3 +1,3 @@
 """REST API of the applications app; importing the area modules registers their viewsets."""
 
-from . import intake, lifecycle, preapplications, receipts  # noqa: F401
+from . import intake, lifecycle, preapplications, receipts, yearend  # noqa: F401

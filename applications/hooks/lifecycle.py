@@ -175,7 +175,7 @@ def _card_bank(user):
         "title": "待审批贷款",
         "value": totals.get("receipt_confirmed", 0),
         "unit": "件",
-        "url": reverse("application-list") + "?status=receipt_confirmed",
+        "url": reverse("bank-status-list") + "?status=receipt_confirmed",
     }
 
 
@@ -286,6 +286,9 @@ DEMO_PLAN = [
     (2, 10, "contract_signed"),
     (3, 3, "contract_signed"),
     (3, 9, "receipt_confirmed"),
+    # the loan year's close (issue 13): receipts waiting for county 1 and 2
+    (0, 9, "receipt_entered"),
+    (1, 8, "receipt_entered"),
 ]
 PATH = ["contract_signed", "receipt_entered", "receipt_confirmed", "bank_approved", "disbursed"]
 
@@ -373,31 +376,25 @@ def seed_applications(context: dict) -> None:
                 )
             elif step == "receipt_confirmed":
                 application = services.application_transition(actor=actor, application=application, to=step)
+            elif bank is not None and step == "disbursed":
+                from ..services.yearend import bank_status_record
+
+                # tuition and accommodation to the university's fee account, except for a student who
+                # lives off campus (accommodation to the student)
+                off_campus = application.pk % 3 == 2
+                application = bank_status_record(
+                    actor=bank,
+                    application=application,
+                    result="disbursed",
+                    to_university=application.tuition_amount
+                    + (0 if off_campus else application.accommodation_amount),
+                    to_student=application.accommodation_amount if off_campus else 0,
+                    disbursed_on=timezone.localdate(),
+                )
             elif bank is not None:
                 application = services.application_transition(actor=bank, application=application, to=step)
             if step == target:
                 break
-    _seed_disbursements(year)
-
-
-def _seed_disbursements(year: int) -> None:
-    """The bank's disbursement report (到账: date and amounts) for the demo's disbursed loans. Set directly:
-    the bank-status import is a separate piece of work; tuition and accommodation go to the university's
-    fee account, except for one student who lives off campus (accommodation to the student)."""
-    from ..models import Application, ApplicationStatus
-
-    today = timezone.localdate()
-    waiting = Application.objects.filter(
-        year=year, status=ApplicationStatus.DISBURSED, disbursed_on__isnull=True
-    ).order_by("pk")
-    for index, application in enumerate(waiting):
-        off_campus = index % 3 == 2
-        Application.objects.filter(pk=application.pk).update(
-            disbursed_on=today,
-            disbursed_to_university=application.tuition_amount
-            + (0 if off_campus else application.accommodation_amount),
-            disbursed_to_student=application.accommodation_amount if off_campus else 0,
-        )
 
 
 DEMO_FEES = [
@@ -414,7 +411,7 @@ DEMO_FEES = [
 
 
 def _seed_fee_standards(context: dict, year: int) -> None:
-    """收费标准 for the demo universities (a later issue builds the university's pages for them)."""
+    """收费标准 for the demo universities (their fee accounts are confirmed by renewals' seeder)."""
     from renewals.models import FeeStandard
     from renewals.services import fee_standard_set
 
@@ -433,5 +430,4 @@ def _seed_fee_standards(context: dict, year: int) -> None:
                 level=level,
                 tuition=tuition + 200 * index,
                 accommodation=accommodation,
-                confirmed_account=index != 2,
             )

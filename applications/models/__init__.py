@@ -16,9 +16,12 @@ from .intake import (
 )
 from .parameters import LoanPolicy
 from .preapplication import PreApplication, PreApplicationBasis, PreApplicationImport, PreApplicationStatus
+from .yearend import ArchiveBox, BankStatusImport
 
 __all__ = [
     "Application",
+    "ArchiveBox",
+    "BankStatusImport",
     "ApplicationCorrection",
     "ApplicationStatus",
     "Appointment",

@@ -126,6 +126,14 @@ class Application(models.Model):
     disbursed_on = models.DateField("放款日期", null=True, blank=True)
     disbursed_to_university = models.PositiveIntegerField("划入高校金额（元）", null=True, blank=True)
     disbursed_to_student = models.PositiveIntegerField("划入学生金额（元）", null=True, blank=True)
+    archive_box = models.ForeignKey(
+        "applications.ArchiveBox",
+        verbose_name="档案盒",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+"

@@ -173,6 +173,9 @@ APPLICATION_LABELS_FOR_MESSAGES = APPLICATION_LABELS
 
 SYSTEM = "system"  # the calendar's enforcement (no user)
 BANK_ROLES = frozenset({Role.BANK_OFFICER})
+# The bank's status (审批、放款) is recorded by the bank's officer, or by a province officer importing the
+# bank's spreadsheet (issue 13).
+BANK_STATUS_ROLES = frozenset({Role.BANK_OFFICER, Role.PROVINCE_OFFICER})
 
 # Who may move an application INTO each state.
 TRANSITION_ROLES: dict[str, frozenset[str]] = {
@@ -185,9 +188,9 @@ TRANSITION_ROLES: dict[str, frozenset[str]] = {
     ARCHIVED: COUNTY_ROLES,
     RECEIPT_ENTERED: UNIVERSITY_ROLES,
     FEE_CERTIFIED: UNIVERSITY_ROLES,
-    BANK_APPROVED: BANK_ROLES,
-    BANK_DECLINED: BANK_ROLES,
-    DISBURSED: BANK_ROLES,
+    BANK_APPROVED: BANK_STATUS_ROLES,
+    BANK_DECLINED: BANK_STATUS_ROLES,
+    DISBURSED: BANK_STATUS_ROLES,
     ABANDONED: frozenset({SYSTEM}),
 }
 

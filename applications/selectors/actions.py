@@ -28,8 +28,9 @@ class Action:
     asks_reason: bool = False
 
 
-# Receipts are entered by code on the university's own page (回执录入), never from the application page.
-_NOT_ON_THE_OBJECT = frozenset({states.RECEIPT_ENTERED})
+# Receipts are entered by code on the university's own page (回执录入), never from the application page;
+# a disbursement needs its amounts and date (银行审批放款 page); archiving needs a box (归档 page).
+_NOT_ON_THE_OBJECT = frozenset({states.RECEIPT_ENTERED, states.DISBURSED, states.ARCHIVED})
 _ACTION_OF = {to: code for code, to in rules.ACTIONS.items()}
 _SIGN_CONFIRM = (
     "确定为 {name} 签订贷款合同？签订后将生成合同号和回执码，此后修改金额须经本县另一位负责人审批。"
@@ -50,7 +51,9 @@ def _date_open(*, user, application: Application, to: str, today: datetime.date)
         return True
     from deadlines.services import is_open
 
-    return is_open(rules.DATED_MOVES[to][0], user.organisation, on=today, year=application.year)
+    from ..services.lifecycle.transitions import calendar_organisation
+
+    return is_open(rules.DATED_MOVES[to][0], calendar_organisation(user, to), on=today, year=application.year)
 
 
 def application_actions_for(
@@ -67,6 +70,8 @@ def application_actions_for(
     for to in rules.ACTION_LABELS:
         if to in _NOT_ON_THE_OBJECT or to not in rules.ALLOWED_TRANSITIONS.get(application.status, ()):
             continue
+        if (application.status, to) in states.APPLICATION_REASON_REQUIRED_MOVES:
+            continue  # 回执退回: on the receipt confirmation page, with its reason
         refusal = rules.move_refusal(
             **who,
             status=application.status,

@@ -27,12 +27,23 @@ STALE_MINUTES = 10  # without advisory locks: a running job whose progress stopp
 # kind → the service that runs it: runner(job=, file=, progress=) → (status, batch_id, message)
 RUNNERS = {
     "pre_applications": "applications.services.preapplications.pre_application_import_job",
+    "bank_status": "applications.services.yearend.bank_status_import_job",
+    "renewals": "renewals.renewal_import.renewal_import_job",
     "ledger": "repayment_relief.ledger_import.ledger_import_job",
 }
+# kind → the job's page (progress, outcome)
 PAGES = {
     "pre_applications": "preapplication-import-job",
+    "bank_status": "bank-status-import-job",
+    "renewals": "renewal-import-job",
     "ledger": "relief-ledger-import-job",
-}  # kind → the job's page (progress, outcome)
+}
+TITLES = {
+    "pre_applications": "名单导入",
+    "bank_status": "银行审批放款表导入",
+    "renewals": "续贷声明导入",
+    "ledger": "贷款台账导入",
+}  # kind → the notification's words
 
 
 def import_job_root() -> Path:
@@ -168,7 +179,7 @@ def _run(pk: int) -> ImportJob | None:
         job.save()
         notification_send(
             recipients=[job.created_by],
-            title=f"名单导入{job.get_status_display()}：{job.file_name}",
+            title=f"{TITLES.get(job.kind, '导入')}{job.get_status_display()}：{job.file_name}",
             body=message,
             url=reverse(PAGES[job.kind], args=[job.pk]),
             category="import",

@@ -56,7 +56,6 @@ def test_clerk_from_queue_to_acceptance_certificate(live_world, morning, page, l
         level="undergraduate",
         tuition=5000,
         accommodation=1200,
-        confirmed_account=True,
     )
     site = make_site(
         county,

@@ -132,7 +132,6 @@ def test_issue8_ui_fee_standard_fills_only_empty_amounts(live_world, page, login
             level="undergraduate",
             tuition=tuition,
             accommodation=1200,
-            confirmed_account=True,
         )
     page.set_viewport_size(LAPTOP)
     login("county1_staff")

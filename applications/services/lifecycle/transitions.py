@@ -69,21 +69,54 @@ def _unused_receipt_code() -> str:
     raise ConflictError("生成回执码失败，请重试")  # pragma: no cover - 32^9 codes
 
 
+BANK_MOVES = frozenset(
+    {ApplicationStatus.BANK_APPROVED, ApplicationStatus.BANK_DECLINED, ApplicationStatus.DISBURSED}
+)
+
+
+def calendar_organisation(actor, to: str):
+    """Whose key date (and extension) a dated move is checked against: the actor's organisation — except a
+    province officer recording the bank's status from its spreadsheet, who acts on the bank's date."""
+    from loanportal.roles import PROVINCE_ROLES, OrgKind
+
+    if to in BANK_MOVES and getattr(actor, "role", None) in PROVINCE_ROLES:
+        bank = Organisation.objects.filter(kind=OrgKind.BANK, is_active=True).order_by("pk").first()
+        if bank is not None:
+            return bank
+    return actor.organisation
+
+
 @transaction.atomic
 def application_transition(
-    *, actor, application: Application, to: str, reason: str = "", on: datetime.date | None = None
+    *,
+    actor,
+    application: Application,
+    to: str,
+    reason: str = "",
+    on: datetime.date | None = None,
+    disbursement: dict | None = None,
+    archive_box=None,
 ) -> Application:
     """The one state change of an application (DESIGN.md states): checks the map, the role, the
     organisation and the reason, locks the row, saves and writes the audit row with the reason.
-    Signing (签订合同) gives the contract number and the receipt code (回执码)."""
+    Signing (签订合同) gives the contract number and the receipt code (回执码). A receipt sent back
+    (回执已录入 → 已签合同) needs a reason and clears who entered it. `disbursement` (放款: disbursed_on,
+    disbursed_to_university, disbursed_to_student, checked by services.yearend) and `archive_box` (归档)
+    are stored with their move."""
     _check_actor(actor=actor, application=application, to=to)
     current = Application.objects.only("status").get(pk=application.pk).status  # the caller's may be stale
+    if (current, to) in states.APPLICATION_REASON_REQUIRED_MOVES and not (reason or "").strip():
+        raise DomainError("退回回执必须填写原因", field="reason")
     if actor is not None and to in DATED_MOVES and to in rules.ALLOWED_TRANSITIONS.get(current, ()):
         # the same calendar check as intake (deadlines.require_open): the key date of the application's
         # loan year, with the acting organisation's extension; the message prints the real date
         code, action = DATED_MOVES[to]
         require_open(
-            code, actor.organisation, on=on or timezone.localdate(), year=application.year, action=action
+            code,
+            calendar_organisation(actor, to),
+            on=on or timezone.localdate(),
+            year=application.year,
+            action=action,
         )
     now = timezone.now()
     extra = {}
@@ -94,6 +127,8 @@ def application_transition(
             extra["contract_number"] = _next_contract_number(application)
             extra["receipt_code"] = _unused_receipt_code()
             extra["contract_signed_at"] = now
+        elif current == ApplicationStatus.RECEIPT_ENTERED:  # 回执退回: the university enters it again
+            extra.update(receipt_entered_at=None, receipt_entered_by=None)
     elif to == ApplicationStatus.RECEIPT_ENTERED:
         extra.update(receipt_entered_at=now, receipt_entered_by=actor)
     elif to == ApplicationStatus.RECEIPT_CONFIRMED:
@@ -102,6 +137,15 @@ def application_transition(
         extra["bank_approved_at"] = now
     elif to == ApplicationStatus.BANK_DECLINED:
         extra["bank_decline_reason"] = (reason or "").strip()[:500]
+    elif to == ApplicationStatus.DISBURSED and disbursement:
+        extra.update(
+            {
+                key: disbursement[key]
+                for key in ("disbursed_on", "disbursed_to_university", "disbursed_to_student")
+            }
+        )
+    elif to == ApplicationStatus.ARCHIVED and archive_box is not None:
+        extra["archive_box"] = archive_box
     certificate_sequence = None
     if to == ApplicationStatus.FEE_CERTIFIED and actor is not None:
         # 收费证明: only once the bank's money has arrived; numbered per university and year (locked)

@@ -9,6 +9,7 @@ from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
 from loanportal.models import Organisation
 from loanportal.roles import COUNTY_ROLES, OrgKind
+from renewals.fees import fee_account_confirmed
 from renewals.selectors import fee_standard_find
 
 from ...forms.lifecycle import (
@@ -155,4 +156,11 @@ def fee_standard_prefill(request):
         major=request.GET.get("major", ""),
         level=request.GET.get("level", ""),
     )
-    return render(request, "applications/lifecycle/_fee_standard.html", {"standard": standard})
+    account_confirmed = standard is not None and fee_account_confirmed(
+        university=standard.university, year=standard.year
+    )
+    return render(
+        request,
+        "applications/lifecycle/_fee_standard.html",
+        {"standard": standard, "account_confirmed": account_confirmed},
+    )

@@ -13,6 +13,7 @@ from ...forms.lifecycle import (
 )
 from ...models import ApplicationStatus
 from ...selectors import lifecycle as selectors
+from ...selectors.yearend import year_end_links_for
 
 PAGE_SIZE = 50
 
@@ -112,5 +113,6 @@ def application_list(request):
             "status_choices": STATUS_CHOICES,
             "is_county": request.user.role in COUNTY_ROLES,
             "is_university": request.user.role in UNIVERSITY_ROLES,
+            "year_end_links": year_end_links_for(user=request.user),
         },
     )
