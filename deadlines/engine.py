@@ -111,6 +111,7 @@ class CalendarReport:
     dry_run: bool
     reminders: list[ReminderLine] = field(default_factory=list)
     enforcements: list[EnforcementLine] = field(default_factory=list)
+    daily: list[str] = field(default_factory=list)  # what the registered daily jobs did (or would do)
 
     @property
     def reminders_sent(self) -> int:
@@ -127,9 +128,10 @@ class CalendarReport:
     def lines(self) -> list[str]:
         mode = "预演（不写入任何数据）" if self.dry_run else "执行"
         out = [f"工作日历 {rules.format_date(self.as_of)} {mode}"]
-        if not self.reminders and not self.enforcements:
+        if not self.reminders and not self.enforcements and not self.daily:
             out.append("今天没有需要提醒或处理的事项。")
         out += [line.text() for line in self.enforcements]
+        out += self.daily
         out += [line.text() for line in self.reminders]
         return out
 
@@ -169,6 +171,7 @@ def calendar_run(*, as_of: datetime.date, dry_run: bool = False) -> CalendarRepo
 
 def _run(*, as_of: datetime.date, dry_run: bool) -> CalendarReport:
     report = CalendarReport(as_of=as_of, dry_run=dry_run)
+    _run_daily_jobs(report, as_of=as_of, dry_run=dry_run)
     key_dates = list(
         KeyDate.objects.select_related("loan_year")
         .filter(loan_year__year__gte=as_of.year - _YEARS_BACK, loan_year__year__lte=as_of.year + 1)
@@ -211,6 +214,24 @@ def _run(*, as_of: datetime.date, dry_run: bool) -> CalendarReport:
         if kd.reminder_days and deadline >= as_of:
             report.reminders += _remind(kd, org, deadline, as_of=as_of, dry_run=dry_run, reminded=reminded)
     return report
+
+
+def _run_daily_jobs(report: CalendarReport, *, as_of: datetime.date, dry_run: bool) -> None:
+    """The registered daily jobs (registry.register_daily_job): each idempotent and catching up by itself."""
+    for name, handler in sorted(registry.daily_jobs().items()):
+        try:
+            touched = handler(as_of=as_of, dry_run=dry_run)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:  # one failing job must not stop the calendar
+            logger.exception("calendar daily job %s failed", name)
+            report.daily.append(f"【每日任务】{name}：失败（{str(exc)[:100] or exc.__class__.__name__}）")
+            continue
+        if touched:
+            report.daily.append(
+                f"【每日任务】{name}：涉及{len(touched)}项"
+                + "".join(f"\n    - {text}" for _, text in touched)
+            )
 
 
 def _enforce(kd: KeyDate, org: Organisation, deadline, *, as_of, dry_run) -> EnforcementLine | None:

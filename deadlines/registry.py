@@ -34,8 +34,11 @@ class Obligation:
 EnforcementHandler = Callable[..., list[tuple[object, str]]]
 ObligationCounter = Callable[..., Obligation]
 
+DailyJob = Callable[..., list[tuple[object, str]]]
+
 _enforcements: dict[str, EnforcementHandler] = {}
 _obligations: dict[str, ObligationCounter] = {}
+_daily_jobs: dict[str, DailyJob] = {}
 
 
 def register_enforcement(action: str, handler: EnforcementHandler) -> None:
@@ -46,6 +49,24 @@ def register_enforcement(action: str, handler: EnforcementHandler) -> None:
 def register_obligation(code: str, counter: ObligationCounter) -> None:
     """Register the counter of open items for a key date code (KeyDate.code). Last one wins."""
     _obligations[code] = counter
+
+
+def register_daily_job(name: str, handler: DailyJob) -> None:
+    """Register a job the calendar runs every day: handler(*, as_of, dry_run) → [(obj, "中文描述"), ...].
+
+    For rules tied to a date of each object rather than to a key date (e.g. the relief amount frozen on
+    each case's cutoff day). The handler works from state (idempotent, catching up by itself: whatever is
+    due on or before `as_of` and not yet done), writes nothing when dry_run, and runs in its own
+    transactions. Last one wins."""
+    _daily_jobs[name] = handler
+
+
+def daily_jobs() -> dict[str, DailyJob]:
+    return dict(_daily_jobs)
+
+
+def unregister_daily_job(name: str) -> None:
+    _daily_jobs.pop(name, None)
 
 
 def enforcement_for(action: str) -> EnforcementHandler | None:

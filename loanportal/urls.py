@@ -10,6 +10,7 @@ import loanportal.exports.api  # noqa: E402,F401
 import renewals.api  # noqa: E402,F401
 import repayment_relief.api  # noqa: E402,F401
 import repayment_relief.case_api  # noqa: E402,F401
+import repayment_relief.money_api  # noqa: E402,F401
 
 from . import api, views
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("renewals.urls")),
     path("", include("repayment_relief.urls")),
+    path("", include("repayment_relief.money_views")),
     path("", include("deadlines.urls")),
     path("", include("loanportal.exports.views")),
     path("api/v1/auth/token/", api.TokenView.as_view(), name="api-token"),

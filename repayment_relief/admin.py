@@ -50,3 +50,38 @@ class LoanLedgerSnapshotAdmin(ReadOnlyScopedAdmin):
     list_display = ["contract", "as_of", "interest_settled_through", "outstanding_principal", "is_latest"]
     list_filter = ["is_latest"]
     search_fields = ["contract__contract_no"]
+
+
+# --- relief money: read-only, scoped by the money selectors; changes only through the services -----------
+
+from . import money_selectors  # noqa: E402
+from .models import BankAmount, DisbursementBatch, FundAccount, FundEntry  # noqa: E402
+
+
+@admin.register(FundAccount)
+class FundAccountAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(money_selectors.fund_accounts_visible_to)
+    list_display = ["kind", "county", "balance", "owed", "updated_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(FundEntry)
+class FundEntryAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(money_selectors.fund_entries_visible_to)
+    list_display = ["created_at", "account", "kind", "amount", "owed_change", "balance_after", "document"]
+    list_filter = ["kind"]
+    search_fields = ["document", "note"]
+
+
+@admin.register(BankAmount)
+class BankAmountAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(money_selectors.bank_amounts_visible_to)
+    list_display = ["case", "contract", "total", "status", "entered_at"]
+    list_filter = ["status"]
+
+
+@admin.register(DisbursementBatch)
+class DisbursementBatchAdmin(ReadOnlyScopedAdmin):
+    selector = staticmethod(money_selectors.disbursements_visible_to)
+    list_display = ["year", "number", "status", "total", "prepared_by", "approved_by", "confirmed_at"]
+    list_filter = ["year", "status"]

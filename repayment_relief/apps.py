@@ -6,6 +6,8 @@ class RepaymentReliefConfig(AppConfig):
     verbose_name = "还款救助"
 
     def ready(self):
-        from . import hooks
+        from . import freeze, hooks, money_hooks
 
         hooks.register()
+        freeze.register()  # the cutoff-day freeze runs with the calendar's daily job
+        money_hooks.register()

@@ -237,6 +237,8 @@ def _owners(obj) -> tuple[int | None, int | None]:
         return obj.notice.county_id, None
     if label in ("deadlines.KeyDateExtension", "renewals.RenewalImport"):
         return obj.organisation_id, obj.organisation_id
+    if label == "repayment_relief.BankAmount":
+        return obj.case.county_id, None
     if isinstance(obj, Org):
         return obj.pk, None
     return getattr(obj, "county_id", None), None
@@ -275,6 +277,12 @@ def in_scope(user, obj) -> bool:
     if kind == OrgKind.UNIVERSITY:
         return university_pk is not None and university_pk == user.organisation_id
     if kind == OrgKind.BANK:
+        if label == "repayment_relief.BankAmount":  # 附件6 lines of the cases handed to the bank
+            return obj.case.status in ("handed_over", "relieved")
+        if label == "repayment_relief.DisbursementBatch":  # the batches it credits
+            return obj.status in ("approved", "confirmed")
+        if label == "repayment_relief.LedgerImport":  # its own uploads
+            return obj.created_by.organisation_id == user.organisation_id
         if label == "applications.FeeCertificate":  # the certificate of a case handed to the bank
             return obj.application.status in HANDED_TO_BANK
         return label == "applications.Application" and obj.status in HANDED_TO_BANK

@@ -29,17 +29,20 @@ RUNNERS = {
     "pre_applications": "applications.services.preapplications.pre_application_import_job",
     "bank_status": "applications.services.yearend.bank_status_import_job",
     "renewals": "renewals.renewal_import.renewal_import_job",
+    "ledger": "repayment_relief.ledger_import.ledger_import_job",
 }
 # kind → the job's page (progress, outcome)
 PAGES = {
     "pre_applications": "preapplication-import-job",
     "bank_status": "bank-status-import-job",
     "renewals": "renewal-import-job",
+    "ledger": "relief-ledger-import-job",
 }
 TITLES = {
     "pre_applications": "名单导入",
     "bank_status": "银行审批放款表导入",
     "renewals": "续贷声明导入",
+    "ledger": "贷款台账导入",
 }  # kind → the notification's words
 
 

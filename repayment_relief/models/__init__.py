@@ -1,4 +1,6 @@
-"""Models of repayment relief: the bank's loan ledger (ledger.py), the relief cases (cases.py) and the records kept around them (records.py)."""
+"""Models of repayment relief: the bank's loan ledger (ledger.py), the relief cases (cases.py), the records
+kept around them (records.py) and the relief money (money.py: ledger imports, frozen amounts, 附件6, fund
+accounts and entries, disbursements)."""
 
 from .cases import (
     ApplicantKind,
@@ -14,9 +16,45 @@ from .cases import (
     VerificationMethod,
 )
 from .ledger import LoanContract, LoanLedgerSnapshot
+from .money import (
+    BANK_AMOUNT_TRANSITIONS,
+    BATCHES_PER_YEAR,
+    DISBURSEMENT_TRANSITIONS,
+    PART_LABELS,
+    PARTS,
+    WATERFALL,
+    BankAmount,
+    BankAmountStatus,
+    DisbursementBatch,
+    DisbursementItem,
+    DisbursementStatus,
+    FundAccount,
+    FundAccountKind,
+    FundEntry,
+    FundEntryKind,
+    LedgerImport,
+    ReliefAmountFreeze,
+)
 from .records import ReliefArchiveBox, ReliefArchiveItem, ReliefBlacklistEntry, ReliefInformationOfficer
 
 __all__ = [
+    "BANK_AMOUNT_TRANSITIONS",
+    "BATCHES_PER_YEAR",
+    "DISBURSEMENT_TRANSITIONS",
+    "PARTS",
+    "PART_LABELS",
+    "WATERFALL",
+    "BankAmount",
+    "BankAmountStatus",
+    "DisbursementBatch",
+    "DisbursementItem",
+    "DisbursementStatus",
+    "FundAccount",
+    "FundAccountKind",
+    "FundEntry",
+    "FundEntryKind",
+    "LedgerImport",
+    "ReliefAmountFreeze",
     "ApplicantKind",
     "CountySummary",
     "LoanContract",
