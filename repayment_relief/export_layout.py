@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from loanportal.exports.registry import DATE, ID_NUMBER, INTEGER, MONEY, PHONE
+from loanportal.exports.registry import DATE, ID_NUMBER, INTEGER, MONEY, PHONE, ExportDefinition
 from loanportal.rules import mask_id_number, mask_phone
 
 
@@ -83,3 +83,11 @@ def _cell(book, sheet, row: int, col: int, kind: str, value) -> None:
         book.value(sheet, row, col, value, book.date)
     else:
         book.text(sheet, row, col, str(value))
+
+
+def form_definition(**kwargs) -> ExportDefinition:
+    """An export definition whose sheet is laid out like the paper form: `layout` is a FormLayout."""
+    form = kwargs.pop("layout")
+    return ExportDefinition(
+        **kwargs, layout=form_layout(form, kwargs["columns"], kwargs["rows"], title=kwargs["title"])
+    )

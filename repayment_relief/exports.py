@@ -8,28 +8,20 @@ from loanportal.exports.registry import (
     ID_NUMBER,
     INTEGER,
     Column,
-    ExportDefinition,
     register,
 )
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from . import case_selectors as selectors
 from . import categories, states
-from .export_layout import FormLayout, form_layout
+from .export_layout import FormLayout
+from .export_layout import form_definition as _with_form
 from .models import ReliefArchiveItem, ReliefPublicNotice
 
 CASE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
 BATCH_READERS = frozenset(PROVINCE_ROLES | {Role.BANK_OFFICER})
 ARCHIVE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.BANK_OFFICER})
 FORM_CATEGORIES = {"relief_att1": ("1", "2", "3", "4"), "relief_att2": ("5a", "5b")}
-
-
-def _with_form(**kwargs) -> ExportDefinition:
-    """An export definition whose sheet is laid out like the paper form (export_layout.form_layout)."""
-    form = kwargs.pop("layout")
-    return ExportDefinition(
-        **kwargs, layout=form_layout(form, kwargs["columns"], kwargs["rows"], title=kwargs["title"])
-    )
 
 
 def _int(params, name):

@@ -10,13 +10,12 @@ from loanportal.exports.registry import (
     INTEGER,
     MONEY,
     Column,
-    ExportDefinition,
-    FormLayout,
     register,
 )
 from loanportal.roles import PROVINCE_ROLES, Role
 
 from . import categories, money_selectors
+from .export_layout import FormLayout, form_definition
 from .models import PART_LABELS, PARTS, DisbursementItem
 
 READERS = frozenset(PROVINCE_ROLES | {Role.BANK_OFFICER})
@@ -58,7 +57,7 @@ def _annex6_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    form_definition(
         name="relief_att6",
         title="国家开发银行生源地助学贷款还款救助资金明细表",
         columns=(
@@ -125,7 +124,7 @@ def _disbursement_rows(*, user, params):
 
 
 register(
-    ExportDefinition(
+    form_definition(
         name="relief_disbursement",
         title="还款救助资金划付清单",
         columns=(
