@@ -162,7 +162,11 @@ def test_issue12_annex6_and_disbursement_list_in_the_forms_layout(setup, tmp_pat
     path = tmp_path / "a6.xlsx"
     assert (
         write_export(
-            annex6, annex6.rows(user=world.users.province_officer, params={}), path=path, watermark=mark
+            # a form-layout definition reads (user, params) itself (writer.write_export)
+            annex6,
+            (world.users.province_officer, {}),
+            path=path,
+            watermark=mark,
         )
         == 2
     )
@@ -174,7 +178,7 @@ def test_issue12_annex6_and_disbursement_list_in_the_forms_layout(setup, tmp_pat
     assert float(differences[0][-2]) == 0.5
     listing = definition_get("relief_disbursement")
     path = tmp_path / "list.xlsx"
-    rows = listing.rows(user=world.users.province_officer, params={"batch": str(batch.pk)})
+    rows = (world.users.province_officer, {"batch": str(batch.pk)})
     assert write_export(listing, rows, path=path, watermark=mark) == 2
     assert DisbursementBatch.objects.count() == 1
 
