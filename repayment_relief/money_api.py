@@ -216,7 +216,7 @@ class BankAmountEnterSerializer(BodySerializer):
         ).distinct()
 
 
-class ReturnSerializer(BodySerializer):
+class BankAmountReturnSerializer(BodySerializer):
     question = serializers.CharField(max_length=1000, help_text="退回的疑问（必填）")
 
 
@@ -250,10 +250,12 @@ class BankAmountViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
         line = bank_amounts.bank_amount_accept(actor=request.user, line=self.get_object())
         return Response(self.get_serializer(self.selector(request.user).get(pk=line.pk)).data)
 
-    @extend_schema(request=ReturnSerializer, responses=BankAmountSerializer, summary="退回银行（写明疑问）")
+    @extend_schema(
+        request=BankAmountReturnSerializer, responses=BankAmountSerializer, summary="退回银行（写明疑问）"
+    )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_line(self, request, pk=None):
-        body = validate_body(ReturnSerializer, request)
+        body = validate_body(BankAmountReturnSerializer, request)
         line = bank_amounts.bank_amount_return(
             actor=request.user, line=self.get_object(), question=body["question"]
         )

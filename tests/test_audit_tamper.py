@@ -4,7 +4,6 @@ the hash covers each value exactly as stored."""
 
 import datetime
 import hashlib
-import importlib
 import json
 from decimal import Decimal
 
@@ -12,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from applications.services import intake as intake_services
 from loanportal import services
@@ -30,6 +28,7 @@ from loanportal.models import AuditEvent, AuditSeal
 from . import factories_intake
 from .factories import is_postgresql
 from .factories_intake import make_site, make_slots, person
+from .migration_steps import rerun_migration_step
 from .test_deploy import run_check
 
 clock = factories_intake.clock  # the fixture
@@ -213,10 +212,7 @@ def test_issue7_3_sealer_and_daily_checkpoint_are_scheduled_and_run(logged, chec
     # The rows come from migration 0003's create_schedules. A transactional test that ran earlier on the same
     # pytest worker flushes every table, so run that migration step again on the migrated state's models
     # (idempotent: update_or_create) and check what it leaves.
-    migration = importlib.import_module("loanportal.migrations.0003_audit_sealed_chain")
-    state = MigrationExecutor(connection).loader.project_state(("loanportal", "0003_audit_sealed_chain"))
-    migration.create_schedules(state.apps, None)
-    migration.create_schedules(state.apps, None)
+    rerun_migration_step("loanportal", "0003_audit_sealed_chain", "create_schedules", times=2)
     scheduled = dict(
         PeriodicTask.objects.filter(task__startswith="loanportal.tasks.").values_list("task", "enabled")
     )

@@ -27,6 +27,7 @@ from .factories_deadlines import (
     setup_calendar,
     table_counts,
 )
+from .migration_steps import rerun_migration_step
 
 
 @pytest.fixture
@@ -274,6 +275,7 @@ def test_daily_schedule_is_in_beat_notice_8(db):
 
     from deadlines.tasks import run_calendar_daily
 
+    rerun_migration_step("deadlines", "0002_daily_schedule", "create_schedule")  # see migration_steps
     task = PeriodicTask.objects.get(task="deadlines.tasks.run_calendar_daily")
     assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
         "1",

@@ -84,7 +84,7 @@ class GenerateSerializer(BodySerializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
 
 
-class ReturnSerializer(BodySerializer):
+class SummaryReturnSerializer(BodySerializer):
     reason = serializers.CharField(max_length=500, error_messages={"blank": "退回必须填写原因"})
 
 
@@ -145,10 +145,12 @@ class SummaryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             services.summary_act(actor=request.user, summary=self.get_object(), action="submit")
         )
 
-    @extend_schema(request=ReturnSerializer, responses=SummarySerializer, summary="市级退回（须填写原因）")
+    @extend_schema(
+        request=SummaryReturnSerializer, responses=SummarySerializer, summary="市级退回（须填写原因）"
+    )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
-        body = validate_body(ReturnSerializer, request)
+        body = validate_body(SummaryReturnSerializer, request)
         summary = self.get_object()
         return self._answer(
             services.summary_act(actor=request.user, summary=summary, action="return", reason=body["reason"])

@@ -239,7 +239,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # One name for the co-borrower relationship choices (model field and the application form's field).
-    "ENUM_NAME_OVERRIDES": {"RelationshipEnum": "loanportal.models.Relationship"},
+    "ENUM_NAME_OVERRIDES": {
+        "RelationshipEnum": "loanportal.models.Relationship",
+        "ApplicationStatusEnum": "applications.models.ApplicationStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "loanportal.api_filters.allow_empty_query_values",
