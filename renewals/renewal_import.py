@@ -7,7 +7,6 @@ large file runs as an ImportJob. Each declaration is written by renewal_declare 
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from loanportal import imports
 from loanportal.audit import audit_record
@@ -21,7 +20,6 @@ from loanportal.selectors import students_visible_to
 from .models import RenewalDeclaration, RenewalImport, RenewalSource
 
 IMPORT_ROLES = frozenset({*COUNTY_ROLES, *UNIVERSITY_ROLES})
-STORED_ERRORS_LIMIT = 5000
 TEMPLATE = imports.Template(
     title="续贷声明",
     fields=(
@@ -230,22 +228,16 @@ def renewal_import(*, actor, file, progress=None) -> RenewalImport:
         )
     except imports.ImportRejected as exc:
         errors = [error.as_dict() for error in exc.errors]
-        with transaction.atomic():
-            batch = RenewalImport.objects.create(
-                organisation=actor.organisation,
-                file_name=file_name,
-                row_count=exc.rows,
-                succeeded=False,
-                errors=errors[:STORED_ERRORS_LIMIT],
-                created_by=actor,
-            )
-            audit_record(
-                actor=actor,
-                action="renewal_import.rejected",
-                obj=batch,
-                new={"文件名": file_name, "行数": exc.rows, "错误数": len(errors)},
-                organisation=actor.organisation,
-            )
+        batch = imports.import_rejection_record(
+            model=RenewalImport,
+            actor=actor,
+            action="renewal_import.rejected",
+            file_name=file_name,
+            rows=exc.rows,
+            errors=errors,
+            audit_organisation=actor.organisation,
+            organisation=actor.organisation,
+        )
         raise RenewalImportRejected(batch=batch, errors=errors) from None
     return outcome.result
 

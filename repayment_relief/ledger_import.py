@@ -36,7 +36,6 @@ from loanportal.rules import normalise_id_number
 from .ledger import FIELD_LABELS, LedgerError, ledger_parse
 from .models import LedgerImport, LoanContract, LoanLedgerSnapshot
 
-STORED_ERRORS_LIMIT = 5000
 ROLES = frozenset({Role.BANK_OFFICER})
 
 IMPORT_TEMPLATE = imports.Template(
@@ -414,23 +413,14 @@ def _insert_snapshots(records, now: datetime.datetime) -> None:
 
 
 def _record_rejected(*, actor, file_name, rows, errors) -> LedgerImport:
-    with transaction.atomic():
-        batch = LedgerImport(
-            file_name=file_name,
-            row_count=rows,
-            succeeded=False,
-            errors=errors[:STORED_ERRORS_LIMIT],
-            created_by=actor,
-        )
-        batch.full_clean()
-        batch.save()
-        audit_record(
-            actor=actor,
-            action="ledger_import.rejected",
-            obj=batch,
-            new={"文件名": file_name, "行数": rows, "错误数": len(errors)},
-        )
-    return batch
+    return imports.import_rejection_record(
+        model=LedgerImport,
+        actor=actor,
+        action="ledger_import.rejected",
+        file_name=file_name,
+        rows=rows,
+        errors=errors,
+    )
 
 
 def ledger_workbook(rows: list[list]) -> bytes:

@@ -22,9 +22,20 @@ from .reader import (
     read_rows,
     read_text_rows,
 )
-from .service import ImportOutcome, ImportRejected, RowError, RowResult, run_import, run_sheet_import
+from .service import (
+    STORED_ERRORS_LIMIT,
+    ImportOutcome,
+    ImportRejected,
+    RowError,
+    RowResult,
+    import_rejection_record,
+    run_import,
+    run_sheet_import,
+)
 
 __all__ = [
+    "STORED_ERRORS_LIMIT",
+    "import_rejection_record",
     "CheckedFile",
     "Field",
     "ImportOutcome",

@@ -185,3 +185,43 @@ def run_sheet_import(
     if progress is not None:
         progress(total, total)
     return ImportOutcome(file_name=file_name, rows=len(accepted), result=result)
+
+
+# A refused file's errors kept for its report page (the first ones: a broken file can have a line per row).
+STORED_ERRORS_LIMIT = 5000
+
+
+def import_rejection_record(
+    *,
+    model,
+    actor,
+    action: str,
+    file_name: str,
+    rows: int,
+    errors: list[dict],
+    audit_organisation=None,
+    **fields,
+):
+    """A refused file leaves one batch row of `model` (succeeded=False, its first errors, who, the file's
+    name and row count) and one audit row `action` — and nothing else (the import wrote nothing)."""
+    from ..audit import audit_record
+
+    with transaction.atomic():
+        batch = model(
+            file_name=file_name,
+            row_count=rows,
+            succeeded=False,
+            errors=errors[:STORED_ERRORS_LIMIT],
+            created_by=actor,
+            **fields,
+        )
+        batch.full_clean()
+        batch.save()
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=batch,
+            new={"文件名": file_name, "行数": rows, "错误数": len(errors)},
+            organisation=audit_organisation,
+        )
+    return batch

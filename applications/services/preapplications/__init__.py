@@ -32,7 +32,6 @@ from ...rules.preapplications import COLUMNS, check_row, county_names, is_exampl
 
 BULK_BATCH_SIZE = 2000
 LOOKUP_CHUNK = 5000
-STORED_ERRORS_LIMIT = 5000
 
 # 状态流转 (applications.states): listed → applied / withdrawn; applied → listed when the application
 # closes; withdrawn → listed to restore (恢复预申请).
@@ -198,26 +197,17 @@ def pre_application_import_job(*, job, file, progress) -> tuple[str, int | None,
 
 
 def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreApplicationImport:
-    with transaction.atomic():
-        batch = PreApplicationImport(
-            county=county,
-            year=year,
-            file_name=file_name,
-            row_count=rows,
-            succeeded=False,
-            errors=errors[:STORED_ERRORS_LIMIT],
-            created_by=actor,
-        )
-        batch.full_clean()
-        batch.save()
-        audit_record(
-            actor=actor,
-            action="pre_application_import.rejected",
-            obj=batch,
-            new={"文件名": file_name, "行数": rows, "错误数": len(errors)},
-            organisation=county,
-        )
-    return batch
+    return imports.import_rejection_record(
+        model=PreApplicationImport,
+        actor=actor,
+        action="pre_application_import.rejected",
+        file_name=file_name,
+        rows=rows,
+        errors=errors,
+        audit_organisation=county,
+        county=county,
+        year=year,
+    )
 
 
 def _insert_rows(rows: list[dict]) -> None:

@@ -18,8 +18,6 @@ from ...rules import yearend as rules
 from ..lifecycle import application_transition
 from ..lifecycle.transitions import calendar_organisation
 
-STORED_ERRORS_LIMIT = 5000
-
 BANK_IMPORT_TEMPLATE = imports.Template(
     title="银行审批放款情况",
     fields=(
@@ -301,7 +299,7 @@ def _batch(*, actor, file_name: str, rows: int, succeeded: bool, errors=None, **
         file_name=file_name,
         row_count=rows,
         succeeded=succeeded,
-        errors=(errors or [])[:STORED_ERRORS_LIMIT],
+        errors=(errors or [])[: imports.STORED_ERRORS_LIMIT],
         created_by=actor,
         **counts,
     )
