@@ -15,11 +15,11 @@ from loanportal.scope import org_kind, scope_q
 
 from . import categories, states
 from .models import (
-    CountySummary,
     ReliefArchiveBox,
     ReliefBatch,
     ReliefBlacklistEntry,
     ReliefCase,
+    ReliefCountySummary,
     ReliefDocument,
     ReliefInformationOfficer,
 )
@@ -80,8 +80,8 @@ def relief_documents_visible_to(*, user) -> QuerySet[ReliefDocument]:
     )
 
 
-def county_summaries_visible_to(*, user) -> QuerySet[CountySummary]:
-    return CountySummary.objects.filter(scope_q(user, county="county")).select_related("county")
+def county_summaries_visible_to(*, user) -> QuerySet[ReliefCountySummary]:
+    return ReliefCountySummary.objects.filter(scope_q(user, county="county")).select_related("county")
 
 
 def relief_batches_visible_to(*, user) -> QuerySet[ReliefBatch]:

@@ -15,9 +15,9 @@ from loanportal.updates import model_update
 
 from .. import states
 from ..models import (
-    CountySummary,
     ReliefBatch,
     ReliefCase,
+    ReliefCountySummary,
 )
 from .common import _today, relief_case_transition
 
@@ -25,7 +25,7 @@ from .common import _today, relief_case_transition
 
 
 @transaction.atomic
-def county_summary_create(*, actor, county, year: int | None = None) -> CountySummary:
+def county_summary_create(*, actor, county, year: int | None = None) -> ReliefCountySummary:
     """Bundle the county's passed cases not yet in a summary into a new draft 附件4."""
     require_write_scope(actor, county=county, business="还款救助汇总")
     if getattr(actor, "role", None) not in COUNTY_ROLES:
@@ -35,8 +35,10 @@ def county_summary_create(*, actor, county, year: int | None = None) -> CountySu
     if not cases.exists():
         raise ConflictError("没有县级初审通过、尚未汇总的案件")
     year = year or _today().year
-    number = (CountySummary.objects.filter(county=county, year=year).aggregate(m=Max("number"))["m"] or 0) + 1
-    summary = CountySummary(county=county, year=year, number=number, created_by=actor)
+    number = (
+        ReliefCountySummary.objects.filter(county=county, year=year).aggregate(m=Max("number"))["m"] or 0
+    ) + 1
+    summary = ReliefCountySummary(county=county, year=year, number=number, created_by=actor)
     summary.full_clean()
     summary.save()
     count = cases.update(county_summary=summary)
@@ -47,12 +49,12 @@ def county_summary_create(*, actor, county, year: int | None = None) -> CountySu
 
 
 @transaction.atomic
-def county_summary_submit(*, actor, summary: CountySummary) -> CountySummary:
+def county_summary_submit(*, actor, summary: ReliefCountySummary) -> ReliefCountySummary:
     """The county manager submits 附件4 to the province; its cases become `county_submitted`."""
     require_write_scope(actor, county=summary.county, business="还款救助汇总上报")
     if getattr(actor, "role", None) != Role.COUNTY_MANAGER:
         raise PermissionDeniedError("只有县级负责人可以上报汇总表")
-    locked = CountySummary.objects.select_for_update().get(pk=summary.pk)
+    locked = ReliefCountySummary.objects.select_for_update().get(pk=summary.pk)
     if locked.status != states.SUMMARY_DRAFT:
         raise ConflictError("该汇总表已上报")
     cases = list(locked.cases.filter(status=states.COUNTY_PASSED).order_by("pk"))

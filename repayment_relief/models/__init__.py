@@ -4,11 +4,11 @@ accounts and entries, disbursements)."""
 
 from .cases import (
     ApplicantKind,
-    CountySummary,
     ReliefBatch,
     ReliefCase,
     ReliefCaseStatus,
     ReliefCategory,
+    ReliefCountySummary,
     ReliefDocument,
     ReliefObjection,
     ReliefPublicNotice,
@@ -56,7 +56,7 @@ __all__ = [
     "LedgerImport",
     "ReliefAmountFreeze",
     "ApplicantKind",
-    "CountySummary",
+    "ReliefCountySummary",
     "LoanContract",
     "LoanLedgerSnapshot",
     "ReliefArchiveBox",

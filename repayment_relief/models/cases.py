@@ -46,7 +46,7 @@ class ReliefCaseStatus(models.TextChoices):
     RELIEVED = states.RELIEVED, states.LABELS[states.RELIEVED]
 
 
-class CountySummary(models.Model):
+class ReliefCountySummary(models.Model):
     """县级汇总表 (附件4, 第二十条（四）): a county bundles its passed cases and submits them to the province."""
 
     county = models.ForeignKey(
@@ -196,7 +196,7 @@ class ReliefCase(models.Model):
     county_decided_at = models.DateTimeField("县级审核时间", null=True, blank=True)
     county_reason = models.TextField("县级审核意见", blank=True)
     county_summary = models.ForeignKey(
-        CountySummary,
+        ReliefCountySummary,
         verbose_name="县级汇总表",
         on_delete=models.SET_NULL,
         related_name="cases",
