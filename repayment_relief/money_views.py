@@ -23,6 +23,7 @@ from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind, Role
+from loanportal.rules import EXAMPLE_ID_NUMBER
 
 from . import bank_amounts, disbursements, funds, money_selectors, states
 from .case_selectors import relief_cases_visible_to
@@ -111,7 +112,7 @@ def ledger_import_page(request):
 def ledger_template(request):
     example = [
         "GS2021-0107",
-        "620123200501010011",
+        EXAMPLE_ID_NUMBER,
         "620123",
         "24000.00",
         "2021",

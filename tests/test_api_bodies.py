@@ -150,7 +150,7 @@ def test_issue7_6_schema_documents_the_error_answers(world, client_for):
             assert {"401", "403", "404"} <= codes, (method, path, codes)
             if method in ("post", "put", "patch"):
                 assert {"400", "409", "415"} <= codes, (method, path, codes)
-            for code in codes - {"200", "201", "204"}:
+            for code in {c for c in codes if not c.startswith("2")}:  # every non-2xx answer
                 ref = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
                 assert ref == "#/components/schemas/Error", (method, path, code)
 

@@ -42,10 +42,12 @@ def stored_numbers() -> set[str]:
 
 
 def example_numbers() -> set[str]:
-    """The made-up numbers of the import template's example row (documented as an example)."""
+    """The made-up numbers of the import templates' example rows (documented as examples)."""
     from applications.rules.preapplications import EXAMPLE_ROW
+    from loanportal.rules import EXAMPLE_ID_NUMBER
 
-    return {value for value in EXAMPLE_ROW if ID_SHAPE.fullmatch(value) or PHONE_SHAPE.fullmatch(value)}
+    shaped = {value for value in EXAMPLE_ROW if ID_SHAPE.fullmatch(value) or PHONE_SHAPE.fullmatch(value)}
+    return shaped | {EXAMPLE_ID_NUMBER}
 
 
 def findings(text: str, numbers: set[str]) -> list[str]:

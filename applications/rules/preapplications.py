@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from loanportal.imports.reader import cell_text as imports_cell_text
-from loanportal.rules import id_number_error, normalise_id_number, person_name_error, validate_phone
+from loanportal.rules import (
+    EXAMPLE_ID_NUMBER,
+    id_number_error,
+    normalise_id_number,
+    person_name_error,
+    validate_phone,
+)
 
 from ..models.preapplication import PreApplicationBasis
 
@@ -46,7 +52,7 @@ COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 EXAMPLE_NAME = "张三（示例，导入前请删除本行）"
 EXAMPLE_ROW = (
     EXAMPLE_NAME,
-    "620123200801011239",
+    EXAMPLE_ID_NUMBER,
     PreApplicationBasis.NATIONAL_GRANT.label,
     "620123",
     "榆中县第一中学",
