@@ -91,3 +91,9 @@ def form_definition(**kwargs) -> ExportDefinition:
     return ExportDefinition(
         **kwargs, layout=form_layout(form, kwargs["columns"], kwargs["rows"], title=kwargs["title"])
     )
+
+
+def param_int(params, name):
+    """A whole-number export parameter (a batch or summary pk), else None."""
+    value = str(params.get(name, "") or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None

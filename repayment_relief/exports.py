@@ -14,7 +14,7 @@ from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
 from . import case_selectors as selectors
 from . import categories, states
-from .export_layout import FormLayout
+from .export_layout import FormLayout, param_int
 from .export_layout import form_definition as _with_form
 from .models import ReliefArchiveItem, ReliefPublicNotice
 
@@ -22,11 +22,6 @@ CASE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
 BATCH_READERS = frozenset(PROVINCE_ROLES | {Role.BANK_OFFICER})
 ARCHIVE_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.BANK_OFFICER})
 FORM_CATEGORIES = {"relief_att1": ("1", "2", "3", "4"), "relief_att2": ("5a", "5b")}
-
-
-def _int(params, name):
-    value = str(params.get(name, "") or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _contracts(case) -> str:
@@ -39,7 +34,7 @@ def _method(case) -> str:
 
 def _form_cases(name, user, params):
     rows = selectors.relief_cases_visible_to(user=user).filter(category__in=FORM_CATEGORIES[name])
-    case_pk = _int(params, "case")
+    case_pk = param_int(params, "case")
     if case_pk:
         rows = rows.filter(pk=case_pk)
     return rows.prefetch_related("contracts").order_by("priority", "county__code", "case_no")
@@ -171,7 +166,7 @@ register(
 
 def _summary_cases(user, params):
     summaries = selectors.county_summaries_visible_to(user=user)
-    summary_pk = _int(params, "summary")
+    summary_pk = param_int(params, "summary")
     if summary_pk:
         summaries = summaries.filter(pk=summary_pk)
     return (
@@ -239,7 +234,7 @@ register(
 
 def _batch_cases(user, params):
     batches = selectors.relief_batches_visible_to(user=user)
-    batch_pk = _int(params, "batch")
+    batch_pk = param_int(params, "batch")
     if batch_pk:
         batches = batches.filter(pk=batch_pk)
     from .models import ReliefCase

@@ -15,15 +15,10 @@ from loanportal.exports.registry import (
 from loanportal.roles import PROVINCE_ROLES, Role
 
 from . import categories, money_selectors
-from .export_layout import FormLayout, form_definition
+from .export_layout import FormLayout, form_definition, param_int
 from .models import PART_LABELS, PARTS, DisbursementItem
 
 READERS = frozenset(PROVINCE_ROLES | {Role.BANK_OFFICER})
-
-
-def _int(params, name):
-    value = str(params.get(name, "") or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 # --- 附件6 国家开发银行生源地助学贷款还款救助资金明细表 ---------------------------------------------------------
@@ -92,7 +87,7 @@ register(
 
 def _disbursement_items(user, params):
     batches = money_selectors.disbursements_visible_to(user=user)
-    batch_pk = _int(params, "batch")
+    batch_pk = param_int(params, "batch")
     if batch_pk:
         batches = batches.filter(pk=batch_pk)
     return (

@@ -63,16 +63,14 @@ def _by(code: str, organisation) -> str:
 
 
 def _figures(user):
-    """The county's figures, computed once per request (the user object lives for one request) though
-    three cards show them."""
+    """The county's figures, computed once per request (loanportal.context.memoised) though three cards
+    show them."""
+    from loanportal.context import memoised
+
     from ..selectors.lifecycle import county_figures
 
     today = timezone.localdate()
-    cached = getattr(user, "_county_figures", None)
-    if cached is None or cached[0] != today:
-        cached = (today, county_figures(user=user, today=today))
-        user._county_figures = cached
-    return cached[1]
+    return memoised(("county_figures", user.pk, today), lambda: county_figures(user=user, today=today))
 
 
 def _card_accepted_today(user):

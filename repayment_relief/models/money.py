@@ -14,6 +14,26 @@ from loanportal.roles import OrgKind
 from .cases import ReliefCase
 from .ledger import LoanContract
 
+
+def _parts_sum_to_total(name: str) -> models.CheckConstraint:
+    """The amount parts (RELIEF-AMOUNTS.md) are never negative and add up to the total."""
+    return models.CheckConstraint(
+        condition=Q(principal__gte=0)
+        & Q(interest__gte=0)
+        & Q(overdue_principal__gte=0)
+        & Q(overdue_interest__gte=0)
+        & Q(penalty__gte=0)
+        & Q(
+            total=models.F("principal")
+            + models.F("interest")
+            + models.F("overdue_principal")
+            + models.F("overdue_interest")
+            + models.F("penalty")
+        ),
+        name=name,
+    )
+
+
 ZERO = Decimal("0.00")
 
 
@@ -76,23 +96,7 @@ class ReliefAmountFreeze(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "门户核定金额（冻结）"
         ordering = ["-cutoff", "case_id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(principal__gte=0)
-                & Q(interest__gte=0)
-                & Q(overdue_principal__gte=0)
-                & Q(overdue_interest__gte=0)
-                & Q(penalty__gte=0)
-                & Q(
-                    total=models.F("principal")
-                    + models.F("interest")
-                    + models.F("overdue_principal")
-                    + models.F("overdue_interest")
-                    + models.F("penalty")
-                ),
-                name="relief_freeze_parts_sum_to_total",
-            )
-        ]
+        constraints = [_parts_sum_to_total("relief_freeze_parts_sum_to_total")]
 
     def __str__(self):
         return f"{self.case} 截至{self.cutoff} {self.total}"
@@ -154,21 +158,7 @@ class BankAmount(models.Model):
         ordering = ["case_id", "contract__contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["case", "contract"], name="bank_amount_one_per_case_contract"),
-            models.CheckConstraint(
-                condition=Q(principal__gte=0)
-                & Q(interest__gte=0)
-                & Q(overdue_principal__gte=0)
-                & Q(overdue_interest__gte=0)
-                & Q(penalty__gte=0)
-                & Q(
-                    total=models.F("principal")
-                    + models.F("interest")
-                    + models.F("overdue_principal")
-                    + models.F("overdue_interest")
-                    + models.F("penalty")
-                ),
-                name="bank_amount_parts_sum_to_total",
-            ),
+            _parts_sum_to_total("bank_amount_parts_sum_to_total"),
         ]
 
     def __str__(self):
