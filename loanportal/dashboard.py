@@ -1,10 +1,62 @@
-"""Dashboard cards and navigation of the core (registered in CoreConfig.ready)."""
+"""Dashboard cards and navigation of the core (registered in CoreConfig.ready), and the cards of a user's
+dashboard (`cards_for`), shared for a few seconds by everyone of one role in one organisation."""
 
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from . import selectors
+from . import registry, selectors
 from .registry import ALL_ROLES, NavItem, Panel, register_nav, register_panel
 from .roles import MANAGER_ROLES, OrgKind
+
+logger = logging.getLogger(__name__)
+
+
+def cards_for(user) -> tuple[list[dict], object]:
+    """The dashboard's cards for `user` and the time their figures were computed (the oldest shared card).
+
+    A county's clerks all open the same dashboard many times an hour: a card that depends only on the role
+    and the organisation (Panel.per_user False) is computed once and kept in the cache for
+    DASHBOARD_CARD_SECONDS (0: never kept), keyed by database, role, organisation and today's date. The
+    page says when the figures were computed. Without the cache (Redis down) every card is computed."""
+    now = timezone.localtime()
+    panels = registry.panels_for(user)
+    seconds = settings.DASHBOARD_CARD_SECONDS
+    shared = [p for p in panels if not p.per_user] if seconds > 0 and user.organisation_id else []
+    keys = {
+        p.key: f"dashboard:{connection.settings_dict['NAME']}:{p.key}:{user.role}:{user.organisation_id}:"
+        f"{now.date().isoformat()}"
+        for p in shared
+    }
+    found = _cache_call(lambda: cache.get_many(list(keys.values())), {})
+    fresh, cards, as_of = {}, [], now
+    for panel in panels:
+        key = keys.get(panel.key)
+        if key in found:
+            computed_at, card = found[key]
+            as_of = min(as_of, computed_at)
+        else:
+            card = panel.render(user)
+            if key:
+                fresh[key] = (now, card)
+        if card:
+            cards.append(card)
+    if fresh:
+        _cache_call(lambda: cache.set_many(fresh, timeout=seconds), None)
+    return cards, as_of
+
+
+def _cache_call(call, fallback):
+    try:
+        return call()
+    except Exception:  # the cache is an optimisation: a page never fails because Redis does
+        logger.warning("dashboard card cache unavailable", exc_info=True)
+        return fallback
+
 
 STUDENT_ROLES = ALL_ROLES - {"bank_officer"}
 
@@ -50,4 +102,4 @@ def register():
             order=11,
         )
     )
-    register_panel(Panel("core.notifications", ALL_ROLES, _notifications_card, order=90))
+    register_panel(Panel("core.notifications", ALL_ROLES, _notifications_card, order=90, per_user=True))

@@ -18,12 +18,17 @@ class NavItem:
 
 @dataclass(frozen=True)
 class Panel:
-    """A dashboard card: `render(user)` returns a dict with title, value, url, note, level — or None."""
+    """A dashboard card: `render(user)` returns a dict with title, value, url, note, level — or None.
+
+    A card depends on the user's role and organisation only, and is shared by everyone with both for
+    DASHBOARD_CARD_SECONDS (loanportal.dashboard.cards_for); `per_user=True` marks a card that depends on
+    the user themself (their notifications, their own requests): it is computed on every page."""
 
     key: str
     roles: frozenset[str]
     render: Callable
     order: int = 100
+    per_user: bool = False
 
 
 _nav: list[NavItem] = []

@@ -117,8 +117,10 @@ def blacklist_of_my_borrowers(*, user) -> QuerySet[ReliefBlacklistEntry]:
     from loanportal.selectors import students_visible_to
 
     students = students_visible_to(user=user)
-    numbers = students.values("id_number").union(
-        CoBorrower.objects.filter(student__in=students.values("pk")).values("id_number")
+    numbers = (
+        students.order_by()
+        .values("id_number")
+        .union(CoBorrower.objects.filter(student__in=students.values("pk")).order_by().values("id_number"))
     )
     return blacklist_visible_to(user=user).filter(id_number__in=numbers)
 

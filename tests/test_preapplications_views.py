@@ -43,7 +43,11 @@ def listed(world):
 
 
 def names(response):
-    return {p.name for p in response.context["page"]}
+    """The names in the list's rows (the page holds plain tuples of PRE_APPLICATION_COLUMNS)."""
+    from applications.views.preapplications import PRE_APPLICATION_COLUMNS
+
+    column = PRE_APPLICATION_COLUMNS.index("name")
+    return {row[column] for row in response.context["page"]}
 
 
 def test_list_shows_own_county_masked(world, listed, client_for):

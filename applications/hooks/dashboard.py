@@ -96,6 +96,12 @@ def _county_table_card(user):
 
 def register():
     register_panel(
-        Panel("applications.pending_corrections", COUNTY_MANAGERS, _pending_corrections_card, order=25)
+        Panel(
+            "applications.pending_corrections",
+            COUNTY_MANAGERS,
+            _pending_corrections_card,
+            order=25,
+            per_user=True,  # "其中 N 件由您提出"
+        )
     )
     register_panel(Panel("applications.county_table", OVERSEERS, _county_table_card, order=200))

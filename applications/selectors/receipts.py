@@ -69,6 +69,12 @@ def fee_certificates_visible_to(*, user) -> QuerySet[FeeCertificate]:
     )
 
 
+def fee_certificate_of(*, application) -> FeeCertificate | None:
+    """The fee certificate of an application already read in the user's scope (application_get), if any:
+    its number and pk only (the application page links to it)."""
+    return FeeCertificate.objects.filter(application=application).only("pk", "number").first()
+
+
 def fee_certificate_get(*, user, pk) -> FeeCertificate:
     return get_object_or_404(fee_certificates_visible_to(user=user), pk=pk)
 

@@ -84,6 +84,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer with the stock input/select/textarea widgets built in Python (same HTML, a fraction of the
+# time: loanportal/form_renderer.py).
+FORM_RENDERER = "loanportal.form_renderer.PortalFormRenderer"
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("TEST", {})
@@ -288,6 +292,9 @@ if CACHE_REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Dashboard cards that depend only on the role and the organisation are shared for this many seconds by
+# everyone with both (loanportal.dashboard.cards_for; the page shows when they were computed); 0 turns it off.
+DASHBOARD_CARD_SECONDS = env.int("DASHBOARD_CARD_SECONDS", default=15)
 
 LOGGING = {
     "version": 1,

@@ -68,9 +68,7 @@ def _detail_page(request, application, *, correction_form=None, status=200):
             if can_correct or correction_form is not None
             else None,
             "receipt_code": _receipt_code_text(request.user, application),
-            "fee_certificate": receipt_selectors.fee_certificates_visible_to(user=request.user)
-            .filter(application=application)
-            .first(),
+            "fee_certificate": receipt_selectors.fee_certificate_of(application=application),
         },
         status=status,
     )
