@@ -8,8 +8,8 @@ import pytest
 from django.db import connections, transaction
 
 from applications.models import Appointment
-from applications.services import intake as intake_services
 from applications.services import lifecycle as services
+from applications.services import queue as intake_services
 from loanportal import services as core_services
 from loanportal.audit import audit_seal, audit_verify
 from loanportal.errors import ConflictError

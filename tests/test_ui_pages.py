@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from applications.models import Appointment
-from applications.services import intake as services
 from applications.services import lifecycle as lifecycle_services
+from applications.services import queue as services
 from tests.factories import valid_id
 from tests.factories_intake import make_site, person
 from tests.factories_lifecycle import make_application
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def now_morning(monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: moment)
+    monkeypatch.setattr(services.clock, "now", lambda: moment)
     return moment
 
 
