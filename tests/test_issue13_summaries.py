@@ -4,11 +4,9 @@
 import datetime
 import shutil
 import subprocess
-import threading
 
 import openpyxl
 import pytest
-from django.db import close_old_connections
 from django.urls import reverse
 
 from applications import states
@@ -21,6 +19,7 @@ from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.exports import services as export_services
 from loanportal.models import AuditEvent
 from renewals.services import renewal_declare, renewal_review
+from tests.concurrency import race
 from tests.factories import valid_id
 from tests.factories_lifecycle import make_application, open_calendar
 
@@ -298,31 +297,17 @@ def test_issue13_concurrent_forward_and_return_race_one_wins(live_world, setting
     open_calendar(YEAR)
     make_application(world, to="contract_signed")
     summary = _submitted(world)
-    barrier = threading.Barrier(2)
-    results = []
-
-    def move(to, reason=""):
-        try:
-            barrier.wait(timeout=10)
-            services.summary_transition(
+    moves = [(states.SUMMARY_FORWARDED, ""), (states.SUMMARY_RETURNED, "退回")]
+    results = race(
+        *(
+            lambda to=to, reason=reason: services.summary_transition(
                 actor=world.users.city1_manager, summary=summary, to=to, reason=reason
             )
-            results.append(("ok", to))
-        except ConflictError:
-            results.append(("409", to))
-        finally:
-            close_old_connections()
-
-    threads = [
-        threading.Thread(target=move, args=(states.SUMMARY_FORWARDED,)),
-        threading.Thread(target=move, args=(states.SUMMARY_RETURNED, "退回")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(r[0] for r in results) == ["409", "ok"]
-    winner = next(to for outcome, to in results if outcome == "ok")
+            for to, reason in moves
+        )
+    )
+    assert sorted("409" if isinstance(r, ConflictError) else "ok" for r in results) == ["409", "ok"], results
+    winner = next(to for (to, _), r in zip(moves, results, strict=True) if not isinstance(r, Exception))
     assert CountySummary.objects.get(pk=summary.pk).status == winner
     assert AuditEvent.objects.filter(action__in=["summary.forwarded", "summary.returned"]).count() == 1
 
