@@ -366,6 +366,21 @@ def test_issue13_notice_8_due_date_comes_from_the_calendar(world, seeded, client
     assert count_obligation("city_summary_due", organisation=world.city1, loan_year=YEAR).count == 1
 
 
+def test_issue13_summary_pages_print_amounts_with_thousands_separators(world, seeded, client_for):
+    """notice 八 汇总表 on the pages: amounts in yuan as 35,700.00 (grouped, two decimals), in the county's
+    table and in the province's overview, the same figure the stored summary holds."""
+    summary = services.county_summary_generate(
+        actor=world.users.county1_staff, county=world.county1, year=YEAR
+    )
+    total = summary.total["total"]
+    assert total >= 10_000  # a figure that has a thousands separator to print
+    grouped, plain = f">{total:,.2f}<", f">{total}<"
+    html = client_for(world.users.county1_staff).get(reverse("summary-detail", args=[summary.pk])).content
+    assert grouped in html.decode() and plain not in html.decode()
+    html = client_for(world.users.province_manager).get(reverse("summary-list"), {"year": YEAR}).content
+    assert grouped in html.decode() and plain not in html.decode()
+
+
 def test_issue13_pages_county_submits_city_forwards(world, seeded, client_for):
     """Buttons come from summary_actions: the county manager's 审核并报送市级, the city's 退回/报送省中心."""
     _past_notice(world)
