@@ -81,6 +81,13 @@ CORRECTION_PENDING = "pending"
 CORRECTION_APPROVED = "approved"
 CORRECTION_REJECTED = "rejected"
 
+# A correction is decided once, by a county manager who neither requested it nor entered the application.
+CORRECTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    CORRECTION_PENDING: frozenset({CORRECTION_APPROVED, CORRECTION_REJECTED}),
+    CORRECTION_APPROVED: frozenset(),
+    CORRECTION_REJECTED: frozenset(),
+}
+
 # --- pre-application (首贷预申请) -------------------------------------------------------------------
 
 PRE_LISTED = "listed"

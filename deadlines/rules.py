@@ -183,6 +183,21 @@ def reminder_plan(
     return due[0], due[1:]
 
 
+def working_days(start: datetime.date, end: datetime.date) -> int:
+    """Working days (Monday–Friday) from start to end, both included; 0 when end is before start. Public
+    holidays are not known here, so a period spanning one should be set longer. The one count of the
+    public notices of the loan summaries (notice 八) and of relief (第二十条（三）)."""
+    if end < start:
+        return 0
+    days = (end - start).days + 1
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for offset in range(rest):
+        if (start + datetime.timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
 def format_date(value: datetime.date | None) -> str:
     """2026年7月15日"""
     if value is None:

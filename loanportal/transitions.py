@@ -26,8 +26,12 @@ def apply_transition(
     university=None,
     extra: dict | None = None,
     action_prefix: str | None = None,
+    audit: Mapping | None = None,
 ):
-    """Move `instance` (any model with a status field) to state `to`. Returns the locked, saved row."""
+    """Move `instance` (any model with a status field) to state `to`. Returns the locked, saved row.
+
+    `audit` overrides what the one audit row says (`action`, `obj`, `old`, `new`) where the move is a
+    decision about another object — a correction's approval is recorded on the application it changes."""
     model = type(instance)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=instance.pk)
@@ -48,11 +52,14 @@ def apply_transition(
         )
         locked.save()
         audit_record(
+            **{
+                "action": f"{action_prefix or model._meta.model_name}.{to}",
+                "obj": locked,
+                "old": {field: current},
+                "new": {field: to},
+                **(audit or {}),
+            },
             actor=actor,
-            action=f"{action_prefix or model._meta.model_name}.{to}",
-            obj=locked,
-            old={field: current},
-            new={field: to},
             reason=reason,
             organisation=organisation,
             university=university,

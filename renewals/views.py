@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from deadlines.services import current_loan_year
 from loanportal.domain_forms import error_text, form_errors_add, message_error
 from loanportal.errors import DomainError, PermissionDeniedError
-from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
+from loanportal.imports.views import import_job_redirect
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
 from loanportal.rules import mask_id_number
 from loanportal.selectors import students_visible_to
@@ -140,21 +140,16 @@ def _tabs(request) -> dict:
 def renewal_import_page(request):
     _importer(request)
     form = UploadForm(request.POST or None, request.FILES or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and import_jobs.import_job_wanted(form.cleaned_data["file"])
-    ):
-        job = import_jobs.import_job_create(
-            actor=request.user,
+    if request.method == "POST" and form.is_valid():
+        started = import_job_redirect(
+            request,
             kind="renewals",
-            organisation=request.user.organisation,
             year=current_loan_year(),
             file=form.cleaned_data["file"],
+            page="renewal-import-job",
         )
-        messages.info(request, "文件较大，已转入后台导入；完成后会通知您")
-        return redirect("renewal-import-job", pk=job.pk)
-    if request.method == "POST" and form.is_valid():
+        if started is not None:
+            return started
         try:
             batch = renewal_import.renewal_import(actor=request.user, file=form.cleaned_data["file"])
         except renewal_import.RenewalImportRejected as exc:

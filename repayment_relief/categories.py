@@ -5,6 +5,8 @@ priority (第十七条), scope (第十八条), credit follow-up (第二十四条
 import datetime
 import re
 
+from deadlines.rules import working_days  # noqa: F401  (公示's working days, 第二十条（三）: the calendar's one count)
+
 from .rules import SCOPE_ALL, category_scope
 
 # --- documents (救助要件) ------------------------------------------------------------------------------
@@ -100,20 +102,6 @@ def application_refusal(
 # --- 公示 (第二十条（三）) --------------------------------------------------------------------------------
 
 PUBLIC_NOTICE_MIN_WORKING_DAYS = 5
-
-
-def working_days(start: datetime.date, end: datetime.date) -> int:
-    """Monday–Friday days from start to end, both included (statutory holidays are not known here, so a
-    period spanning one should be set longer)."""
-    if end < start:
-        return 0
-    days = (end - start).days + 1
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(rest):
-        if (start + datetime.timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
 
 
 _LONG_NUMBER = re.compile(r"\d{7,}")

@@ -73,7 +73,10 @@ def disbursement_prepare(*, actor, year: int | None = None) -> DisbursementBatch
             batch = DisbursementBatch(
                 year=year, number=len(existing) + 1, prepared_by=actor, total=allocation.total
             )
-            batch.full_clean()
+            # The number is ours (the locked count + 1); a batch another officer committed meanwhile (the
+            # lock on an empty year locks no row) is the database's unique constraint → 409 below, not a
+            # form error of full_clean's own query.
+            batch.full_clean(exclude=["number"])
             batch.save()
             DisbursementItem.objects.bulk_create(
                 [

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
-from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
+from loanportal.imports.views import import_job_redirect
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind, Role
 from loanportal.rules import EXAMPLE_ID_NUMBER
@@ -79,15 +79,15 @@ def ledger_import_page(request):
     rejected = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if import_jobs.import_job_wanted(upload):
-            job = import_jobs.import_job_create(
-                actor=request.user,
-                kind="ledger",
-                organisation=request.user.organisation,
-                year=timezone.localdate().year,
-                file=upload,
-            )
-            return redirect("relief-ledger-import-job", job.pk)
+        started = import_job_redirect(
+            request,
+            kind="ledger",
+            year=timezone.localdate().year,
+            file=upload,
+            page="relief-ledger-import-job",
+        )
+        if started is not None:
+            return started
         try:
             batch = ledger_import(actor=request.user, file=upload)
         except LedgerImportRejected as exc:

@@ -10,7 +10,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
 import loanportal.urls  # noqa: F401 - importing the URLconf registers every app's viewsets
-from applications.services import intake as intake_services
+from applications.services import queue as intake_services
 from loanportal.api import router
 
 from .factories_intake import make_site, person
@@ -82,7 +82,7 @@ def test_issue7_6_non_object_bodies_are_400_on_every_write(world):
 @pytest.fixture
 def appointment(world, monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(intake_services, "_now", lambda: moment)
+    monkeypatch.setattr(intake_services.clock, "now", lambda: moment)
     site = make_site(world.county1)
     today = moment.date()
     intake_services.slots_generate(actor=None, site=site, start=today, end=today + datetime.timedelta(days=1))

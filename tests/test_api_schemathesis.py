@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
-from applications.services import intake as intake_services
+from applications.services import queue as intake_services
 from loanportal.models import ApiToken
 from loanportal.tokens import api_token_issue
 
@@ -54,7 +54,7 @@ CONFIG = SchemathesisConfig.from_dict(
 def populated(world, monkeypatch):
     """Some rows for the operations to find: a site with slots and a booking, a calendar, applications."""
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(intake_services, "_now", lambda: moment)
+    monkeypatch.setattr(intake_services.clock, "now", lambda: moment)
     site = make_site(world.county1)
     intake_services.slots_generate(
         actor=None, site=site, start=moment.date(), end=moment.date() + datetime.timedelta(days=1)

@@ -228,6 +228,35 @@ def test_correction_is_approved_by_another_county_manager_and_applied(world):
     assert event.old == {"tuition_amount": 5000} and event.new == {"tuition_amount": 6000}
 
 
+@pytest.mark.parametrize("approve", [True, False])
+def test_a_correction_decision_writes_exactly_one_audit_row(world, approve):
+    """Audit (STYLE.md): one row per action. Deciding a correction is the correction's one transition
+    (pending → approved/rejected); its row stands on the application, and nothing else is audited."""
+    application = make_application(world, to="contract_signed")
+    correction = services.correction_request(
+        actor=world.users.county1_staff,
+        application=application,
+        changes={"tuition_amount": 6000},
+        reason="学费录入错误",
+    )
+    before = AuditEvent.objects.count()
+    decided = services.correction_decide(
+        actor=world.users.county1_manager, correction=correction, approve=approve, note="核实"
+    )
+    assert decided.status == ("approved" if approve else "rejected")
+    assert decided.decided_by == world.users.county1_manager and decided.decision_note == "核实"
+    assert AuditEvent.objects.count() == before + 1
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert event.action == ("application.correction_approve" if approve else "application.correction_reject")
+    assert (event.object_type, event.object_pk) == ("applications.application", str(application.pk))
+    assert event.reason == "学费录入错误；核实"
+    with pytest.raises(ConflictError):  # decided once: the correction's map has no second move
+        services.correction_decide(
+            actor=world.users.county1_manager, correction=correction, approve=not approve
+        )
+    assert AuditEvent.objects.count() == before + 1
+
+
 def test_nobody_approves_their_own_correction(world):
     """Maker–checker: the same person approving their own request is refused with a clear message."""
     application = make_application(world, actor=world.users.county1_manager, to="contract_signed")

@@ -8,14 +8,15 @@ import pytest
 from django.db import connections, transaction
 
 from applications.models import Appointment
-from applications.services import intake as intake_services
 from applications.services import lifecycle as services
+from applications.services import queue as intake_services
 from loanportal import services as core_services
 from loanportal.audit import audit_seal, audit_verify
 from loanportal.errors import ConflictError
 from loanportal.models import AuditEvent, AuditSeal
 
 from . import factories_intake
+from .concurrency import race
 from .factories import is_postgresql, valid_id
 from .factories_intake import make_site, make_slots, person
 from .factories_lifecycle import make_application
@@ -28,29 +29,6 @@ def _postgresql_only(settings, tmp_path):
     if not is_postgresql():
         pytest.skip("the races need PostgreSQL row locks and concurrent connections")
     settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
-
-
-def race(jobs, *, timeout=60):
-    """Run the jobs in threads released together by a barrier; return their results or exceptions."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a write hung"
-    return results
 
 
 def test_issue7_2_fifty_mixed_audited_writes_in_one_county_no_deadlock_chain_verifies(live_world, clock):
@@ -111,7 +89,7 @@ def test_issue7_2_fifty_mixed_audited_writes_in_one_county_no_deadlock_chain_ver
     assert len(jobs) == 50
     random.Random(7).shuffle(jobs)
 
-    results = race(jobs)
+    results = race(*jobs, timeout=60)
 
     unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, ConflictError)]
     assert unexpected == [], unexpected  # no deadlock, no 500
@@ -184,7 +162,7 @@ def test_issue7_2_audited_writes_in_two_counties_do_not_wait_for_each_other(live
         finally:
             release.set()  # county 1 commits only after county 3 is done (or gave up)
 
-    results = race([county1_long_transaction, county3_then_release], timeout=60)
+    results = race(county1_long_transaction, county3_then_release, timeout=60)
     assert results[1] is None and finished == ["done"], results  # county 3 never waited for county 1
     assert results[0] is None, results
     county1_application.refresh_from_db()

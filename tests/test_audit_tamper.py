@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from applications.services import intake as intake_services
+from applications.services import queue as intake_services
 from loanportal import services
 from loanportal.audit import (
     CHECKPOINT_FILE,

@@ -18,10 +18,10 @@ from loanportal.models import AuditEvent
 from loanportal.roles import Role
 
 from . import factories_intake
+from .concurrency import race
 from .factories import UserFactory, is_postgresql, valid_id
 from .factories_intake import make_site, make_slots, person
 from .factories_lifecycle import make_application
-from .test_intake_concurrency import race
 
 clock = factories_intake.clock  # the fixture
 

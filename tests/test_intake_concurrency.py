@@ -1,42 +1,19 @@
 """Races on PostgreSQL (notice 四(九) 预约受理): two clerks booking the last place of a slot at the same
 moment, and two windows calling at the same moment. Real threads, each with its own connection."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from applications.models import Appointment, TimeSlot
 from applications.services import queue as services
 from loanportal.errors import ConflictError
 
 from . import factories_intake
+from .concurrency import race
 from .factories import is_postgresql
 from .factories_intake import make_site, make_slots, person
 
 clock = factories_intake.clock  # the fixture
-
-
-def race(*jobs):
-    """Run the jobs in threads released together by a barrier; return their results or exceptions."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from deadlines.services import key_date_extend, key_date_get
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.models import AuditEvent
 
+from .concurrency import race
 from .factories import is_postgresql, valid_id
 from .factories_lifecycle import make_application, open_calendar
-from .test_intake_concurrency import race
 
 IN_WINDOW = datetime.date(2026, 11, 25)
 

@@ -351,8 +351,8 @@ def test_issue10_two_officers_enter_the_same_new_standard_at_once_one_wins_the_o
     """Two first entries of one major and level at once: one row, one audit row; the loser gets 409."""
     from loanportal.errors import ConflictError
 
+    from .concurrency import race
     from .factories import is_postgresql
-    from .test_intake_concurrency import race
 
     if not is_postgresql():
         pytest.skip("the race needs PostgreSQL")

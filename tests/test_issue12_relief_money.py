@@ -2,7 +2,6 @@
 disbursement batches (第二十二条), on PostgreSQL."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
@@ -29,6 +28,7 @@ from repayment_relief.models import (
 from repayment_relief.money_rules import Candidate, allocate, waterfall_split
 from repayment_relief.services import ledger_snapshot_record
 
+from .concurrency import race
 from .factories import UserFactory
 from .factories_relief_money import CONTRACT_A, batch_received, fund, handed_over_case
 
@@ -337,16 +337,9 @@ def test_issue12_fund_balance_never_negative_database_constraint(world):
         FundAccount.objects.filter(pk=account.pk).update(balance=D("-0.01"))
 
 
-def _in_thread(work, results, barrier):
-    from django.db import connections
-
-    try:
-        barrier.wait(timeout=10)
-        results.append(("ok", work()))
-    except Exception as exc:  # noqa: BLE001 - reported to the test
-        results.append(("error", exc))
-    finally:
-        connections.close_all()
+def _outcomes(results):
+    """race()'s results as ("ok", value) / ("error", exception) pairs, for the assertions' messages."""
+    return [("error", r) if isinstance(r, Exception) else ("ok", r) for r in results]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -362,22 +355,14 @@ def test_issue12_article_22_two_managers_approve_at_once_paid_once_other_409(liv
         world.users.province_manager,
         UserFactory(username="province_manager2", role=Role.PROVINCE_MANAGER, organisation=world.province),
     ]
-    results, barrier = [], threading.Barrier(2)
-    threads = [
-        threading.Thread(
-            target=_in_thread,
-            args=(
-                lambda m=m: disbursements.disbursement_approve(actor=m, batch=prepared, document="划付1号"),
-                results,
-                barrier,
-            ),
+    results = _outcomes(
+        race(
+            *(
+                lambda m=m: disbursements.disbursement_approve(actor=m, batch=prepared, document="划付1号")
+                for m in managers
+            )
         )
-        for m in managers
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    )
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")
@@ -402,12 +387,7 @@ def test_issue12_article_7_concurrent_payments_never_overdraw(live_world):
                 account=account, kind="payment", amount=D("-1000"), document="并发测试", actor=officer
             )
 
-    results, barrier = [], threading.Barrier(4)
-    threads = [threading.Thread(target=_in_thread, args=(pay, results, barrier)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = _outcomes(race(pay, pay, pay, pay))
     assert sorted(kind for kind, _ in results) == ["error", "error", "error", "ok"], results
     assert all(isinstance(v, ConflictError) for k, v in results if k == "error")
     account.refresh_from_db()
@@ -450,18 +430,9 @@ def test_issue12_article_22_two_officers_prepare_at_once_one_batch_other_409(liv
         world.users.province_officer,
         UserFactory(username="province_officer2", role=Role.PROVINCE_OFFICER, organisation=world.province),
     ]
-    results, barrier = [], threading.Barrier(2)
-    threads = [
-        threading.Thread(
-            target=_in_thread,
-            args=(lambda o=o: disbursements.disbursement_prepare(actor=o, year=2026), results, barrier),
-        )
-        for o in officers
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = _outcomes(
+        race(*(lambda o=o: disbursements.disbursement_prepare(actor=o, year=2026) for o in officers))
+    )
     assert sorted(kind for kind, _ in results) == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")
     assert isinstance(error, ConflictError) and error.status_code == 409

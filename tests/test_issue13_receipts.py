@@ -1,15 +1,13 @@
 """Issue 13 — county receipt confirmation in bulk (电子回执确认, notice 八: 10月10日前) and its return path."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from applications.models import Application
 from applications.services import yearend as services
 from loanportal.errors import ConflictError, DomainError
 from loanportal.models import AuditEvent
+from tests.concurrency import race
 from tests.factories_yearend import CONFIRM_DAY, applications_in, extend
 
 
@@ -172,28 +170,13 @@ def test_issue13_concurrent_confirmation_one_wins_the_other_409(live_world):
     """Two clerks confirm the same receipt at the same moment: one confirms, the other gets a conflict."""
     world = live_world
     apps = applications_in(world, "receipt_entered", 1)
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def confirm(user):
-        try:
-            barrier.wait()
-            services.receipts_confirm(actor=user, applications=apps, on=CONFIRM_DAY)
-            outcomes.append("ok")
-        except ConflictError:
-            outcomes.append("409")
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=confirm, args=(user,))
-        for user in (world.users.county1_staff, world.users.county1_manager)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["409", "ok"]
+    results = race(
+        *(
+            lambda user=user: services.receipts_confirm(actor=user, applications=apps, on=CONFIRM_DAY)
+            for user in (world.users.county1_staff, world.users.county1_manager)
+        )
+    )
+    assert sorted("409" if isinstance(r, ConflictError) else "ok" for r in results) == ["409", "ok"], results
     assert (
         AuditEvent.objects.filter(object_pk=str(apps[0].pk), action="application.receipt_confirmed").count()
         == 1

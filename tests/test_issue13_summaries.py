@@ -4,11 +4,9 @@
 import datetime
 import shutil
 import subprocess
-import threading
 
 import openpyxl
 import pytest
-from django.db import close_old_connections
 from django.urls import reverse
 
 from applications import states
@@ -21,6 +19,7 @@ from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.exports import services as export_services
 from loanportal.models import AuditEvent
 from renewals.services import renewal_declare, renewal_review
+from tests.concurrency import race
 from tests.factories import valid_id
 from tests.factories_lifecycle import make_application, open_calendar
 
@@ -298,31 +297,17 @@ def test_issue13_concurrent_forward_and_return_race_one_wins(live_world, setting
     open_calendar(YEAR)
     make_application(world, to="contract_signed")
     summary = _submitted(world)
-    barrier = threading.Barrier(2)
-    results = []
-
-    def move(to, reason=""):
-        try:
-            barrier.wait(timeout=10)
-            services.summary_transition(
+    moves = [(states.SUMMARY_FORWARDED, ""), (states.SUMMARY_RETURNED, "退回")]
+    results = race(
+        *(
+            lambda to=to, reason=reason: services.summary_transition(
                 actor=world.users.city1_manager, summary=summary, to=to, reason=reason
             )
-            results.append(("ok", to))
-        except ConflictError:
-            results.append(("409", to))
-        finally:
-            close_old_connections()
-
-    threads = [
-        threading.Thread(target=move, args=(states.SUMMARY_FORWARDED,)),
-        threading.Thread(target=move, args=(states.SUMMARY_RETURNED, "退回")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(r[0] for r in results) == ["409", "ok"]
-    winner = next(to for outcome, to in results if outcome == "ok")
+            for to, reason in moves
+        )
+    )
+    assert sorted("409" if isinstance(r, ConflictError) else "ok" for r in results) == ["409", "ok"], results
+    winner = next(to for (to, _), r in zip(moves, results, strict=True) if not isinstance(r, Exception))
     assert CountySummary.objects.get(pk=summary.pk).status == winner
     assert AuditEvent.objects.filter(action__in=["summary.forwarded", "summary.returned"]).count() == 1
 
@@ -379,6 +364,21 @@ def test_issue13_notice_8_due_date_comes_from_the_calendar(world, seeded, client
     summary = _submitted(world)
     services.summary_transition(actor=world.users.city1_manager, summary=summary, to=states.SUMMARY_FORWARDED)
     assert count_obligation("city_summary_due", organisation=world.city1, loan_year=YEAR).count == 1
+
+
+def test_issue13_summary_pages_print_amounts_with_thousands_separators(world, seeded, client_for):
+    """notice 八 汇总表 on the pages: amounts in yuan as 35,700.00 (grouped, two decimals), in the county's
+    table and in the province's overview, the same figure the stored summary holds."""
+    summary = services.county_summary_generate(
+        actor=world.users.county1_staff, county=world.county1, year=YEAR
+    )
+    total = summary.total["total"]
+    assert total >= 10_000  # a figure that has a thousands separator to print
+    grouped, plain = f">{total:,.2f}<", f">{total}<"
+    html = client_for(world.users.county1_staff).get(reverse("summary-detail", args=[summary.pk])).content
+    assert grouped in html.decode() and plain not in html.decode()
+    html = client_for(world.users.province_manager).get(reverse("summary-list"), {"year": YEAR}).content
+    assert grouped in html.decode() and plain not in html.decode()
 
 
 def test_issue13_pages_county_submits_city_forwards(world, seeded, client_for):

@@ -16,8 +16,8 @@ from renewals.models import RenewalDeclaration
 from renewals.selectors import renewal_actions_for, renewal_queue
 from renewals.services import renewal_declare, renewal_resubmit, renewal_review
 
+from .concurrency import race
 from .factories import is_postgresql
-from .test_intake_concurrency import race
 
 YEAR = 2026
 NOTE = "高校逾期未审，转县级审核"

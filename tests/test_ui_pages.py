@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from applications.models import Appointment
-from applications.services import intake as services
 from applications.services import lifecycle as lifecycle_services
+from applications.services import queue as services
 from tests.factories import valid_id
 from tests.factories_intake import make_site, person
 from tests.factories_lifecycle import make_application
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def now_morning(monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: moment)
+    monkeypatch.setattr(services.clock, "now", lambda: moment)
     return moment
 
 
@@ -260,11 +260,36 @@ def test_issue8_ui_overseers_see_per_county_figures(world, client_for, username)
     assert 'id="county-figures"' in body
     table = body[body.index('id="county-figures"') :]
     county1_row = table[table.index(f'data-county="{world.county1.pk}"') :].split("</tr>")[0]
-    assert "榆中县" in county1_row and ">6200<" in county1_row  # one disbursed loan of 5000 + 1200
+    # one disbursed loan of 5000 + 1200, with thousands separators (loanportal.formats)
+    assert "榆中县" in county1_row and ">6,200.00<" in county1_row
     if username == "city1_manager":
         assert f'data-county="{world.county3.pk}"' not in table  # another city's county
     else:
         assert f'data-county="{world.county3.pk}"' in table
+
+
+def test_county_table_amounts_and_counts_have_thousands_separators(world):
+    """The province dashboard's county table prints 1,234,567.00 yuan, not 1234567.00 (Django's zh_Hans
+    formats group no digits; loanportal.formats groups by three with a comma); counts: 12,345."""
+    from django.template.loader import render_to_string
+
+    row = {
+        "county": world.county1,
+        "live": 12345,
+        "signed": 0,
+        "waiting_receipt": 0,
+        "to_approve": 0,
+        "paid": 1,
+        "paid_amount": 1234567,
+        "abandoned": 0,
+    }
+    totals = {key: value for key, value in row.items() if key != "county"}
+    html = render_to_string(
+        "includes/county_figures.html", {"rows": [row], "totals": totals, "year": 2026, "is_bank": False}
+    )
+    assert html.count(">1,234,567.00<") == 2  # the county's row and the total
+    assert html.count(">12,345<") == 2
+    assert "1234567" not in html and "12345<" not in html
 
 
 def test_issue8_ui_county_staff_see_no_county_table(world, client_for):

@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from deadlines.rules import working_days
 from loanportal.roles import Role
 
 from .. import states
@@ -27,19 +28,6 @@ NOTICE_FIELDS: tuple[tuple[str, str], ...] = (
     ("major", "专业"),
     ("class_name", "班级"),
 )
-
-
-def working_days(start: datetime.date, end: datetime.date) -> int:
-    """Working days (Monday–Friday) from start to end, both included; 0 when end is before start."""
-    if end < start:
-        return 0
-    days = (end - start).days + 1
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(rest):
-        if (start + datetime.timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
 
 
 def notice_earliest_end(start: datetime.date) -> datetime.date:

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
-from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
+from loanportal.imports.views import import_job_redirect
 from loanportal.pagination import CappedCountPaginator
 from loanportal.rules import mask_id_number, mask_phone, place_name
 from loanportal.selectors import audit_events_for_object
@@ -222,21 +222,16 @@ def pre_application_add(request):
 @writers
 def pre_application_import(request):
     form = PreApplicationImportForm(request.POST or None, request.FILES or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and import_jobs.import_job_wanted(form.cleaned_data["file"])
-    ):
-        job = import_jobs.import_job_create(
-            actor=request.user,
+    if request.method == "POST" and form.is_valid():
+        started = import_job_redirect(
+            request,
             kind="pre_applications",
-            organisation=request.user.organisation,
             year=form.cleaned_data["year"],
             file=form.cleaned_data["file"],
+            page="preapplication-import-job",
         )
-        messages.info(request, "文件较大，已转入后台导入；完成后会通知您")
-        return redirect("preapplication-import-job", pk=job.pk)
-    if request.method == "POST" and form.is_valid():
+        if started is not None:
+            return started
         try:
             batch = services.pre_application_import(
                 actor=request.user,

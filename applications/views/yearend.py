@@ -15,8 +15,8 @@ from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
 from loanportal.exports.bankstatus import bank_status_template_workbook
 from loanportal.exports.preapplications import error_report_workbook
-from loanportal.imports import jobs as import_jobs
 from loanportal.imports.models import ImportJob
+from loanportal.imports.views import import_job_redirect
 
 from .. import states
 from ..forms.yearend import ArchiveBoxForm, BankStatusForm, BankStatusImportForm, ReceiptReturnForm
@@ -195,16 +195,11 @@ def bank_status_import(request):
     form = BankStatusImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if import_jobs.import_job_wanted(upload):
-            job = import_jobs.import_job_create(
-                actor=request.user,
-                kind="bank_status",
-                organisation=request.user.organisation,
-                year=current_loan_year(),
-                file=upload,
-            )
-            messages.info(request, "文件较大，已转入后台导入；完成后会通知您")
-            return redirect("bank-status-import-job", pk=job.pk)
+        started = import_job_redirect(
+            request, kind="bank_status", year=current_loan_year(), file=upload, page="bank-status-import-job"
+        )
+        if started is not None:
+            return started
         try:
             batch = services.bank_status_import(actor=request.user, file=upload)
         except services.BankStatusImportRejected as exc:

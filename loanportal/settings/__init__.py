@@ -176,6 +176,8 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Thousands grouped with a comma by `intcomma` and `floatformat:"2g"` (Django's zh_Hans groups none).
+FORMAT_MODULE_PATH = ["loanportal.formats"]
 # The UTC offset of TIME_ZONE as "+08:00" (Asia/Shanghai has had no daylight saving time since 1991).
 TIME_ZONE_OFFSET = (lambda o: f"{o[:3]}:{o[3:]}")(datetime.now(ZoneInfo(TIME_ZONE)).strftime("%z"))
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from django.utils import timezone
 
-from applications.services import intake as services
+from applications.services import queue as services
 from tests.factories_intake import make_site, person
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ LAPTOP = {"width": 1366, "height": 768}
 @pytest.fixture
 def morning(monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: moment)
+    monkeypatch.setattr(services.clock, "now", lambda: moment)
     return moment
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from applications.models import Appointment
-from applications.services import intake as services
+from applications.services import queue as services
 from tests.factories_intake import make_site, person
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ PAYLOAD_TAG = '<img src=x onerror="window.__pwned=2">'
 @pytest.fixture
 def morning(monkeypatch):
     moment = timezone.localtime().replace(hour=7, minute=0, second=0, microsecond=0)
-    monkeypatch.setattr(services, "_now", lambda: moment)
+    monkeypatch.setattr(services.clock, "now", lambda: moment)
     return moment
 
 

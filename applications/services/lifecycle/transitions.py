@@ -333,7 +333,9 @@ def _correction_notify_managers(correction, application) -> None:
 def correction_decide(
     *, actor, correction: ApplicationCorrection, approve: bool, note: str = ""
 ) -> ApplicationCorrection:
-    """A county manager who did not request it approves (the change is applied and audited) or rejects."""
+    """A county manager who did not request it approves (the change is applied) or rejects (审批更正).
+    The decision is the correction's own transition (states.CORRECTION_TRANSITIONS); its one audit row
+    stands on the application, with the corrected fields old → new."""
     locked = ApplicationCorrection.objects.select_for_update().get(pk=correction.pk)
     application = Application.objects.select_for_update().get(pk=locked.application_id)
     refusal = rules.correction_decide_refusal(
@@ -346,8 +348,7 @@ def correction_decide(
         status=locked.status,
     )
     _raise(refusal)
-    locked.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
-    locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), (note or "")[:200]
+    note = (note or "")[:200]
     old = {k: getattr(application, k) for k in locked.changes}
     if approve:
         if application.status not in rules.CORRECTABLE_STATES:
@@ -362,19 +363,23 @@ def correction_decide(
         )
         application.full_clean(validate_constraints=False)
         application.save()
-    locked.full_clean()
-    locked.save()
-    audit_record(
+    return apply_transition(
+        instance=locked,
+        to=CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED,
         actor=actor,
-        action="application.correction_approve" if approve else "application.correction_reject",
-        obj=application,
-        old=old if approve else None,
-        new=dict(locked.changes) if approve else None,
+        allowed=states.CORRECTION_TRANSITIONS,
         reason=f"{locked.reason}；{note}" if note else locked.reason,
+        labels=CorrectionStatus,
         organisation=application.county,
         university=application.university,
+        extra={"decided_by": actor, "decided_at": timezone.now(), "decision_note": note},
+        audit={
+            "action": "application.correction_approve" if approve else "application.correction_reject",
+            "obj": application,
+            "old": old if approve else None,
+            "new": dict(locked.changes) if approve else None,
+        },
     )
-    return locked
 
 
 # --- the calendar (notice 八) ---------------------------------------------------------------------
