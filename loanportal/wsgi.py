@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 # Development sets the variable explicitly (Makefile: worker, beat).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.production")
 application = get_wsgi_application()
+
+from loanportal.warmup import warm_up  # noqa: E402 — after Django is set up
+
+warm_up()
