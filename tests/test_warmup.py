@@ -7,6 +7,7 @@ from django.template import engines
 
 from loanportal.warmup import template_names, warm_up
 
+
 def _cached_names() -> set[str]:
     loader = engines["django"].engine.template_loaders[0]
     return {template.origin.template_name for template in loader.get_template_cache.values() if template}
