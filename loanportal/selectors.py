@@ -82,4 +82,10 @@ def notifications_for(*, user) -> QuerySet[Notification]:
 
 
 def unread_notification_count(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """Counted once per request (the navigation badge and the dashboard card both show it)."""
+    from .context import memoised
+
+    return memoised(
+        ("unread_notifications", user.pk),
+        lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+    )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .audit import audit_record, model_snapshot
 from .errors import DomainError, PermissionDeniedError
+from .context import memo_forget
 from .models import CoBorrower, Notification, Organisation, Student, User
 from .roles import Role
 from .rules import normalise_id_number
@@ -142,6 +143,7 @@ def notification_send(
     email: bool = True,
 ) -> list[Notification]:
     """Notify users in the app (the bell) and by e-mail. With a dedupe_key, each user gets it at most once."""
+    memo_forget("unread_notifications")
     created = []
     for user in recipients:
         if dedupe_key:
@@ -183,6 +185,7 @@ def notification_mark_read(*, user: User, pk=None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if pk is not None:
         qs = qs.filter(pk=pk)
+    memo_forget("unread_notifications")
     return qs.update(read_at=timezone.now())
 
 
