@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import audit_record, model_snapshot
-from .errors import DomainError, PermissionDeniedError
 from .context import memo_forget
+from .errors import DomainError, PermissionDeniedError
 from .models import CoBorrower, Notification, Organisation, Student, User
 from .roles import Role
 from .rules import normalise_id_number
