@@ -70,7 +70,7 @@ def _tabs(request) -> dict:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="表格文件（.xlsx）")
+    file = forms.FileField(label="台账文件（.csv 或 .xlsx）")
 
 
 @bank_only
@@ -104,7 +104,14 @@ def ledger_import_page(request):
     return render(
         request,
         "relief_money/ledger_import.html",
-        {"form": form, "rejected": rejected, "batches": batches, "tab": "ledger", **_tabs(request)},
+        {
+            "form": form,
+            "rejected": rejected,
+            "batches": batches,
+            "tab": "ledger",
+            "ledger_max_mb": settings.LEDGER_UPLOAD_MAX_BYTES // (1024 * 1024),
+            **_tabs(request),
+        },
     )
 
 

@@ -177,7 +177,8 @@ def new_contract_gaps(limit: int) -> list[tuple]:
 
 def second_contract_in_year(limit: int) -> list[tuple]:
     """A new contract for a borrower who already has one for that school year (in the portal or earlier in
-    the file; one contract per student per school year): (seq, sheet, line, contract_no, count)."""
+    the file; one contract per student per school year): (seq, sheet, line, contract_no, count). A contract
+    number repeated in the file is reported as a duplicate only."""
     n = _names()
     return _fetch(
         f"""SELECT seq, sheet, line, contract_no, count(*) OVER () FROM (
@@ -185,7 +186,8 @@ def second_contract_in_year(limit: int) -> list[tuple]:
                      row_number() OVER (PARTITION BY s.id_number, s.school_year ORDER BY s.seq) AS n
               FROM {TABLE} s JOIN {n["student"]} st ON st.id_number = s.id_number
               WHERE s.school_year IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM {n["contract"]} c WHERE c.contract_no = s.contract_no)) d
+                AND NOT EXISTS (SELECT 1 FROM {n["contract"]} c WHERE c.contract_no = s.contract_no)
+                AND NOT EXISTS (SELECT 1 FROM {TABLE} s0 WHERE s0.contract_no = s.contract_no AND s0.seq < s.seq)) d
             WHERE n > 1 OR EXISTS (SELECT 1 FROM {n["contract"]} c2
                                    WHERE c2.borrower_id = d.student AND c2.school_year = d.school_year)
             ORDER BY seq LIMIT %s""",
