@@ -36,7 +36,7 @@ from loanportal.roles import Role
 
 from . import bank_amounts, disbursements, funds, money_selectors
 from .case_selectors import relief_cases_visible_to
-from .ledger_import import LedgerImportRejected, ledger_import
+from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import
 from .models import (
     PARTS,
     BankAmount,
@@ -113,6 +113,7 @@ class LedgerImportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
     )
     def create(self, request, *args, **kwargs):
         upload = validate_body(LedgerUploadSerializer, request)["file"]
+        ledger_file_precheck(upload)  # DomainError → 400 (the API's exception handler)
         if import_jobs.import_job_wanted(upload):
             job = import_jobs.import_job_create(
                 actor=request.user,

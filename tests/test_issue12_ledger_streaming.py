@@ -355,3 +355,40 @@ def test_issue12_hostile_csv_refused_with_a_chinese_message(world, api_for, data
     assert response.status_code == 400
     assert words in str(response.json())
     assert nothing_written() and not LedgerImport.objects.exists()
+
+
+def test_issue12_ledger_page_takes_csv_and_sends_a_big_file_to_a_job(world, settings, client_for, tmp_path):
+    settings.IMPORT_JOB_ROOT = str(tmp_path)
+    settings.IMPORT_JOB_MIN_BYTES = 10**7
+    s = world.students
+    client = client_for(world.users.bank_officer)
+    page = client.get("/relief/ledger/import/")
+    assert 'accept=".csv,.xlsx"' in page.content.decode()
+    done = client.post(
+        "/relief/ledger/import/",
+        {"file": csv_upload([row("GS2021-0001", s.c1_u1.id_number)], encoding="gb18030")},
+    )
+    assert done.status_code == 302 and LoanLedgerSnapshot.objects.count() == 1
+
+    settings.IMPORT_JOB_MIN_BYTES = 100
+    ids = borrowers(world, 3)
+    queued = client.post("/relief/ledger/import/", {"file": csv_upload(rows_for(ids))})
+    job = ImportJob.objects.get(kind="ledger")
+    assert queued.status_code == 302 and queued.url == f"/relief/ledger/import/jobs/{job.pk}/"
+
+    settings.LEDGER_UPLOAD_MAX_BYTES = 100  # refused at once, before any job is made
+    refused = client.post("/relief/ledger/import/", {"file": csv_upload(rows_for(ids))})
+    assert refused.status_code == 200 and "台账上传上限" in refused.content.decode()
+    assert ImportJob.objects.count() == 1
+
+
+def test_issue12_csv_with_an_endless_line_refused_before_parsing(world):
+    from loanportal.errors import DomainError
+
+    data = ",".join(HEADERS).encode() + b"\n" + b"A" * (1024 * 1024 + 10)
+    with pytest.raises(DomainError) as caught:
+        ledger_import(
+            actor=world.users.bank_officer, file=SimpleUploadedFile("台账.csv", data, content_type="text/csv")
+        )
+    assert "第2行超过1 MB" in caught.value.message
+    assert nothing_written() and not LedgerImport.objects.exists()

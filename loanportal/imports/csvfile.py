@@ -35,6 +35,7 @@ CSV_CONTENT_TYPES = {
     "application/vnd.ms-excel",
 }
 BLOCK_BYTES = 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024  # a longer line is no ledger row, and the reader would hold it whole
 # Bytes below 0x80 are ASCII in UTF-8 and in GB18030 alike (no trail byte lies in this range), so one
 # byte-level search finds a control character in either encoding. Tab, LF and CR are text.
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -78,6 +79,7 @@ def _decodes(raw, encoding: str, max_bytes: int) -> tuple[int, int | None]:
     raw.seek(0)
     size = 0
     lines = 0
+    open_line = 0  # bytes since the last line break
     while True:
         block = raw.read(BLOCK_BYTES)
         if not block:
@@ -85,6 +87,12 @@ def _decodes(raw, encoding: str, max_bytes: int) -> tuple[int, int | None]:
         size += len(block)
         if size > max_bytes:
             raise _refuse(f"文件过大，上传上限为 {_megabytes(max_bytes)}")
+        pieces = block.split(b"\n")
+        lengths = [open_line + len(pieces[0]), *map(len, pieces[1:])]
+        if max(lengths) > MAX_LINE_BYTES:
+            line = lines + next(k for k, length in enumerate(lengths) if length > MAX_LINE_BYTES) + 1
+            raise _refuse(f"文件第{line}行超过1 MB，不是正常的数据行；" + SAVE_AS_CSV)
+        open_line = lengths[-1]
         control = _CONTROL.search(block)
         if control is not None:
             line = lines + block.count(b"\n", 0, control.start()) + 1
@@ -158,7 +166,11 @@ def read_csv_rows(checked: CheckedCsv, template: Template) -> CsvSheet:
     if header is None:
         text.detach()
         raise _refuse("文件中没有数据")
-    positions = template.match(header, row_number=1)
+    try:
+        positions = template.match(header, row_number=1)
+    except DomainError:
+        text.detach()  # leave the upload open for its owner
+        raise
     slots = [(f.key, positions.get(f.key, -1)) for f in template.fields]
 
     def data() -> Iterator[Row]:

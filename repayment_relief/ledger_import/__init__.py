@@ -24,7 +24,7 @@ from .rows import (
     ledger_row_stage,
     ledger_workbook,
 )
-from .service import ROLES, LedgerImportRejected, ledger_import, ledger_import_job
+from .service import ROLES, LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_import_job
 
 __all__ = [
     "HEADERS",
@@ -33,6 +33,7 @@ __all__ = [
     "LedgerImportRejected",
     "_items",
     "ledger_csv",
+    "ledger_file_precheck",
     "ledger_import",
     "ledger_import_job",
     "ledger_row_parse",

@@ -25,6 +25,7 @@ from .rows import IMPORT_TEMPLATE, ledger_row_stage
 
 ROLES = frozenset({Role.BANK_OFFICER})
 EMPTY = "台账中没有合同数据（第2行起为数据行）"
+ONLY = "贷款台账只接受CSV（.csv，UTF-8或GB18030/GBK编码）或Excel工作簿（.xlsx，可分多个工作表）"
 _ORDER = {f.key: index for index, f in enumerate(IMPORT_TEMPLATE.fields)}
 _HEADERS = {f.key: f.header for f in IMPORT_TEMPLATE.fields}
 
@@ -88,6 +89,21 @@ class _Report:
     def errors(self) -> list[dict]:
         self.items.sort(key=lambda item: (item[0], item[1]))
         return [error for _, _, error in self.items[: self.limit]]
+
+
+def ledger_file_precheck(file) -> None:
+    """The checks that need no reading (name, declared size): made before a large upload becomes a job, so
+    a file the job would refuse is refused at once."""
+    name = imports_checks.file_name_of(file, default="台账.xlsx")
+    if not name.lower().endswith((".csv", ".xlsx", ".xls", ".xlsm", ".xltm", ".xlsb", ".xlam")):
+        raise DomainError(ONLY, field="file")
+    limit = settings.LEDGER_UPLOAD_MAX_BYTES
+    size = getattr(file, "size", None) or 0
+    if size > limit:
+        raise DomainError(
+            f"文件过大（{size / 1024 / 1024:.1f} MB），台账上传上限为 {limit / 1024 / 1024:.1f} MB",
+            field="file",
+        )
 
 
 def _sheets(file):
