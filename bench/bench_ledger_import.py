@@ -31,6 +31,7 @@ import io
 import os
 import random
 import resource
+import shutil
 import tempfile
 import threading
 import time
@@ -225,20 +226,25 @@ def _big_figure(bank) -> dict:
         ids = (id_of(i) for i in range(BIG_ROWS))
         writer.writerows(_ledger_rows(contracts, ids, county=county.code))
     size = path.stat().st_size
-    with open(path, "rb") as handle, common.stopwatch() as watch, rss_growth() as peak:
-        job = jobs.import_job_create(
-            actor=bank,
-            kind="ledger",
-            organisation=bank.organisation,
-            year=2026,
-            file=File(handle, "全省台账.csv"),
+    try:
+        with open(path, "rb") as handle, common.stopwatch() as watch, rss_growth() as peak:
+            job = jobs.import_job_create(
+                actor=bank,
+                kind="ledger",
+                organisation=bank.organisation,
+                year=2026,
+                file=File(handle, "全省台账.csv"),
+            )
+            # what the worker runs (already run in-process when Celery is eager)
+            jobs.import_job_run(pk=job.pk)
+        job = ImportJob.objects.get(pk=job.pk)
+        assert job.status == "done", job.message
+        saved = LoanLedgerSnapshot.objects.filter(
+            contract__contract_no__startswith="BENCHBIG", is_latest=True
         )
-        jobs.import_job_run(pk=job.pk)  # what the worker runs (already run in-process when Celery is eager)
-    job = ImportJob.objects.get(pk=job.pk)
-    assert job.status == "done", job.message
-    saved = LoanLedgerSnapshot.objects.filter(contract__contract_no__startswith="BENCHBIG", is_latest=True)
-    assert saved.count() == BIG_ROWS
-    path.unlink()
+        assert saved.count() == BIG_ROWS
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     name = "ledger_import_1_5m" if BIG_ROWS == 1_500_000 else f"ledger_import_big_{BIG_ROWS // 1000}k"
     figure = common.result(
         name,
