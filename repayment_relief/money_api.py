@@ -1,6 +1,6 @@
 """REST API of relief money (registered on loanportal.api.router):
 
-- /api/v1/ledger-imports/ — the bank's ledger spreadsheet (POST multipart `file`; large files become an
+- /api/v1/ledger-imports/ — the bank's ledger, .csv or .xlsx (POST multipart `file`; large files become an
   import job, 202 with the job) and the import batches with their error reports;
 - /api/v1/bank-amounts/ — 附件6 lines with the portal's frozen figure and the difference per part; POST
   (bank) enters a line; /{id}/accept/ and /{id}/return/ (province);
@@ -36,7 +36,7 @@ from loanportal.roles import Role
 
 from . import bank_amounts, disbursements, funds, money_selectors
 from .case_selectors import relief_cases_visible_to
-from .ledger_import import LedgerImportRejected, ledger_import
+from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import
 from .models import (
     PARTS,
     BankAmount,
@@ -77,7 +77,10 @@ class LedgerImportSerializer(serializers.ModelSerializer):
 
 
 class LedgerUploadSerializer(BodySerializer):
-    file = serializers.FileField(help_text="银行贷款台账 .xlsx（表头见 docs/relief.md）")
+    file = serializers.FileField(
+        help_text="银行贷款台账：.csv（UTF-8 或 GB18030/GBK）或 .xlsx（可多个工作表），表头见 docs/relief.md；"
+        "大文件转为导入任务（202）"
+    )
 
 
 JobSerializer = inline_serializer(
@@ -110,6 +113,7 @@ class LedgerImportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
     )
     def create(self, request, *args, **kwargs):
         upload = validate_body(LedgerUploadSerializer, request)["file"]
+        ledger_file_precheck(upload)  # DomainError → 400 (the API's exception handler)
         if import_jobs.import_job_wanted(upload):
             job = import_jobs.import_job_create(
                 actor=request.user,

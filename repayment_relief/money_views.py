@@ -28,7 +28,7 @@ from loanportal.rules import EXAMPLE_ID_NUMBER
 from . import bank_amounts, disbursements, funds, money_selectors, states
 from .case_selectors import relief_cases_visible_to
 from .categories import priority_label
-from .ledger_import import LedgerImportRejected, ledger_import, ledger_workbook
+from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_workbook
 from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LedgerImport, LoanContract
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +70,7 @@ def _tabs(request) -> dict:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="表格文件（.xlsx）")
+    file = forms.FileField(label="台账文件（.csv 或 .xlsx）")
 
 
 @bank_only
@@ -79,16 +79,17 @@ def ledger_import_page(request):
     rejected = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        started = import_job_redirect(
-            request,
-            kind="ledger",
-            year=timezone.localdate().year,
-            file=upload,
-            page="relief-ledger-import-job",
-        )
-        if started is not None:
-            return started
         try:
+            ledger_file_precheck(upload)
+            started = import_job_redirect(  # a big file always goes to a job
+                request,
+                kind="ledger",
+                year=timezone.localdate().year,
+                file=upload,
+                page="relief-ledger-import-job",
+            )
+            if started is not None:
+                return started
             batch = ledger_import(actor=request.user, file=upload)
         except LedgerImportRejected as exc:
             rejected = exc.batch
@@ -104,7 +105,14 @@ def ledger_import_page(request):
     return render(
         request,
         "relief_money/ledger_import.html",
-        {"form": form, "rejected": rejected, "batches": batches, "tab": "ledger", **_tabs(request)},
+        {
+            "form": form,
+            "rejected": rejected,
+            "batches": batches,
+            "tab": "ledger",
+            "ledger_max_mb": settings.LEDGER_UPLOAD_MAX_BYTES // (1024 * 1024),
+            **_tabs(request),
+        },
     )
 
 

@@ -2,7 +2,7 @@
 (bench/bench_ledger_import.py): the same template read through import-export's row-by-row machinery —
 the contract looked up by its number (ForeignKeyWidget), the list columns parsed by widgets into the JSON
 the model keeps, model full_clean, and the snapshot checked as a ledger (`to_ledger`, the same consistency
-rules as the portal's import) before each save. The portal's own import (ledger_import.py) is the path
+rules as the portal's import) before each save. The portal's own import (ledger_import/) is the path
 users take."""
 
 from django.core.exceptions import ValidationError

@@ -20,6 +20,7 @@ from .reader import (
     column_letter,
     is_number,
     read_rows,
+    read_sheets,
     read_text_rows,
 )
 from .service import (
@@ -50,6 +51,7 @@ __all__ = [
     "column_letter",
     "is_number",
     "read_rows",
+    "read_sheets",
     "read_text_rows",
     "run_import",
     "run_sheet_import",

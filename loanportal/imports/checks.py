@@ -6,7 +6,7 @@ and none trusting the file:
 
 1. extension (.xlsx; .xls refused with how to save it as .xlsx; .xlsm and anything else refused) and the
    browser's content type;
-2. upload size (`UPLOAD_MAX_BYTES`), without reading more than the limit;
+2. upload size (`UPLOAD_MAX_BYTES`, or the import kind's own limit), without reading more than the limit;
 3. magic bytes: a zip — a renamed CSV, HTML, Word or .xls file is refused;
 4. xlsx: the zip's central directory — entry count (`XLSX_MAX_ENTRIES`), declared uncompressed size
    (`XLSX_MAX_UNCOMPRESSED_BYTES`) and compression ratio (`XLSX_MAX_COMPRESSION_RATIO`): the zip-bomb guard,
@@ -110,9 +110,10 @@ def file_name_of(upload, default: str = "名单.xlsx") -> str:
     return str(getattr(upload, "name", "") or default).replace("\\", "/").rsplit("/", 1)[-1][:200]
 
 
-def read_upload(upload) -> bytes:
-    """The uploaded file's bytes, refusing one larger than settings.UPLOAD_MAX_BYTES without reading it all."""
-    limit = settings.UPLOAD_MAX_BYTES
+def read_upload(upload, *, max_bytes: int | None = None) -> bytes:
+    """The uploaded file's bytes, refusing one larger than `max_bytes` (default settings.UPLOAD_MAX_BYTES; an
+    import kind may have its own, e.g. LEDGER_UPLOAD_MAX_BYTES) without reading it all."""
+    limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise _refuse(f"文件过大（{_megabytes(size)}），上传上限为 {_megabytes(limit)}")
@@ -141,11 +142,12 @@ def _check_name_and_type(name: str, content_type: str) -> None:
         raise _refuse(NOT_SPREADSHEET)
 
 
-def check_upload(upload, *, name: str | None = None) -> CheckedFile:
-    """Check an uploaded spreadsheet before parsing (see the module docstring); return what may be read."""
+def check_upload(upload, *, name: str | None = None, max_bytes: int | None = None) -> CheckedFile:
+    """Check an uploaded spreadsheet before parsing (see the module docstring); return what may be read.
+    `max_bytes`: the kind's own upload limit (default settings.UPLOAD_MAX_BYTES)."""
     name = name or file_name_of(upload)
     _check_name_and_type(name, str(getattr(upload, "content_type", "") or ""))
-    data = read_upload(upload)
+    data = read_upload(upload, max_bytes=max_bytes)
     if data.startswith(OLE_MAGIC) and name.lower().endswith(".xls"):
         raise _refuse(SAVE_AS_XLSX)
     if data.startswith(OLE_MAGIC):  # an encrypted xlsx is an OLE file too

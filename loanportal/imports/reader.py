@@ -255,3 +255,70 @@ def read_text_rows(text: str, template: Template, *, title: str = "粘贴的清�
                 yield Row(number, {key: value, **dict.fromkeys(others)})
 
     return Sheet(title=title, header_row=0, positions={key: 0}, rows=data(), total=len(lines))
+
+
+def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
+    """Every visible worksheet with data, one at a time, each with the template's header (a workbook of
+    several sheets of one list: an .xlsx sheet holds at most 1,048,576 rows). The same refusals as
+    read_rows (hidden and macro sheets, merged cells); a sheet whose header does not match is refused with
+    its name. Rows come through calamine's `iter_rows`, converted to Python one row at a time."""
+    workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(checked.data))
+    metadata = _calamine(lambda: workbook.sheets_metadata)
+    hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
+    if hidden:
+        raise DomainError(
+            f"工作簿含有隐藏的工作表：{'、'.join(hidden)}。隐藏内容无法核对，请删除隐藏工作表后再导入",
+            field="file",
+        )
+    kinds = [m.typ for m in metadata]
+    if python_calamine.SheetTypeEnum.MacroSheet in kinds or python_calamine.SheetTypeEnum.Vba in kinds:
+        raise DomainError("不接受含宏的工作簿；请另存为普通Excel工作簿（.xlsx）后再导入", field="file")
+    found = False
+    for index, meta in enumerate(metadata):
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue
+        sheet = _calamine(workbook.get_sheet_by_index, index)
+        merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
+        if merged:
+            raise DomainError(
+                f"工作表“{meta.name}”中有合并单元格（如 {_range_ref(merged[0])}），请取消合并、每行一条记录后再导入",
+                field="file",
+            )
+        if not (sheet.height and sheet.width):
+            continue
+        first_row, first_col = sheet.start or (0, 0)
+        rows = (
+            (first_row + offset + 1, row)
+            for offset, row in enumerate(_calamine(sheet.iter_rows))
+            if not _is_blank(row)
+        )
+        header_number, header = next(rows, (0, None))
+        if header is None:
+            continue
+        try:
+            positions = template.match([""] * first_col + list(header), row_number=header_number)
+        except DomainError as exc:
+            raise DomainError(f"工作表“{meta.name}”：{exc.message}", field="file") from None
+        found = True
+        slots = [(f.key, positions[f.key] - first_col if f.key in positions else -1) for f in template.fields]
+
+        def data(rows=rows, slots=slots) -> Iterator[Row]:
+            for number, row in rows:
+                width = len(row)
+                yield Row(
+                    number,
+                    {
+                        key: None if index < 0 or index >= width or row[index] == "" else row[index]
+                        for key, index in slots
+                    },
+                )
+
+        yield Sheet(
+            title=meta.name,
+            header_row=header_number,
+            positions=positions,
+            rows=data(),
+            total=max(sheet.height - header_number, 0),
+        )
+    if not found:
+        raise DomainError("工作簿中没有数据", field="file")

@@ -347,5 +347,12 @@ INTAKE_QUEUE_REFRESH_SECONDS = env.int("INTAKE_QUEUE_REFRESH_SECONDS", default=2
 # Spreadsheet uploads: refuse files larger than this, compressed or uncompressed.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 XLSX_MAX_UNCOMPRESSED_BYTES = env.int("XLSX_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024)
+# The bank's loan ledger (1.5 million contracts for a province) has its own limit: CSV, or .xlsx of several
+# sheets; Django spools uploads above FILE_UPLOAD_MAX_MEMORY_SIZE to disk and the import streams them.
+LEDGER_UPLOAD_MAX_BYTES = env.int("LEDGER_UPLOAD_MAX_BYTES", default=600 * 1024 * 1024)
+LEDGER_IMPORT_CHUNK_ROWS = env.int(
+    "LEDGER_IMPORT_CHUNK_ROWS", default=5000
+)  # rows validated and staged at once
+# Django counts form fields only here, never the uploaded files' bytes (those are spooled to disk).
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
