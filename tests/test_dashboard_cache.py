@@ -98,3 +98,19 @@ def test_an_unreachable_cache_only_costs_the_sharing(world, client, settings):
     }
     html, _ = _dashboard(client, world.users.county1_staff)
     assert _student_card(html) == 2
+
+
+def test_card_figures_are_grouped_in_thousands(world, client):
+    """A county of tens of thousands of students reads 1,002, not 1002 (the card's value, not its unit)."""
+    from datetime import date, timedelta
+
+    Student.objects.bulk_create(
+        Student(
+            name=f"学生{n}",
+            id_number=valid_id("620123", (date(2006, 1, 1) + timedelta(days=n)).strftime("%Y%m%d")),
+            household_county=world.county1,
+        )
+        for n in range(1000)
+    )
+    html, _ = _dashboard(client, world.users.county1_staff)
+    assert re.search(r"本县生源地学生</div>\s*<div><span class=\"stat-value\">1,002</span>", html)
