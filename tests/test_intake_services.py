@@ -23,6 +23,7 @@ from loanportal.models import AuditEvent, Notification
 from . import factories_intake
 from .factories import valid_id
 from .factories_intake import DAY, at, make_site, make_slots, person
+from .migration_steps import rerun_migration_step
 
 clock = factories_intake.clock  # the fixture
 
@@ -354,6 +355,7 @@ def test_daily_task_and_command_compute_all_counties(world, site):
     call_command("queue_snapshot", "--date", (DAY + datetime.timedelta(days=1)).isoformat())
     assert QueueSnapshot.objects.count() == 6
     assert queue_snapshots_daily.acks_late
+    rerun_migration_step("applications", "0003_intake_beat_schedule", "schedule")  # see migration_steps
     task = PeriodicTask.objects.get(task="applications.tasks.queue_snapshots_daily")
     assert task.enabled and task.crontab is not None
 
