@@ -131,6 +131,8 @@ def build_data(count: int) -> dict:
 
     def applications():
         for i, (student, county, university) in enumerate(ids):
+            # one application at a time at the intake window: each has its own instant, as in real data
+            created = (now - datetime.timedelta(seconds=len(ids) - i)).isoformat()
             yield (
                 YEAR,
                 student,
@@ -145,11 +147,11 @@ def build_data(count: int) -> dict:
                 1200,
                 i % 3 == 0,
                 actor.pk,
-                now.isoformat(),
-                now.isoformat(),
-                now.isoformat(),
+                created,
+                created,
+                created,
                 f"HT{YEAR}{i:08d}" if i % 5 else None,
-                now.isoformat() if i % 5 else None,
+                created if i % 5 else None,
                 "",
             )
 

@@ -157,8 +157,10 @@ class Application(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["county", "status", "-created_at"], name="app_county_status_recent"),
-            models.Index(fields=["county", "-created_at"], name="app_county_recent"),
+            # The intake list's order (-created_at, -pk), walked backwards with the pk as the tie-breaker: rows
+            # created in the same instant (a bulk load) never make PostgreSQL sort a county's list.
+            models.Index(fields=["county", "status", "-created_at", "-id"], name="app_county_status_recent"),
+            models.Index(fields=["county", "-created_at", "-id"], name="app_county_recent"),
             models.Index(fields=["university", "year", "status"], name="app_university_year_status"),
             # The dashboards' figures of a loan year (a county's, or per county for a city or the province),
             # answered from the index alone (index-only scans: count "status", not "pk").
