@@ -94,7 +94,11 @@ class PreApplication(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "id_number"], name="unique_pre_application_per_year"),
         ]
-        indexes = [models.Index(fields=["county", "year", "status"])]
+        indexes = [
+            models.Index(fields=["county", "year", "status"]),
+            # the list's order (-year, -pk) for one county, walked without a sort however long the list
+            models.Index(fields=["county", "-year", "-id"], name="preapp_county_recent"),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.get_basis_display()}）"
