@@ -32,12 +32,6 @@ STATUSES = ["accepted", "contract_signed", "receipt_entered", "receipt_confirmed
 BENCH_COUNTIES = 60
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _generate(context) -> dict:
     from django.db import connection
 
@@ -224,13 +218,13 @@ def run() -> list[dict]:
         baseline = _measure(client, REQUESTS)
         transaction.set_rollback(True)
 
-    p95, p50 = _percentile(ours, 0.95), _percentile(ours, 0.50)
+    p95, p50 = common.percentile(ours, 0.95), common.percentile(ours, 0.50)
     ours_cpu = CPU_TIMES[id(ours)]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    base95 = _percentile(baseline, 0.95)
+    base95 = common.percentile(baseline, 0.95)
     print(
         f"  ours p50 {p50:.1f} ms p95 {p95:.1f} ms; without composite indexes p95 {base95:.1f} ms; "
-        f"naive ORM p95 {_percentile(naive, 0.95):.1f} ms",
+        f"naive ORM p95 {common.percentile(naive, 0.95):.1f} ms",
         flush=True,
     )
     return [
@@ -243,12 +237,12 @@ def run() -> list[dict]:
             base95,
             higher_is_better=False,
             p50_ms=round(p50, 2),
-            baseline_p50_ms=round(_percentile(baseline, 0.50), 2),
-            naive_orm_p95_ms=round(_percentile(naive, 0.95), 2),
-            naive_orm_p50_ms=round(_percentile(naive, 0.50), 2),
+            baseline_p50_ms=round(common.percentile(baseline, 0.50), 2),
+            naive_orm_p95_ms=round(common.percentile(naive, 0.95), 2),
+            naive_orm_p50_ms=round(common.percentile(naive, 0.50), 2),
             target_ms=30,
-            python_cpu_p50_ms=round(_percentile(ours_cpu, 0.50), 2),
-            python_cpu_p95_ms=round(_percentile(ours_cpu, 0.95), 2),
+            python_cpu_p50_ms=round(common.percentile(ours_cpu, 0.50), 2),
+            python_cpu_p95_ms=round(common.percentile(ours_cpu, 0.95), 2),
             load_average_1m=round(load, 2) if load is not None else None,
             rows_in_table=generated["total"],
             rows_in_county=generated["in_county"],

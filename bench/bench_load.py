@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import demo_context, result
+from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,7 +48,7 @@ def _make_staff() -> tuple[list[str], int]:
     from loanportal.models import Organisation, User
     from loanportal.roles import OrgKind, Role
 
-    demo_context()
+    common.demo_context()
     counties = list(Organisation.objects.filter(kind=OrgKind.COUNTY).order_by("code")[:4])
     hashed = make_password(PASSWORD)
     User.objects.bulk_create(
@@ -65,10 +65,6 @@ def _make_staff() -> tuple[list[str], int]:
         ignore_conflicts=True,
     )
     return [c.code for c in counties], current_loan_year()
-
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 def _locust(host: str, users: int, seconds: int, out: str, env: dict) -> dict:
@@ -106,7 +102,7 @@ def _locust(host: str, users: int, seconds: int, out: str, env: dict) -> dict:
         rows = list(csv.DictReader(stats))
     with open(times_file, encoding="utf-8") as recorded:
         recorded = json.load(recorded)
-    times, logins = sorted(recorded["pages"]), sorted(recorded["logins"])
+    times, logins = recorded["pages"], recorded["logins"]
     pages = [r for r in rows if r["Name"] not in ("login", "login page", "Aggregated")]
     requests = sum(int(r["Request Count"]) for r in pages)
     return {
@@ -114,9 +110,9 @@ def _locust(host: str, users: int, seconds: int, out: str, env: dict) -> dict:
         "failures": sum(int(r["Failure Count"]) for r in rows if r["Name"] != "Aggregated"),
         "p95_worst_page_ms": max((float(r["95%"]) for r in pages if int(r["Request Count"])), default=0.0),
         # the p95 of every page request of the measured window (login excluded: reported on its own)
-        "p95_ms": _percentile(times, 0.95),
-        "p50_ms": _percentile(times, 0.50),
-        "p95_login_ms": _percentile(logins, 0.95),
+        "p95_ms": common.percentile(times, 0.95),
+        "p50_ms": common.percentile(times, 0.50),
+        "p95_login_ms": common.percentile(logins, 0.95),
         "rps": sum(float(r["Requests/s"]) for r in pages),
         "pages": {r["Name"]: {"requests": int(r["Request Count"]), "p95_ms": float(r["95%"])} for r in pages},
     }
@@ -170,7 +166,7 @@ def run() -> list[dict]:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     return [
-        result(
+        common.result(
             "load_200_staff",
             loaded["p95_ms"],
             "ms p95",

@@ -40,6 +40,14 @@ class Stopwatch:
     seconds: float = 0.0
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of `values` (any order); 0.0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
 @contextmanager
 def stopwatch():
     """with stopwatch() as watch: …; watch.seconds holds the wall time of the block."""
