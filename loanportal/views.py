@@ -50,6 +50,7 @@ STUDENT_COLUMNS = (
     "major",
     "phone",
 )
+LEVEL_LABELS = dict(StudyLevel.choices)
 STUDENT_ROW = (
     '<tr><td><a href="/students/{}/">{}</a></td><td class="masked">{}</td><td>{}</td><td>{}</td><td>{}</td>'
     '<td>{}</td><td class="masked">{}</td></tr>'
@@ -59,7 +60,6 @@ STUDENT_ROW = (
 def _student_rows(page) -> str:
     """The rows of the student list, built in Python from plain tuples (as the intake list's): the template
     engine and model instances cost more than the database on the whole page."""
-    levels = dict(StudyLevel.choices)
     return format_html_join(
         "",
         STUDENT_ROW,
@@ -70,7 +70,7 @@ def _student_rows(page) -> str:
                 mask_id_number(id_number),
                 place_name(county) if county else "",
                 university or "—",
-                levels.get(level, level),
+                LEVEL_LABELS.get(level, level),
                 major or "—",
                 mask_phone(phone) or "—",
             )

@@ -17,16 +17,18 @@ from tests.factories import UserFactory, valid_id
 pytestmark = pytest.mark.django_db
 
 
-def _student_card(html: str) -> int:
-    found = re.search(r"本县生源地学生</div>\s*<div><span class=\"stat-value\">(\d+)</span>", html)
-    assert found, "the students card is on the page"
+def _card_value(html: str, title: str) -> int:
+    found = re.search(rf"{title}</div>\s*<div><span class=\"stat-value\">(\d+)</span>", html)
+    assert found, f"the card {title} is on the page"
     return int(found.group(1))
+
+
+def _student_card(html: str) -> int:
+    return _card_value(html, "本县生源地学生")
 
 
 def _unread_card(html: str) -> int:
-    found = re.search(r"未读通知</div>\s*<div><span class=\"stat-value\">(\d+)</span>", html)
-    assert found, "the notifications card is on the page"
-    return int(found.group(1))
+    return _card_value(html, "未读通知")
 
 
 def _dashboard(client, user) -> tuple[str, int]:

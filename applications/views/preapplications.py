@@ -82,12 +82,14 @@ PRE_APPLICATION_ROW = (
     '<td class="masked">{}</td></tr>'
 )
 SOURCE_LABELS = dict(PreApplication._meta.get_field("source").choices)
+BASIS_LABELS = dict(PreApplicationBasis.choices)
+PRE_STATUS_LABELS = dict(PreApplicationStatus.choices)
 PRE_STATUS_BADGE = {states.PRE_LISTED: "text-bg-primary", states.PRE_APPLIED: "text-bg-success"}
 
 
 def _pre_application_source(source: str, batch_id) -> str:
     if source == "manual":
-        return "现场补录"
+        return SOURCE_LABELS[source]
     if batch_id:
         return format_html('<a href="/pre-applications/imports/{}/">名单导入</a>', batch_id)
     return SOURCE_LABELS.get(source, source)
@@ -95,7 +97,6 @@ def _pre_application_source(source: str, batch_id) -> str:
 
 def _pre_application_rows(page) -> str:
     """The rows of the pre-application list, built in Python from plain tuples (as the intake list's)."""
-    bases, statuses = dict(PreApplicationBasis.choices), dict(PreApplicationStatus.choices)
     return format_html_join(
         "",
         PRE_APPLICATION_ROW,
@@ -104,13 +105,13 @@ def _pre_application_rows(page) -> str:
                 pk,
                 name,
                 mask_id_number(id_number),
-                bases.get(basis, basis),
+                BASIS_LABELS.get(basis, basis),
                 high_school or "—",
                 place_name(county) if county else "",
                 year,
                 _pre_application_source(source, batch_id),
                 PRE_STATUS_BADGE.get(status, "text-bg-secondary"),
-                statuses.get(status, status),
+                PRE_STATUS_LABELS.get(status, status),
                 mask_phone(phone) or "—",
             )
             for pk, name, id_number, basis, high_school, county, year, source, batch_id, status, phone in page
