@@ -76,6 +76,26 @@ def test_imported_student_links_to_registered_student(world):
     assert PreApplication.objects.get(batch=batch).student == student
 
 
+def test_every_imported_value_is_saved_exactly_as_checked(world):
+    """notice 三(六): what the clerk's list says is what the list holds — an empty 备注 stays empty text, a
+    备注 of quotes, commas, a backslash-N or a line break stays as typed, an unregistered student has no
+    student link (COPY's NULL never swallows a text)."""
+    student = world.students.c1_u1
+    notes = ["", "\\N", '他说："先贷款, 再报到"', "第一行\n第二行", "\\"]
+    rows = [good_row(备注=note) for note in notes]
+    rows.append(good_row(身份证号=student.id_number, 姓名=student.name, 联系电话="", 备注="已注册"))
+    batch = do_import(world, workbook_bytes(rows))
+    saved = list(PreApplication.objects.filter(batch=batch).order_by("pk"))
+    assert [p.note for p in saved] == [*notes, "已注册"]
+    assert [p.student_id for p in saved] == [None] * len(notes) + [student.pk]
+    assert saved[-1].phone == "" and saved[0].phone == "13812345678"
+    assert [p.name for p in saved] == ["李明"] * len(notes) + [student.name]
+    assert {p.created_by_id for p in saved} == {world.users.county1_staff.pk}
+    assert {(p.year, p.county_id, p.status, p.source) for p in saved} == {
+        (YEAR, world.county1.pk, PreApplicationStatus.LISTED, "import")
+    }
+
+
 def test_bad_row_among_good_ones_saves_nothing_and_names_row_column_reason(world):
     """notice 三(六) all-or-nothing: one bad check digit in row 4 → nothing saved, report says B4."""
     good = student_id()

@@ -54,8 +54,14 @@ class PreApplication(models.Model):
     eligibility review."""
 
     year = models.PositiveSmallIntegerField("贷款年度")
+    # No single-column index on county: the two indexes below start with it (and every list and count
+    # filters by county), so it would only slow each import's COPY down.
     county = models.ForeignKey(
-        Organisation, verbose_name="生源地（县）", on_delete=models.PROTECT, related_name="pre_applications"
+        Organisation,
+        verbose_name="生源地（县）",
+        on_delete=models.PROTECT,
+        related_name="pre_applications",
+        db_index=False,
     )
     name = models.CharField("姓名", max_length=50, validators=[validate_person_name])
     id_number = models.CharField("身份证号", max_length=18, validators=[validate_id_number])
@@ -83,8 +89,14 @@ class PreApplication(models.Model):
         on_delete=models.SET_NULL,
         related_name="pre_applications",
     )
+    # Not indexed: nothing looks pre-applications up by who entered them (accounts are deactivated, not
+    # deleted), and an index would be written for every row of every imported list.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="录入人", on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 

@@ -210,27 +210,56 @@ def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreAppl
     )
 
 
-def _insert_rows(rows: list[dict]) -> None:
-    """Insert already-validated rows: PostgreSQL COPY (one round trip, no model instances), else bulk_create.
-    Every value was checked by rules.check_row and the (year, ID) uniqueness checked above; the table's
-    constraints still hold under COPY (a concurrent import surfaces as IntegrityError)."""
+def _insert_rows(columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert already-validated rows (tuples in `columns` order): PostgreSQL COPY (one round trip, no model
+    instances), else bulk_create. Every value was checked by rules.check_row and the (year, ID) uniqueness
+    checked above; the table's constraints still hold under COPY (a concurrent import surfaces as
+    IntegrityError)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         PreApplication.objects.bulk_create(
-            [PreApplication(**row) for row in rows], batch_size=BULK_BATCH_SIZE
+            [PreApplication(**dict(zip(columns, row, strict=True))) for row in rows],
+            batch_size=BULK_BATCH_SIZE,
         )
         return
-    columns = list(rows[0])
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if row[c] is None else row[c] for c in columns])
+    csv.writer(buffer).writerows(rows)  # None and "" are both written as an empty field
     buffer.seek(0)
-    table = connection.ops.quote_name(PreApplication._meta.db_table)
-    sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    quote = connection.ops.quote_name
+    # An empty field is NULL (the unmatched student), except in text columns: there it is "" (an empty 备注),
+    # and a text typed as \N stays text.
+    text = [
+        c
+        for c in columns
+        if PreApplication._meta.get_field(c.removesuffix("_id")).get_internal_type() == "CharField"
+    ]
+    sql = (
+        f"COPY {quote(PreApplication._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(quote(c) for c in text)}))"
+    )
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.cursor.copy_expert(sql, buffer)
+
+
+# The columns of an imported row, in the order _write_batch builds them: the row's own values, then what is
+# the same for the whole list.
+IMPORT_COLUMNS = (
+    "name",
+    "id_number",
+    "basis",
+    "high_school",
+    "phone",
+    "note",
+    "student_id",
+    "year",
+    "county_id",
+    "status",
+    "source",
+    "batch_id",
+    "created_by_id",
+    "created_at",
+)
 
 
 def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationImport:
@@ -250,29 +279,31 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
         students = {}
         for queryset in _with_id_numbers(Student.objects.all(), ids):
             students.update(queryset.values_list("id_number", "pk"))
-        now = timezone.now()
+        constant = (
+            year,
+            county.pk,
+            PreApplicationStatus.LISTED.value,
+            "import",
+            batch.pk,
+            actor.pk,
+            timezone.now(),
+        )
         rows = [
-            {
-                "year": year,
-                "county_id": county.pk,
-                "name": values["name"],
-                "id_number": values["id_number"],
-                "basis": values["basis"],
-                "high_school": values["high_school"],
-                "phone": values["phone"],
-                "note": values["note"],
-                "status": PreApplicationStatus.LISTED,
-                "source": "import",
-                "batch_id": batch.pk,
-                "student_id": students.get(values["id_number"]),
-                "created_by_id": actor.pk,
-                "created_at": now,
-            }
+            (
+                values["name"],
+                values["id_number"],
+                values["basis"],
+                values["high_school"],
+                values["phone"],
+                values["note"],
+                students.get(values["id_number"]),
+                *constant,
+            )
             for values in checked
         ]
         try:
             with transaction.atomic():
-                _insert_rows(rows)
+                _insert_rows(IMPORT_COLUMNS, rows)
         except IntegrityError as exc:  # another list with one of these students committed meanwhile
             raise ConflictError(
                 "名单中有学生刚被列入其他名单，未导入任何学生；请重新导入以查看错误报告"
