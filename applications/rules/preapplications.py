@@ -122,7 +122,15 @@ class RowCheck:
 def check_row(raw: dict, *, county_code: str, county_names: tuple[str, ...], max_lengths: dict) -> RowCheck:
     """Check one row of a pre-application list (notice 三(六)). `raw` maps field keys to cell values."""
     errors: list[tuple[str, str]] = []
-    values = {key: cell_text(raw.get(key)) for key in COLUMN_BY_KEY}
+    # cell_text, with its common cases (text, empty) written inline: 7 cells in each of 10,000 rows.
+    values = {
+        key: value.strip()
+        if (value := raw.get(key)).__class__ is str
+        else ""
+        if value is None
+        else cell_text(value)
+        for key in COLUMN_BY_KEY
+    }
 
     for column in COLUMNS:
         if column.required and not values[column.key]:
@@ -166,10 +174,6 @@ def check_row(raw: dict, *, county_code: str, county_names: tuple[str, ...], max
         except ValidationError as exc:
             errors.append(("phone", exc.messages[0]))
     return RowCheck(values, errors)
-
-
-def is_example_row(name) -> bool:
-    return cell_text(name) == EXAMPLE_NAME
 
 
 def is_blank_row(values: tuple) -> bool:

@@ -31,6 +31,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
+from operator import itemgetter
 from xml.parsers import expat
 
 from defusedxml import ElementTree
@@ -409,9 +410,12 @@ def _check_worksheet(xml: bytes) -> None:
 
 
 _CANONICAL_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-# A prefixed cell (`<x:c`) or anything that may be a formula (`<f>`, `<x:f>`; also `<formula1>`…): exact scan.
-# A cell tag other than `<c r="…"` (an element name ends at a space, tab, CR, LF, `>` or `/`) also.
-_NOT_CANONICAL = (b":c", b"<f", b":f", b"<c\t", b"<c\n", b"<c\r", b"<c>", b"<c/")
+# Anything that may be a formula (`<f>`, also `<formula1>`, `<filters>`…) or a cell tag other than `<c r="…"`
+# (`<c>`, `<c/>`, `<c` and a tab or line break — an element name ends at a space, tab, CR, LF, `>` or `/`):
+# the exact scan. One regular expression, one pass over the sheet (a list of `in` tests made eight).
+_NOT_CANONICAL_RE = re.compile(rb"<(?:f|c[^ a-zA-Z])")
+# A prefixed cell or formula (`<x:c`, `<x:f`).
+_PREFIXED_RE = re.compile(rb":[cf]")
 
 
 def _canonical_sheet_span(xml: bytes) -> tuple[int, int] | None:
@@ -422,13 +426,14 @@ def _canonical_sheet_span(xml: bytes) -> tuple[int, int] | None:
     `<c ` is a cell's start tag (text escapes `<`, attribute values cannot hold it) and a tag has one `r`;
     rows do not matter, since every cell carries its own reference.
     """
-    if any(marker in xml for marker in _NOT_CANONICAL):
+    if _NOT_CANONICAL_RE.search(xml) or _PREFIXED_RE.search(xml):
         return None
     cells = _CANONICAL_CELL_RE.findall(xml)
     if len(cells) != xml.count(b"<c "):
         return None
     if not cells:
         return (0, 0)
-    tallest = max({row for _, row in cells}, key=lambda row: (len(row), row))
-    widest = max({letters for letters, _ in cells}, key=lambda letters: (len(letters), letters))
+    # The distinct rows and columns, gathered in C (a 10,000-row list has 70,000 cells, 10,000 rows, 7 columns).
+    tallest = max(set(map(itemgetter(1), cells)), key=lambda row: (len(row), row))
+    widest = max(set(map(itemgetter(0), cells)), key=lambda letters: (len(letters), letters))
     return (int(tallest), _column_number(widest.decode()))

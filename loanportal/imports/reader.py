@@ -158,7 +158,12 @@ def _range_ref(merged) -> str:
 
 
 def _is_blank(values) -> bool:
-    return all(v == "" or v is None or (isinstance(v, str) and not v.strip()) for v in values)
+    """True when every cell is empty or only spaces (a plain loop: it stops at a row's first filled cell)."""
+    for value in values:
+        if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+            continue
+        return False
+    return True
 
 
 def _open_data_sheet(checked: CheckedFile):

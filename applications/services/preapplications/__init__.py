@@ -28,7 +28,7 @@ from ...models.preapplication import (
     PreApplicationImport,
     PreApplicationStatus,
 )
-from ...rules.preapplications import COLUMNS, check_row, county_names, is_example_row
+from ...rules.preapplications import COLUMNS, EXAMPLE_NAME, check_row, county_names
 
 BULK_BATCH_SIZE = 2000
 LOOKUP_CHUNK = 5000
@@ -124,10 +124,9 @@ def pre_application_import(
     bad_id_rows: set[int] = set()
 
     def validate_row(row: imports.Row) -> imports.RowResult | None:
-        raw = row.cells
-        if is_example_row(raw["name"]):
+        result = check_row(row.cells, county_code=county.code, county_names=names, max_lengths=limits)
+        if result.values["name"] == EXAMPLE_NAME:  # the template's example row, left in: skipped
             return None
-        result = check_row(raw, county_code=county.code, county_names=names, max_lengths=limits)
         if any(key == "id_number" for key, _ in result.errors):
             bad_id_rows.add(row.number)
         return imports.RowResult(result.values, result.errors, label=result.values["name"])
