@@ -91,6 +91,7 @@ def test_every_imported_value_is_saved_exactly_as_checked(world):
     assert saved[-1].phone == "" and saved[0].phone == "13812345678"
     assert [p.name for p in saved] == ["李明"] * len(notes) + [student.name]
     assert {p.created_by_id for p in saved} == {world.users.county1_staff.pk}
+    assert all(abs((p.created_at - batch.created_at).total_seconds()) < 60 for p in saved)
     assert {(p.year, p.county_id, p.status, p.source) for p in saved} == {
         (YEAR, world.county1.pk, PreApplicationStatus.LISTED, "import")
     }

@@ -278,6 +278,7 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
         students = {}
         for queryset in _with_id_numbers(Student.objects.all(), ids):
             students.update(queryset.values_list("id_number", "pk"))
+        now = timezone.now()
         constant = (
             year,
             county.pk,
@@ -285,7 +286,8 @@ def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationIm
             "import",
             batch.pk,
             actor.pk,
-            timezone.now(),
+            # COPY writes text: the instant formatted once here, not once per row by the CSV writer.
+            now.isoformat() if connection.vendor == "postgresql" else now,
         )
         rows = [
             (
