@@ -7,7 +7,8 @@ renewal feeds, receipts, bank status and ledgers plug in the same way). See docs
 - reader.read_rows(checked, template) → Sheet: python-calamine reads the one data sheet; the header row is
   matched to the Template's fields; rows keep the sheet's own numbers.
 - service.run_import(file=, template=, validate_row=, check_rows=, write=) → ImportOutcome: per-row
-  validation by the app, all-or-nothing in one transaction, ImportRejected with every RowError.
+  validation by the app, all-or-nothing in one transaction, ImportRejected with every RowError; with a
+  StreamedWrite (PostgreSQL, no progress callback) the rows are written while the next ones are checked.
 """
 
 from .checks import CheckedFile, check_upload
@@ -29,6 +30,7 @@ from .service import (
     ImportRejected,
     RowError,
     RowResult,
+    StreamedWrite,
     import_rejection_record,
     run_import,
     run_sheet_import,
@@ -45,6 +47,7 @@ __all__ = [
     "RowError",
     "RowResult",
     "Sheet",
+    "StreamedWrite",
     "Template",
     "cell_text",
     "check_upload",

@@ -15,12 +15,12 @@ all, and nothing is written. A bad file (checks.py, reader.py) raises DomainErro
 At most one error per cell: the template's own checks (required, text-only) come first.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
-from ..errors import DomainError
+from ..errors import ConflictError, DomainError
 from .checks import CheckedFile, check_upload
 from .reader import Row, Template, column_letter, read_rows
 
@@ -119,6 +119,7 @@ def run_import(
     check_rows: Callable[[list], list[tuple[int, str, str]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     empty_message: str = "文件中没有数据行（第1行为表头，第2行起为数据）",
+    stream: "StreamedWrite | None" = None,
 ) -> ImportOutcome:
     """Check, read, validate every row, then write all rows in one transaction or raise ImportRejected."""
     checked: CheckedFile = check_upload(file)
@@ -132,7 +133,100 @@ def run_import(
         check_rows=check_rows,
         progress=progress,
         empty_message=empty_message,
+        stream=stream,
     )
+
+
+@dataclass(frozen=True)
+class StreamedWrite:
+    """An import that writes its rows while the next ones are being checked (PostgreSQL, and only when no
+    progress callback is given, i.e. for a list a clerk waits for at the window).
+
+    `write(chunks)` runs in the import's transaction and consumes `chunks`, an iterator of lists of checked
+    values that checks the next STREAM_CHUNK_ROWS rows each time it is advanced. Feeding it to a COPY (a
+    file object whose read() advances it) lets PostgreSQL parse and index one chunk in its own process while
+    this one checks the next. It returns the import's result.
+
+    Only for an import whose `validate_row` does not use the database and whose `check_rows` problems are all
+    constraint violations of the rows written (a clean write means check_rows would find nothing). At the
+    first row error the iterator ends; the write is then rolled back, as it is when the database refuses a
+    row (IntegrityError), and the report is made as without streaming: every row checked, check_rows run,
+    nothing kept. `conflict_message`: the ConflictError when the database refused a row that check_rows then
+    finds nothing wrong with (another import's rows, committed meanwhile).
+    """
+
+    write: Callable[[Iterator[list[dict]]], object]
+    conflict_message: str
+
+
+STREAM_CHUNK_ROWS = 1000
+
+
+class _RowChecks:
+    """The per-row part of every import: the template's own checks (text-only, required) and the app's
+    validate_row, collecting RowErrors (at most one per cell) and the accepted rows. Iterating checks the
+    rows, yielding each accepted row's values."""
+
+    def __init__(self, *, sheet, template, validate_row, progress):
+        self.sheet = sheet
+        self.validate_row = validate_row
+        self.progress = progress
+        self.errors = _Errors(template, sheet.positions)
+        self.required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
+        self.text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
+        self.accepted: list[tuple[Row, dict]] = []
+        self.labels: dict[int, str] = {}
+        self._iterator = self._check()
+
+    def __iter__(self):
+        return self._iterator
+
+    def _check(self):
+        errors, progress, total = self.errors, self.progress, self.sheet.total
+        required, text_only, accepted, labels = self.required, self.text_only, self.accepted, self.labels
+        for done, row in enumerate(self.sheet.rows, start=1):
+            result = self.validate_row(row)
+            if result is None:
+                continue
+            cells = row.cells
+            for key, message in text_only:
+                kind = cells[key].__class__
+                if kind is float or kind is int:  # calamine's numbers (bool is neither)
+                    errors.add(row.number, key, message, result.label)
+            for key, message in required:
+                value = cells[key]
+                if value is None or (value.__class__ is str and not value.strip()):
+                    errors.add(row.number, key, message, result.label)
+            for key, message in result.errors:
+                errors.add(row.number, key, message, result.label)
+            accepted.append((row, result.values))
+            labels[row.number] = result.label
+            if progress is not None and done % 1000 == 0:
+                progress(done, total)
+            yield result.values
+
+    def finish(self) -> None:
+        """Check the rows not checked yet."""
+        for _values in self._iterator:
+            pass
+
+    def clean_chunks(self) -> Iterator[list[dict]]:
+        """The accepted values, STREAM_CHUNK_ROWS at a time, as long as no row has an error."""
+        chunk: list[dict] = []
+        for values in self._iterator:
+            if self.errors.items:
+                return
+            chunk.append(values)
+            if len(chunk) == STREAM_CHUNK_ROWS:
+                yield chunk
+                chunk = []
+        if chunk and not self.errors.items:
+            yield chunk
+
+    def check_together(self, check_rows) -> None:
+        if check_rows is not None:
+            for number, key, message in check_rows(self.accepted):
+                self.errors.add(number, key, message, self.labels.get(number, ""))
 
 
 def run_sheet_import(
@@ -145,46 +239,51 @@ def run_sheet_import(
     check_rows: Callable[[list], list[tuple[int, str, str]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     empty_message: str = "文件中没有数据行（第1行为表头，第2行起为数据）",
+    stream: StreamedWrite | None = None,
 ) -> ImportOutcome:
     """The second half of run_import on rows already read (a sheet, or a pasted list: reader.read_text_rows):
     the same per-row validation, error report and all-or-nothing write."""
-    errors = _Errors(template, sheet.positions)
-    required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
-    text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
-    accepted: list[tuple[Row, dict]] = []
-    labels: dict[int, str] = {}
-    total = sheet.total
-    for done, row in enumerate(sheet.rows, start=1):
-        result = validate_row(row)
-        if result is None:
-            continue
-        cells = row.cells
-        for key, message in text_only:
-            kind = cells[key].__class__
-            if kind is float or kind is int:  # calamine's numbers (bool is neither)
-                errors.add(row.number, key, message, result.label)
-        for key, message in required:
-            value = cells[key]
-            if value is None or (value.__class__ is str and not value.strip()):
-                errors.add(row.number, key, message, result.label)
-        for key, message in result.errors:
-            errors.add(row.number, key, message, result.label)
-        accepted.append((row, result.values))
-        labels[row.number] = result.label
-        if progress is not None and done % 1000 == 0:
-            progress(done, total)
-    if not accepted:
+    rows = _RowChecks(sheet=sheet, template=template, validate_row=validate_row, progress=progress)
+    streamed = stream is not None and progress is None and connection.vendor == "postgresql"
+    if streamed:
+        written = _write_while_checking(rows, stream, empty_message)
+        if written is not _REFUSED:
+            return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=written)
+    rows.finish()
+    if not rows.accepted:
         raise DomainError(empty_message, field="file")
-    if check_rows is not None:
-        for number, key, message in check_rows(accepted):
-            errors.add(number, key, message, labels.get(number, ""))
-    if errors.items:
-        raise ImportRejected(errors=errors.sorted(), rows=len(accepted), file_name=file_name)
+    rows.check_together(check_rows)
+    if rows.errors.items:
+        raise ImportRejected(errors=rows.errors.sorted(), rows=len(rows.accepted), file_name=file_name)
+    if streamed:
+        raise ConflictError(stream.conflict_message)  # refused by the database, yet nothing wrong: a race
     with transaction.atomic():
-        result = write(accepted)
+        result = write(rows.accepted)
     if progress is not None:
-        progress(total, total)
-    return ImportOutcome(file_name=file_name, rows=len(accepted), result=result)
+        progress(sheet.total, sheet.total)
+    return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=result)
+
+
+_REFUSED = object()
+
+
+class _RollBack(Exception):
+    """Leaves the import's transaction without keeping anything."""
+
+
+def _write_while_checking(rows: _RowChecks, stream: StreamedWrite, empty_message: str):
+    """The import's result, or _REFUSED when a row error or the database refused the write (rolled back)."""
+    try:
+        with transaction.atomic():
+            result = stream.write(rows.clean_chunks())
+            rows.finish()
+            if not rows.accepted:
+                raise DomainError(empty_message, field="file")
+            if rows.errors.items:
+                raise _RollBack
+            return result
+    except (_RollBack, IntegrityError):
+        return _REFUSED
 
 
 # A refused file's errors kept for its report page (the first ones: a broken file can have a line per row).

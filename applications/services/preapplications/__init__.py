@@ -7,9 +7,11 @@ error report on a rejected batch (no pre-application rows), so the clerk can see
 """
 
 import csv
+import functools
 import io
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from loanportal import imports
@@ -154,19 +156,18 @@ def pre_application_import(
             problems.append((first_row_of[id_number], "id_number", message))
         return problems
 
-    def write(accepted):
-        return _write_batch(
-            actor=actor, county=county, year=year, file_name=file_name, checked=[v for _, v in accepted]
-        )
-
     file_name = imports_checks.file_name_of(file)
+    writer = _ListWriter(actor=actor, county=county, year=year, file_name=file_name)
     try:
         outcome = imports.run_import(
             file=file,
             template=IMPORT_TEMPLATE,
             validate_row=validate_row,
             check_rows=check_rows,
-            write=write,
+            write=writer.write_all,
+            # A list the clerk waits for is written while it is checked; the (year, ID) uniqueness that
+            # check_rows reports is the table's constraint, so a clean write means check_rows finds nothing.
+            stream=imports.StreamedWrite(write=writer.write, conflict_message=LISTED_MEANWHILE),
             empty_message="名单中没有学生数据（第2行起为数据行）",
             progress=progress,
         )
@@ -209,40 +210,10 @@ def _record_rejected(*, actor, county, year, file_name, rows, errors) -> PreAppl
     )
 
 
-def _insert_rows(columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert already-validated rows (tuples in `columns` order): PostgreSQL COPY (one round trip, no model
-    instances), else bulk_create. Every value was checked by rules.check_row and the (year, ID) uniqueness
-    checked above; the table's constraints still hold under COPY (a concurrent import surfaces as
-    IntegrityError)."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        PreApplication.objects.bulk_create(
-            [PreApplication(**dict(zip(columns, row, strict=True))) for row in rows],
-            batch_size=BULK_BATCH_SIZE,
-        )
-        return
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)  # None and "" are both written as an empty field
-    buffer.seek(0)
-    quote = connection.ops.quote_name
-    # An empty field is NULL (the unmatched student), except in text columns: there it is "" (an empty 备注),
-    # and a text typed as \N stays text.
-    text = [
-        c
-        for c in columns
-        if PreApplication._meta.get_field(c.removesuffix("_id")).get_internal_type() == "CharField"
-    ]
-    sql = (
-        f"COPY {quote(PreApplication._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(quote(c) for c in text)}))"
-    )
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(sql, buffer)
+LISTED_MEANWHILE = "名单中有学生刚被列入其他名单，未导入任何学生；请重新导入以查看错误报告"
 
-
-# The columns of an imported row, in the order _write_batch builds them: the row's own values, then what is
-# the same for the whole list.
+# The columns of an imported row, in the order _ListWriter.rows builds them: the row's own values, then what
+# is the same for the whole list (the student link is made after the rows are written).
 IMPORT_COLUMNS = (
     "name",
     "id_number",
@@ -261,62 +232,126 @@ IMPORT_COLUMNS = (
 )
 
 
-def _write_batch(*, actor, county, year, file_name, checked) -> PreApplicationImport:
-    ids = [values["id_number"] for values in checked]
-    with transaction.atomic():
+class _ListWriter:
+    """Writes a checked list in the import's transaction: the batch row; the rows (PostgreSQL COPY, reading
+    the chunks as the import checks them; bulk_create elsewhere); each row's link to its registered student;
+    the batch's totals and one audit row. The table's (year, ID) constraint refuses a student listed
+    meanwhile by another import (IntegrityError), never a second listing."""
+
+    def __init__(self, *, actor, county, year, file_name):
+        self.actor, self.county, self.year, self.file_name = actor, county, year, file_name
+
+    def write_all(self, accepted: list) -> PreApplicationImport:
+        """The whole checked list at once (after check_rows found nothing)."""
+        try:
+            return self.write(iter([[values for _, values in accepted]]))
+        except IntegrityError as exc:  # another list with one of these students committed meanwhile
+            raise ConflictError(LISTED_MEANWHILE) from exc
+
+    def write(self, chunks) -> PreApplicationImport:
         batch = PreApplicationImport(
-            county=county,
-            year=year,
-            file_name=file_name,
-            source_school=_source_school([v["high_school"] for v in checked]),
-            row_count=len(checked),
+            county=self.county,
+            year=self.year,
+            file_name=self.file_name,
             succeeded=True,
-            created_by=actor,
+            created_by=self.actor,
         )
         batch.full_clean()
         batch.save()
-        students = {}
-        for queryset in _with_id_numbers(Student.objects.all(), ids):
-            students.update(queryset.values_list("id_number", "pk"))
         now = timezone.now()
         constant = (
-            year,
-            county.pk,
+            None,  # student: linked below
+            self.year,
+            self.county.pk,
             PreApplicationStatus.LISTED.value,
             "import",
             batch.pk,
-            actor.pk,
+            self.actor.pk,
             # COPY writes text: the instant formatted once here, not once per row by the CSV writer.
             now.isoformat() if connection.vendor == "postgresql" else now,
         )
-        rows = [
-            (
-                values["name"],
-                values["id_number"],
-                values["basis"],
-                values["high_school"],
-                values["phone"],
-                values["note"],
-                students.get(values["id_number"]),
-                *constant,
-            )
-            for values in checked
-        ]
-        try:
-            with transaction.atomic():
-                _insert_rows(IMPORT_COLUMNS, rows)
-        except IntegrityError as exc:  # another list with one of these students committed meanwhile
-            raise ConflictError(
-                "名单中有学生刚被列入其他名单，未导入任何学生；请重新导入以查看错误报告"
-            ) from exc
+        id_numbers: list[str] = []
+        schools: set[str] = set()
+
+        def rows(chunk: list[dict]) -> list[tuple]:
+            id_numbers.extend(values["id_number"] for values in chunk)
+            schools.update(values["high_school"] for values in chunk)
+            return [
+                (
+                    values["name"],
+                    values["id_number"],
+                    values["basis"],
+                    values["high_school"],
+                    values["phone"],
+                    values["note"],
+                    *constant,
+                )
+                for values in chunk
+            ]
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor, connection.wrap_database_errors:
+                cursor.cursor.copy_expert(_copy_sql(), _CopyChunks(chunks, rows))
+        else:
+            for chunk in chunks:
+                PreApplication.objects.bulk_create(
+                    [PreApplication(**dict(zip(IMPORT_COLUMNS, row, strict=True))) for row in rows(chunk)],
+                    batch_size=BULK_BATCH_SIZE,
+                )
+        _link_registered_students(batch, id_numbers)
+        batch.row_count = len(id_numbers)
+        batch.source_school = _source_school(list(schools))
+        batch.save(update_fields=["row_count", "source_school"])
         audit_record(
-            actor=actor,
+            actor=self.actor,
             action="pre_application_import.succeeded",
             obj=batch,
-            new={"文件名": file_name, "导入人数": len(rows), "贷款年度": year},
-            organisation=county,
+            new={"文件名": self.file_name, "导入人数": batch.row_count, "贷款年度": self.year},
+            organisation=self.county,
         )
-    return batch
+        return batch
+
+
+class _CopyChunks:
+    """The file a COPY FROM STDIN reads: each read() is the CSV text of the next chunk of checked rows (psycopg2
+    sends it whatever its length), "" at the end. Advancing `chunks` checks the next rows, so PostgreSQL
+    writes one chunk while the next is checked. None and "" are both an empty field (see _copy_sql)."""
+
+    def __init__(self, chunks, rows):
+        self.chunks, self.rows = chunks, rows
+
+    def read(self, _size: int = -1) -> str:
+        for chunk in self.chunks:
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(self.rows(chunk))
+            return buffer.getvalue()
+        return ""
+
+
+@functools.cache
+def _copy_sql() -> str:
+    """The COPY of IMPORT_COLUMNS. An empty field is NULL (the student link), except in text columns: there
+    it is "" (an empty 备注), and a text typed as \\N stays text."""
+    quote = connection.ops.quote_name
+    text = [c for c in IMPORT_COLUMNS if PreApplication._meta.get_field(c).get_internal_type() == "CharField"]
+    return (
+        f"COPY {quote(PreApplication._meta.db_table)} ({', '.join(quote(c) for c in IMPORT_COLUMNS)}) "
+        f"FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(quote(c) for c in text)}))"
+    )
+
+
+def _link_registered_students(batch: PreApplicationImport, id_numbers: list[str]) -> None:
+    """Link the batch's rows to the students already registered (one query for the ID numbers; a first-loan
+    list rarely has any, so the update touches only those rows)."""
+    registered: list[str] = []
+    for queryset in _with_id_numbers(Student.objects.all(), id_numbers):
+        registered.extend(queryset.values_list("id_number", flat=True))
+    if not registered:
+        return
+    for queryset in _with_id_numbers(PreApplication.objects.filter(batch=batch), registered):
+        queryset.update(
+            student=Subquery(Student.objects.filter(id_number=OuterRef("id_number")).values("pk")[:1])
+        )
 
 
 @transaction.atomic
