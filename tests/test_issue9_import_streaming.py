@@ -164,3 +164,31 @@ def test_issue9_a_list_imported_as_a_job_with_progress_is_checked_before_writing
     assert batch.row_count == len(numbers)
     assert seen[0][2] == 0, "nothing written while checking"
     assert seen[-1] == (len(numbers), len(numbers), len(numbers)), "the last report: done, and written"
+
+
+def test_issue9_two_clerks_importing_the_same_students_in_opposite_order_get_a_report_not_a_500(live_world):
+    """Two counties' lists name the same 300 students, in opposite order, imported at the same moment: the
+    writes wait on each other's rows (a deadlock PostgreSQL breaks). One list is imported; the other clerk gets
+    the report naming the students already listed (or a 409 asking to import again) — never a 500, never
+    a student listed twice."""
+    from .concurrency import race
+
+    world = live_world
+    shared = ids(300, area="620123")
+    first = workbook_bytes([good_row(身份证号=number) for number in shared])
+    second = workbook_bytes([good_row("620122", 身份证号=number) for number in reversed(shared)])
+
+    def importer(user, content):
+        return lambda: pre_application_import(
+            actor=user, county=user.organisation, year=YEAR, file=upload(content)
+        )
+
+    results = race(
+        importer(world.users.county1_staff, first), importer(world.users.county2_staff, second), timeout=60
+    )
+    imported = [r for r in results if isinstance(r, PreApplicationImport)]
+    refused = [r for r in results if isinstance(r, (PreApplicationImportRejected, ConflictError))]
+    assert len(imported) == 1 and len(refused) == 1, results
+    assert PreApplication.objects.filter(year=YEAR).count() == 300
+    if isinstance(refused[0], PreApplicationImportRejected):
+        assert len(refused[0].errors) == 300 and "不能重复列入" in refused[0].errors[0]["message"]

@@ -32,6 +32,7 @@ from .service import (
     RowResult,
     StreamedWrite,
     import_rejection_record,
+    refused_by_a_concurrent_write,
     run_import,
     run_sheet_import,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "read_rows",
     "read_sheets",
     "read_text_rows",
+    "refused_by_a_concurrent_write",
     "run_import",
     "run_sheet_import",
 ]

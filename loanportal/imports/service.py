@@ -18,7 +18,7 @@ At most one error per cell: the template's own checks (required, text-only) come
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from ..errors import ConflictError, DomainError
 from .checks import CheckedFile, check_upload
@@ -284,6 +284,19 @@ def _write_while_checking(rows: _RowChecks, stream: StreamedWrite, empty_message
             return result
     except (_RollBack, IntegrityError):
         return _REFUSED
+    except OperationalError as exc:
+        if not refused_by_a_concurrent_write(exc):
+            raise
+        return _REFUSED
+
+
+def refused_by_a_concurrent_write(exc: Exception) -> bool:
+    """True for the database's refusals that mean "another transaction wrote the same rows at the same time":
+    a unique or foreign key violation, or the deadlock PostgreSQL breaks when two imports insert the same
+    students in opposite orders (SQLSTATE 40P01) — a report or a 409 for the clerk, never a 500."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) == "40P01"
 
 
 # A refused file's errors kept for its report page (the first ones: a broken file can have a line per row).

@@ -10,7 +10,7 @@ import csv
 import functools
 import io
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -245,8 +245,12 @@ class _ListWriter:
         """The whole checked list at once (after check_rows found nothing)."""
         try:
             return self.write(iter([[values for _, values in accepted]]))
-        except IntegrityError as exc:  # another list with one of these students committed meanwhile
-            raise ConflictError(LISTED_MEANWHILE) from exc
+        except (IntegrityError, OperationalError) as exc:
+            if not imports.refused_by_a_concurrent_write(exc):
+                raise
+            raise ConflictError(
+                LISTED_MEANWHILE
+            ) from exc  # another list with these students, at the same time
 
     def write(self, chunks) -> PreApplicationImport:
         batch = PreApplicationImport(
