@@ -2,9 +2,10 @@
 preapplication_import_100k: a 100,000-row list imported as a background job with progress.
 
 Ours: applications.services.preapplications.pre_application_import through the one import path
-(loanportal.imports: checks before parsing, python-calamine reading, header matching, every row checked,
-one query for the ID numbers already listed, PostgreSQL COPY in one transaction, one audit row). Baseline: django-import-export's default `import_data` with
-applications.resources.PreApplicationResource on the same file in the same run (tablib loads the xlsx;
+(loanportal.imports: checks before parsing, python-calamine reading, header matching, every row checked
+while the checked ones are COPied (the (year, ID) uniqueness is the table's constraint), one query for
+registered students, one transaction, one audit row). Baseline: django-import-export's default `import_data`
+with applications.resources.PreApplicationResource on the same file in the same run (tablib loads the xlsx;
 row by row: instance lookup, model full_clean with the (year, ID) constraint, save), dry_run=False,
 use_transactions=True and rollback_on_validation_errors=True so that it is all-or-nothing as well.
 Ours runs 5 times (median reported), the baseline once; every run starts from an empty list and must end
