@@ -32,7 +32,7 @@ def _summary(user, params):
     return summaries_visible_to(user=user).filter(pk=pk).first() if pk else None
 
 
-def summary_layout(book, sheet, *, user, params) -> int:
+def summary_layout(book, sheet, *, user, params, full_numbers: bool = False) -> int:
     """The paper form. Columns: A 分类, B 项目, C 人数, D 学费, E 住宿费, F 合计."""
     summary = _summary(user, params)
     if summary is None:

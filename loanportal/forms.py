@@ -37,7 +37,9 @@ class StudentSearchForm(forms.Form):
 
 
 class AuditSearchForm(forms.Form):
-    action = forms.CharField(label="操作", required=False)
+    # A select of the known actions by their Chinese names; an older link's code fragment or Chinese
+    # word (?action=export, ?action=导出) still filters: codes containing it or whose name contains it.
+    action = forms.CharField(label="操作", required=False, widget=forms.Select)
     actor = forms.CharField(label="操作人（姓名或账号）", required=False)
     object_repr = forms.CharField(label="对象", required=False)
     date_from = forms.DateField(
@@ -47,10 +49,28 @@ class AuditSearchForm(forms.Form):
         label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .registry import action_choices
+
+        choices = [("", "全部"), *action_choices()]
+        value = (self.data.get("action") or "").strip() if self.is_bound else ""
+        if value and value not in dict(choices):
+            choices.append((value, value))  # keep an older link's free text selected
+        self.fields["action"].widget.choices = choices
+
     def filter(self, qs):
+        from .registry import action_choices
+
         data = self.cleaned_data
-        if data.get("action"):
-            qs = qs.filter(action__icontains=data["action"].strip())
+        term = (data.get("action") or "").strip()
+        if term:
+            labels = dict(action_choices())
+            if term in labels:
+                qs = qs.filter(action=term)
+            else:
+                named = [code for code, label in labels.items() if term in label]
+                qs = qs.filter(Q(action__icontains=term) | Q(action__in=named))
         if data.get("actor"):
             term = data["actor"].strip()
             qs = qs.filter(Q(actor_username__icontains=term) | Q(actor__full_name__icontains=term))

@@ -96,3 +96,28 @@ def register_action_labels(labels: dict[str, str]) -> None:
 
 def action_label(action: str) -> str:
     return _action_labels.get(action, action)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """The known audit actions as (code, Chinese name), by name: the 操作 filter's options."""
+    return sorted(_action_labels.items(), key=lambda pair: (pair[1], pair[0]))
+
+
+SYSTEM_ACTOR = "system"  # loanportal.audit records jobs and sweeps under this name
+
+
+def actor_label(username: str) -> str:
+    """The audit row's actor as shown: a job's or sweep's rows say 系统."""
+    return "系统" if not username or username == SYSTEM_ACTOR else username
+
+
+def object_type_label(object_type: str) -> str:
+    """The Chinese name of an audit row's object type (`loanportal.exportrequest` → 导出申请): the model's
+    verbose_name; an unknown type stays as stored."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)

@@ -189,6 +189,17 @@ def notification_mark_read(*, user: User, pk=None) -> int:
     return qs.update(read_at=timezone.now())
 
 
+def notification_mark_read_for_all(*, dedupe_key: str) -> int:
+    """Mark every recipient's notification with this key read: a to-do that has been done (an export
+    request decided by one approver is no longer waiting for the others)."""
+    if not dedupe_key:
+        return 0
+    memo_forget("unread_notifications")
+    return Notification.objects.filter(dedupe_key=dedupe_key, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def user_create(
     *,

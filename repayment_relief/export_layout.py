@@ -4,7 +4,7 @@ hook (loanportal/exports: a definition's layout(book, sheet, *, user, params) wr
 `form_layout(...)` turns a column list and a row source into such a writer: the title merged over all
 columns, a caption line (填报单位、日期), header cells grouped under merged labels (label, first column,
 last column — 0-based) with the other headers merged over both header rows, the data rows (ID numbers
-masked, text through the formula guard), and signature lines under the data."""
+and phones masked unless the approval covers full numbers, text through the formula guard), and signature lines under the data."""
 
 import datetime
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ class FormLayout:
 def form_layout(layout: FormLayout, columns, rows, *, title: str):
     """A layout writer for `columns` (registry.Column) and `rows(user=, params=)` → tuples."""
 
-    def write(book, sheet, *, user, params) -> int:
+    def write(book, sheet, *, user, params, full_numbers: bool = False) -> int:
         last = len(columns) - 1
         title_format = book.add_format(
             {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
@@ -58,7 +58,7 @@ def form_layout(layout: FormLayout, columns, rows, *, title: str):
         count = 0
         for count, row in enumerate(rows(user=user, params=params), start=1):  # noqa: B007
             for col, (column, value) in enumerate(zip(columns, row, strict=False)):
-                _cell(book, sheet, header_row + count, col, column.kind, value)
+                _cell(book, sheet, header_row + count, col, column.kind, value, full_numbers)
         if count:
             sheet.autofilter(header_row, 0, header_row + count, last)
         if layout.signatures:
@@ -70,13 +70,16 @@ def form_layout(layout: FormLayout, columns, rows, *, title: str):
     return write
 
 
-def _cell(book, sheet, row: int, col: int, kind: str, value) -> None:
+def _cell(book, sheet, row: int, col: int, kind: str, value, full_numbers: bool = False) -> None:
+    """One cell; ID numbers and phones masked unless the export's approval covers full numbers (the
+    manager who approved the request agreed to them, as for every other export)."""
     if value is None or value == "":
         return
     if kind == ID_NUMBER:
-        book.text(sheet, row, col, mask_id_number(str(value)), book.text_format)
+        text = str(value) if full_numbers else mask_id_number(str(value))
+        book.text(sheet, row, col, text, book.text_format)
     elif kind == PHONE:
-        book.text(sheet, row, col, mask_phone(str(value)), book.text_format)
+        book.text(sheet, row, col, str(value) if full_numbers else mask_phone(str(value)), book.text_format)
     elif kind in (INTEGER, MONEY) and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         book.value(sheet, row, col, value, book.money if kind == MONEY else None)
     elif kind == DATE and isinstance(value, datetime.date):

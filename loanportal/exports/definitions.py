@@ -33,6 +33,36 @@ def _labels(choices) -> dict:
     return dict(choices)
 
 
+def _form_summary(form, labels: dict | None = None) -> list[str]:
+    """ "标签：值" for each filled field of a valid filter form, choices shown by their Chinese name."""
+    if not (form.is_bound and form.is_valid()):
+        return []
+    parts = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if value in (None, "", [], ()):
+            continue
+        if isinstance(value, datetime.date):
+            shown = value.isoformat()
+        elif choices := (
+            None
+            if hasattr(field, "queryset")
+            else getattr(field, "choices", None) or getattr(field.widget, "choices", None)
+        ):
+            shown = str(dict(choices).get(value, dict(choices).get(str(value), value)))
+        else:
+            shown = str(value)
+        parts.append(f"{(labels or {}).get(name, field.label)}：{shown}")
+    return parts
+
+
+def _date_param(params, name):
+    try:
+        return datetime.date.fromisoformat(str((params or {}).get(name, "")))
+    except ValueError:
+        return None
+
+
 # --- 生源地助学贷款申请汇总表 (applications: county, city, province, university, bank) -----------------
 
 APPLICATION_COLUMNS = (
@@ -172,17 +202,39 @@ register(
 # --- 首贷预申请名单 (pre-application list) ---------------------------------------------------------------
 
 
-def _pre_applications(*, user, params):
+def _pre_application_form(params, *, high_schools):
     from applications.forms.preapplications import PreApplicationSearchForm
+
+    return PreApplicationSearchForm(params or None, high_schools=high_schools)
+
+
+def _pre_applications(*, user, params):
     from applications.selectors import preapplications
 
-    form = PreApplicationSearchForm(
-        params or None, high_schools=preapplications.high_schools_visible_to(user=user)
-    )
+    form = _pre_application_form(params, high_schools=preapplications.high_schools_visible_to(user=user))
     rows = preapplications.pre_applications_visible_to(user=user).order_by("-year", "-pk")
     if form.is_bound and form.is_valid():
         rows = form.filter(rows)
+    upto = str((params or {}).get("upto", ""))
+    if upto.isdigit():
+        rows = rows.filter(pk__lte=int(upto))  # frozen at request time: no row imported after it
     return rows
+
+
+def _freeze_pre_applications(*, user, params):
+    """The filter as the page applied it (an invalid one: none), and the newest row at request time."""
+    from applications.selectors import preapplications
+
+    form = _pre_application_form(params, high_schools=preapplications.high_schools_visible_to(user=user))
+    kept = {k: v for k, v in (params or {}).items() if k in form.fields} if form.is_valid() else {}
+    newest = preapplications.pre_applications_visible_to(user=user).order_by("-pk").first()
+    return {**kept, "upto": str(newest.pk if newest else 0)}
+
+
+def _describe_pre_applications(params) -> str:
+    value = (params or {}).get("high_school", "")
+    form = _pre_application_form(params, high_schools=[value] if value else [])
+    return "；".join(_form_summary(form, {"year": "贷款年度", "q": "姓名"}))
 
 
 def pre_application_rows(*, user, params):
@@ -231,6 +283,8 @@ register(
         roles=INTAKE_READERS,
         personal=True,
         page="preapplication-list",
+        describe=_describe_pre_applications,
+        freeze=_freeze_pre_applications,
     )
 )
 
@@ -241,7 +295,6 @@ register(
 def _appointments(*, user, params):
     from applications.forms.intake import QueueDayForm
     from applications.selectors import intake
-    from applications.views.intake.queue import QUEUE_FILTERS
 
     sites = intake.intake_sites_visible_to(user=user)
     form = QueueDayForm(params or None, sites=sites)
@@ -254,6 +307,12 @@ def _appointments(*, user, params):
     if site is None:
         return intake.appointments_visible_to(user=user).none()
     queue = intake.site_day_queue(user=user, site=site, day=day)
+    return _appointment_filter(queue, params)
+
+
+def _appointment_filter(queue, params):
+    from applications.views.intake.queue import QUEUE_FILTERS
+
     show = (params or {}).get("show", "")
     if show in QUEUE_FILTERS:
         queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
@@ -261,6 +320,46 @@ def _appointments(*, user, params):
     if search:
         queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
     return queue
+
+
+def _freeze_appointments(*, user, params):
+    """The site and day the queue page shows for these params (its defaults: the first active site,
+    today), fixed at request time, so the file written tomorrow is still the requested day's list."""
+    from django.utils import timezone
+
+    from applications.forms.intake import QueueDayForm
+    from applications.selectors import intake
+
+    sites = intake.intake_sites_visible_to(user=user)
+    form = QueueDayForm(params or None, sites=sites)
+    if form.is_bound and form.is_valid():
+        site, day = form.cleaned_data["site"], form.cleaned_data["day"]
+    else:
+        site, day = sites.filter(is_active=True).first(), timezone.localdate()
+    frozen = {k: v for k, v in (params or {}).items() if k in ("show", "q")}
+    if site is not None:
+        frozen.update(site=str(site.pk), day=day.isoformat())
+    return frozen
+
+
+def _describe_appointments(params) -> str:
+    from applications.models import IntakeSite
+    from applications.views.intake.queue import QUEUE_FILTERS
+
+    params = params or {}
+    parts = []
+    site = str(params.get("site", ""))
+    if site.isdigit():
+        found = IntakeSite.objects.filter(pk=int(site)).first()
+        parts.append(f"受理点：{found.name if found else site}")
+    day = _date_param(params, "day")
+    if day:
+        parts.append(f"日期：{day.isoformat()}")
+    if params.get("show") in QUEUE_FILTERS:
+        parts.append(f"显示：{QUEUE_FILTERS[params['show']][0]}")
+    if str(params.get("q", "")).strip():
+        parts.append(f"姓名或身份证号后几位：{str(params['q']).strip()}")
+    return "；".join(parts)
 
 
 def appointment_rows(*, user, params):
@@ -317,6 +416,8 @@ register(
         roles=INTAKE_READERS,
         personal=True,
         page="intake-queue",
+        describe=_describe_appointments,
+        freeze=_freeze_appointments,
     )
 )
 
@@ -336,12 +437,37 @@ def _warning_series(*, user, params):
         county = intake.intake_county_get(user=user, pk=int((params or {}).get("county", "")))
     except (TypeError, ValueError, Http404):
         return None, []
-    today = timezone.localdate()
+    today = _date_param(params, "on") or timezone.localdate()
     return county, intake.daily_series(
         county=county,
         start=today - datetime.timedelta(days=WARNING_DAYS_BACK),
         end=today + datetime.timedelta(days=WARNING_DAYS_AHEAD),
     )
+
+
+def _freeze_warnings(*, user, params):
+    """The county and the day the figures are counted from (today at request time)."""
+    from django.utils import timezone
+
+    county = str((params or {}).get("county", ""))
+    return {**({"county": county} if county else {}), "on": timezone.localdate().isoformat()}
+
+
+def _describe_warnings(params) -> str:
+    from loanportal.models import Organisation
+
+    params = params or {}
+    parts = []
+    county = str(params.get("county", ""))
+    if county.isdigit():
+        found = Organisation.objects.filter(pk=int(county)).first()
+        parts.append(f"县：{place_name(found.name) if found else county}")
+    on = _date_param(params, "on")
+    if on:
+        start = on - datetime.timedelta(days=WARNING_DAYS_BACK)
+        end = on + datetime.timedelta(days=WARNING_DAYS_AHEAD)
+        parts.append(f"日期：{start.isoformat()} 至 {end.isoformat()}")
+    return "；".join(parts) or "未选择县"
 
 
 def warning_daily_rows(*, user, params):
@@ -395,6 +521,8 @@ register(
         roles=INTAKE_READERS,
         personal=False,
         page="intake-warnings",
+        describe=_describe_warnings,
+        freeze=_freeze_warnings,
     )
 )
 register(
@@ -417,6 +545,8 @@ register(
         roles=INTAKE_READERS,
         personal=False,
         page="intake-warnings",
+        describe=_describe_warnings,
+        freeze=_freeze_warnings,
     )
 )
 
@@ -432,11 +562,33 @@ def _audit_events(*, user, params):
     events = selectors.audit_events_visible_to(user=user).order_by("-pk")
     if form.is_bound and form.is_valid():
         events = form.filter(events)
+    upto = str((params or {}).get("upto", ""))
+    if upto.isdigit():
+        events = events.filter(pk__lte=int(upto))  # the log as it was when the export was requested
     return events
 
 
+def _freeze_audit(*, user, params):
+    """The log grows with every action (the export request itself adds a row): fix its newest row at
+    request time, so the file holds exactly the rows the approver saw counted."""
+    from loanportal import selectors
+
+    newest = selectors.audit_events_visible_to(user=user).order_by("-pk").values_list("pk", flat=True).first()
+    return {**(params or {}), "upto": str(newest or 0)}
+
+
+def _describe_audit(params) -> str:
+    from loanportal.forms import AuditSearchForm
+
+    parts = _form_summary(AuditSearchForm(params or None))
+    upto = str((params or {}).get("upto", ""))
+    if upto.isdigit():
+        parts.append(f"截至申请时（序号不大于 {upto}）")
+    return "；".join(parts)
+
+
 def audit_rows(*, user, params):
-    from loanportal.registry import action_label
+    from loanportal.registry import action_label, actor_label, object_type_label
 
     qs = (
         _audit_events(user=user, params=params)
@@ -457,7 +609,7 @@ def audit_rows(*, user, params):
     )
     for row in qs.iterator(chunk_size=5000):
         row = list(row)
-        row[4] = action_label(row[4])
+        row[2], row[4], row[5] = actor_label(row[2]), action_label(row[4]), object_type_label(row[5])
         yield row
 
 
@@ -483,6 +635,8 @@ register(
         roles=MANAGER_ROLES,
         personal=True,
         page="audit-search",
+        describe=_describe_audit,
+        freeze=_freeze_audit,
     )
 )
 
@@ -577,6 +731,7 @@ register(
         roles=PROGRESS_READERS,
         personal=False,
         page="export-progress",
-        describe=lambda params: f"{_progress_year(params)}年度",
+        describe=lambda params: f"贷款年度：{_progress_year(params)}",
+        freeze=lambda *, user, params: {"year": str(_progress_year(params))},
     )
 )

@@ -1,7 +1,41 @@
 """Navigation of the export pages (registered in CoreConfig.ready)."""
 
-from loanportal.registry import ALL_ROLES, NavItem, register_nav
-from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
+from loanportal.registry import (
+    ALL_ROLES,
+    NavItem,
+    Panel,
+    register_action_labels,
+    register_nav,
+    register_panel,
+)
+from loanportal.roles import COUNTY_ROLES, MANAGER_ROLES, PROVINCE_ROLES, Role
+
+ACTION_LABELS = {
+    "export.requested": "申请导出",
+    "export.approved": "批准导出",
+    "export.refused": "不予批准导出",
+    "export.running": "开始生成导出文件",
+    "export.ready": "导出文件已生成",
+    "export.failed": "导出文件生成失败",
+    "export.downloaded": "下载导出文件",
+    "export.expired": "导出文件失效",
+}
+
+
+def _pending_card(user):
+    """待审批导出: the requests waiting for this manager's decision (never their own: per user)."""
+    from django.urls import reverse
+
+    from .selectors import exports_awaiting_decision
+
+    count = exports_awaiting_decision(user=user).count()
+    return {
+        "title": "待审批导出",
+        "value": count,
+        "unit": "项",
+        "url": reverse("export-pending"),
+        "level": "warning" if count else "",
+    }
 
 
 def register():
@@ -16,3 +50,7 @@ def register():
             order=870,
         )
     )
+    register_action_labels(ACTION_LABELS)
+    # Per user: a manager's own requests are not theirs to decide, so two managers of one organisation
+    # can see different counts.
+    register_panel(Panel("exports.pending", frozenset(MANAGER_ROLES), _pending_card, order=85, per_user=True))

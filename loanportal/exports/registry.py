@@ -42,7 +42,11 @@ class ExportDefinition:
     `rows(user=, params=)` returns the scoped rows (tuples in column order; a queryset's values_list is
     streamed from a server-side cursor) for the filters in `params` — the list page's own GET parameters,
     cleaned with that page's filter form. `count(user=, params=)` returns how many rows that will be.
-    `describe(params)` says in Chinese what the filters select (shown on the request page and in the file).
+    `describe(params)` says in Chinese, with labels, what the filters select ("预申请依据：建档立卡贫困户；
+    贷款年度：2026"); it is shown to the requester and the approver and written on the file's info sheet.
+    `freeze(user=, params=)` returns the params with everything that would otherwise be read when the file
+    is written (today's date, the default site, the newest row) fixed at request time, so the file holds
+    the rows the approver saw counted.
     """
 
     name: str
@@ -55,13 +59,27 @@ class ExportDefinition:
     page: str = ""  # URL name of the page the export belongs to
     describe: Callable[[dict], str] = field(default=lambda params: "")
     # A form laid out like the paper one (title row, merged header, totals, signature lines) instead of a
-    # flat list: layout(book, sheet, *, user, params) writes it into the SafeWorkbook's first sheet and
-    # returns the number of data rows. The writer still adds the watermark header/footer and info sheet.
+    # flat list: layout(book, sheet, *, user, params, full_numbers) writes it into the SafeWorkbook's first
+    # sheet and returns the number of data rows; ID numbers and phones are masked unless full_numbers (the
+    # approval covers them), as in the flat list. The writer still adds the watermark and info sheet.
     layout: Callable[..., int] | None = None
+    freeze: Callable[..., dict] | None = None
 
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
+
+    @property
+    def has_numbers(self) -> bool:
+        """Whether the sheet has ID-number or phone columns (masked by default)."""
+        return any(c.kind in (ID_NUMBER, PHONE) for c in self.columns)
+
+    def frozen(self, *, user, params: dict) -> dict:
+        return self.freeze(user=user, params=params) if self.freeze is not None else params
+
+    def summary(self, params: dict) -> str:
+        """The Chinese description of the filter; "全部" when there is none."""
+        return (self.describe(params) or "").strip() or "全部（本人权限范围内）"
 
     def allowed(self, user) -> bool:
         return bool(getattr(user, "is_authenticated", False)) and user.is_active and user.role in self.roles

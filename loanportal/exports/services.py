@@ -24,10 +24,10 @@ from django.utils import timezone
 from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.roles import MANAGER_ROLES, OrgKind
-from loanportal.services import notification_send
+from loanportal.services import notification_mark_read_for_all, notification_send
 
 from .models import ExportRequest, ExportStatus
-from .registry import ID_NUMBER, PHONE, ExportDefinition, definition_get
+from .registry import ExportDefinition, definition_get
 from .writer import Watermark, write_export
 
 logger = logging.getLogger(__name__)
@@ -101,12 +101,33 @@ def export_actions(*, user, export: ExportRequest) -> set[str]:
     if (
         export.status == S.READY
         and export.requested_by_id == user.pk
-        and export.download_count < settings.EXPORT_MAX_DOWNLOADS
-        and export.expires_at
-        and export.expires_at > _now()
+        and not export_unavailable_reason(export)
     ):
         actions.add("download")
+    if (
+        export.requested_by_id == user.pk
+        and export_unavailable_reason(export)
+        and (definition := definition_get(export.kind)) is not None
+        and definition.allowed(user)
+    ):
+        actions.add("again")  # 重新申请: a new request with the same kind, filter and purpose
     return actions
+
+
+def export_unavailable_reason(export: ExportRequest) -> str:
+    """Why this request's file cannot be downloaded (any more), in Chinese; "" while it can be or may
+    still become so. The download URL answers 404 all the same; the detail page says this."""
+    if export.status == S.REFUSED:
+        return f"已被拒绝：{export.decision_note}" if export.decision_note else "已被拒绝"
+    if export.status not in (S.READY, S.EXPIRED):
+        return ""
+    if export.download_count >= settings.EXPORT_MAX_DOWNLOADS:
+        return f"下载次数已用完（最多 {settings.EXPORT_MAX_DOWNLOADS} 次）"
+    if export.expires_at and export.expires_at <= _now():
+        return f"已超过{settings.EXPORT_DOWNLOAD_HOURS}小时有效期"
+    if export.status == S.EXPIRED:
+        return "文件已失效"
+    return ""
 
 
 # --- the one transition service ------------------------------------------------------------------------
@@ -167,7 +188,14 @@ def export_params_clean(params) -> dict:
 
 
 def export_has_numbers(definition: ExportDefinition) -> bool:
-    return any(c.kind in (ID_NUMBER, PHONE) for c in definition.columns)
+    return definition.has_numbers
+
+
+def export_preview(*, user, definition: ExportDefinition, params) -> tuple[dict, str, int]:
+    """What a request with these filters would be: the frozen params, their Chinese description and the
+    row count (the request page shows them; export_request_create stores them)."""
+    params = definition.frozen(user=user, params=export_params_clean(params))
+    return params, definition.summary(params), definition.count(user=user, params=params)
 
 
 def export_definition_for(*, user, kind: str) -> ExportDefinition:
@@ -185,19 +213,18 @@ def export_request_create(
     """申请导出: the requester states a purpose; an aggregate-only table is approved at once (no personal
     data), any other waits for a manager. Audited; the approvers are notified."""
     definition = export_definition_for(user=actor, kind=kind)
-    params = export_params_clean(params)
     purpose = (purpose or "").strip()
     if definition.personal and len(purpose) < 4:
         raise DomainError("请填写导出用途（至少4个字），审批人据此决定是否批准", field="purpose")
     if full_numbers and not (definition.personal and export_has_numbers(definition)):
         raise DomainError("此表不含证件号或电话，无需申请完整号码", field="full_numbers")
-    total = definition.count(user=actor, params=params)
+    params, summary, total = export_preview(user=actor, definition=definition, params=params)
     with transaction.atomic():
         export = ExportRequest(
             kind=definition.name,
             title=definition.title,
             params=params,
-            filter_summary=(definition.describe(params) or "")[:300],
+            filter_summary=summary[:300],
             purpose=(purpose or "汇总统计")[:300],
             personal=definition.personal,
             full_numbers_requested=bool(full_numbers),
@@ -279,6 +306,7 @@ def export_approve(
             },
             details={"full_numbers": covered},
         )
+        _decided(export)
         _dispatch(export)
         notification_send(
             recipients=[export.requested_by],
@@ -290,6 +318,11 @@ def export_approve(
             email=False,
         )
     return export
+
+
+def _decided(export: ExportRequest) -> None:
+    """The request no longer waits: its 导出待审批 notification is read for every approver."""
+    notification_mark_read_for_all(dedupe_key=f"export-requested-{export.pk}")
 
 
 def export_refuse(*, actor, export: ExportRequest, reason: str) -> ExportRequest:
@@ -310,6 +343,7 @@ def export_refuse(*, actor, export: ExportRequest, reason: str) -> ExportRequest
                 "decision_note": (reason or "").strip()[:300],
             },
         )
+        _decided(export)
         notification_send(
             recipients=[export.requested_by],
             title=f"导出未获批准：{export.title}",
@@ -427,6 +461,7 @@ def _generate(pk: int) -> ExportRequest | None:
             purpose=export.purpose,
             filters=export.filter_summary or "",
             organisation=str(export.organisation),
+            approved_rows=export.total_rows,
         )
 
         def progress(done: int) -> None:

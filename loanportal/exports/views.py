@@ -29,14 +29,28 @@ def _error_text(exc) -> str:
 
 def export_new(request, kind):
     """申请导出: what the list page's filters show (its GET parameters), with a purpose."""
+    params = {k: v for k, v in request.GET.items()}
+    return _request_page(request, kind=kind, params=params, initial={})
+
+
+def export_again(request, pk):
+    """重新申请: a new request with the kind, filter and purpose of one of the user's own requests that
+    was refused or whose file is used up or past its time (the old one stays as it is)."""
+    export = selectors.export_get(user=request.user, pk=pk)
+    if "again" not in services.export_actions(user=request.user, export=export):
+        raise Http404("这份导出申请不能重新申请")
+    initial = {"purpose": export.purpose, "full_numbers": export.full_numbers_requested}
+    return _request_page(request, kind=export.kind, params=dict(export.params), initial=initial, again=export)
+
+
+def _request_page(request, *, kind, params, initial, again=None):
     try:
         definition = services.export_definition_for(user=request.user, kind=kind)
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         raise Http404 from exc
-    params = {k: v for k, v in request.GET.items()}
-    form = ExportRequestForm(request.POST or None)
+    form = ExportRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             export = services.export_request_create(
@@ -60,7 +74,7 @@ def export_new(request, kind):
             )
             return redirect("export-detail", pk=export.pk)
     try:
-        cleaned = services.export_params_clean(params)
+        _, summary, total = services.export_preview(user=request.user, definition=definition, params=params)
     except DomainError as exc:
         raise BadRequest(exc.message) from exc
     return render(
@@ -69,9 +83,10 @@ def export_new(request, kind):
         {
             "definition": definition,
             "form": form,
-            "summary": definition.describe(cleaned),
-            "total": definition.count(user=request.user, params=cleaned),
-            "has_numbers": services.export_has_numbers(definition) and definition.personal,
+            "summary": summary,
+            "total": total,
+            "has_numbers": definition.has_numbers and definition.personal,
+            "again": again,
         },
     )
 
@@ -101,6 +116,7 @@ def _detail_context(request, export) -> dict:
         "actions": actions,
         "running": export.status in (ExportStatus.APPROVED, ExportStatus.RUNNING),
         "is_requester": export.requested_by_id == request.user.pk,
+        "unavailable_reason": services.export_unavailable_reason(export),
         "max_downloads": settings.EXPORT_MAX_DOWNLOADS,
         "refresh_seconds": _refresh(),
     }
@@ -188,4 +204,5 @@ urlpatterns = [
     path("exports/<int:pk>/approve/", export_approve, name="export-approve"),
     path("exports/<int:pk>/refuse/", export_refuse, name="export-refuse"),
     path("exports/<int:pk>/download/", export_download, name="export-download"),
+    path("exports/<int:pk>/again/", export_again, name="export-again"),
 ]

@@ -33,6 +33,7 @@ class Watermark:
     purpose: str = ""
     filters: str = ""
     organisation: str = ""
+    approved_rows: int | None = None  # the count the requester saw and the approver approved
 
     def lines(self) -> list[tuple[str, str]]:
         return [
@@ -74,7 +75,7 @@ def write_export(
     sheet.set_footer(f"&L导出编号：{watermark.number}&C{stamp}&R第 &P 页，共 &N 页")
     if definition.layout is not None:
         user, params = rows
-        count = definition.layout(book, sheet, user=user, params=params)
+        count = definition.layout(book, sheet, user=user, params=params, full_numbers=full_numbers)
         for extra in book.book.worksheets()[1:]:  # the form's other sheets carry the same watermark
             extra.set_header(sheet.header)
             extra.set_footer(sheet.footer)
@@ -111,7 +112,12 @@ def _info_sheet(book: SafeWorkbook, watermark: Watermark, count: int) -> None:
     info = book.add_sheet("导出信息")
     info.set_column(0, 0, 12)
     info.set_column(1, 1, 60)
-    for row, (label, value) in enumerate([*watermark.lines(), ("行数", str(count))]):
+    lines = [*watermark.lines(), ("行数", str(count))]
+    if watermark.approved_rows is not None:
+        lines.append(("申请及审批时行数", str(watermark.approved_rows)))
+        if watermark.approved_rows != count:
+            lines.append(("说明", "文件行数与审批时不同：生成前数据已有变动（如状态变更），以本文件为准"))
+    for row, (label, value) in enumerate(lines):
         info.write_string(row, 0, label)
         book.text(info, row, 1, value)
     info.hide()

@@ -42,6 +42,14 @@ def action_label(value):
     return label(value)
 
 
+@register.filter
+def actor_label(value):
+    """审计记录的操作人账号；任务与定时清理记为“系统”."""
+    from loanportal.registry import actor_label as label
+
+    return label(value)
+
+
 def _field_text(model, key: str, value):
     """(label, display value) of one audited field, read from the model: verbose_name and choices."""
     try:
