@@ -341,3 +341,11 @@ def test_issue9_export_race_approve_against_refuse_gives_one_decision(live_world
         assert export.status != ExportStatus.REFUSED
     winner = world.users.county1_manager if statuses[0] == 200 else world.users.city1_manager
     assert export.decided_by_id == winner.pk
+
+
+def test_issue9_export_request_stored_without_a_description_is_described_from_its_params(world, client_for):
+    staff = world.users.county1_staff
+    export = _request(staff, "pre_applications", {"basis": "registered_poor"})
+    ExportRequest.objects.filter(pk=export.pk).update(filter_summary="")  # as stored before this fix
+    detail = client_for(staff).get(reverse("export-detail", args=[export.pk])).content.decode()
+    assert "预申请依据：建档立卡贫困户" in detail and "与列表页面的筛选一致" not in detail

@@ -191,6 +191,15 @@ def export_has_numbers(definition: ExportDefinition) -> bool:
     return definition.has_numbers
 
 
+def export_filter_summary(export: ExportRequest) -> str:
+    """The stored description; for a request stored before its kind described its filter, the kind's
+    description of the stored params."""
+    if export.filter_summary:
+        return export.filter_summary
+    definition = definition_get(export.kind)
+    return definition.summary(export.params) if definition else "全部（本人权限范围内）"
+
+
 def export_preview(*, user, definition: ExportDefinition, params) -> tuple[dict, str, int]:
     """What a request with these filters would be: the frozen params, their Chinese description and the
     row count (the request page shows them; export_request_create stores them)."""

@@ -117,6 +117,7 @@ def _detail_context(request, export) -> dict:
         "running": export.status in (ExportStatus.APPROVED, ExportStatus.RUNNING),
         "is_requester": export.requested_by_id == request.user.pk,
         "unavailable_reason": services.export_unavailable_reason(export),
+        "filter_summary": services.export_filter_summary(export),
         "max_downloads": settings.EXPORT_MAX_DOWNLOADS,
         "refresh_seconds": _refresh(),
     }
