@@ -131,6 +131,8 @@ def test_issue9_audit_log_names_export_actions_object_type_and_system_in_chinese
     by_name = client_for(manager).get(reverse("audit-search"), {"action": "下载导出"}).content.decode()
     assert "下载导出文件" in by_name.split("<tbody>")[1] and "批准导出" not in by_name.split("<tbody>")[1]
 
+    fragment = _request(manager, "audit_log", {"action": "export"})  # an older link's code fragment
+    assert fragment.filter_summary.startswith("操作（名称或代码含）：export")
     export = _approve_and_run(
         django_capture_on_commit_callbacks,
         _request(manager, "audit_log", {"object_repr": first.number}),
@@ -160,6 +162,10 @@ def test_issue9_export_used_up_says_why_and_offers_a_new_request(
     assert client.get(reverse("export-download", args=[export.pk])).status_code == 404  # check 3 stays
     detail = client.get(reverse("export-detail", args=[export.pk])).content.decode()
     assert "下载次数已用完" in detail and 'id="export-again"' in detail
+    api = APIClient()
+    api.force_authenticate(staff)
+    body = api.get(f"/api/v1/exports/{export.pk}/").json()
+    assert "下载次数已用完" in body["unavailable_reason"] and "again" in body["actions"]
     again = client.get(reverse("export-again", args=[export.pk])).content.decode()
     assert "预申请依据：建档立卡贫困户" in again and export.purpose in again and export.number in again
     # another user (even the approver) cannot re-request someone else's export

@@ -24,6 +24,7 @@ class ExportRequestSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
     actions = serializers.SerializerMethodField()
+    unavailable_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = ExportRequest
@@ -54,11 +55,16 @@ class ExportRequestSerializer(serializers.ModelSerializer):
             "download_count",
             "created_at",
             "actions",
+            "unavailable_reason",
         ]
         read_only_fields = fields
 
     def get_actions(self, obj) -> list[str]:
         return sorted(services.export_actions(user=self.context["request"].user, export=obj))
+
+    def get_unavailable_reason(self, obj) -> str:
+        """Why the file cannot be downloaded (refused, used up, past its time); "" otherwise."""
+        return services.export_unavailable_reason(obj)
 
 
 class ExportCreateSerializer(serializers.Serializer):

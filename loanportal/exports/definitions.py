@@ -579,8 +579,12 @@ def _freeze_audit(*, user, params):
 
 def _describe_audit(params) -> str:
     from loanportal.forms import AuditSearchForm
+    from loanportal.registry import action_choices
 
     parts = _form_summary(AuditSearchForm(params or None))
+    action = str((params or {}).get("action", "")).strip()
+    if action and action not in dict(action_choices()):  # an older link's fragment: matched, not equal
+        parts = [f"操作（名称或代码含）：{action}" if p == f"操作：{action}" else p for p in parts]
     upto = str((params or {}).get("upto", ""))
     if upto.isdigit():
         parts.append(f"截至申请时（序号不大于 {upto}）")
