@@ -162,6 +162,9 @@ def test_issue9_export_used_up_says_why_and_offers_a_new_request(
     assert client.get(reverse("export-download", args=[export.pk])).status_code == 404  # check 3 stays
     detail = client.get(reverse("export-detail", args=[export.pk])).content.decode()
     assert "下载次数已用完" in detail and 'id="export-again"' in detail
+    assert "export-status-expired" in detail and "export-status-ready" not in detail  # not shown as 可下载
+    listed = client.get(reverse("export-list")).content.decode()
+    assert "export-status-expired text-bg-secondary" in listed and "可下载" not in listed
     api = APIClient()
     api.force_authenticate(staff)
     body = api.get(f"/api/v1/exports/{export.pk}/").json()

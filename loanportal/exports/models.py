@@ -77,6 +77,24 @@ class ExportRequest(models.Model):
         return f"DC{self.created_at:%Y%m%d}-{self.pk:06d}" if self.created_at and self.pk else ""
 
     @property
+    def shown_status(self) -> str:
+        """The status as pages show it: a ready file that is used up or past its time is 已失效 at once
+        (the download and the hourly sweep move it to `expired`; until then it must not look downloadable)."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        if self.status == ExportStatus.READY and (
+            self.download_count >= settings.EXPORT_MAX_DOWNLOADS
+            or (self.expires_at is not None and self.expires_at <= timezone.now())
+        ):
+            return ExportStatus.EXPIRED
+        return self.status
+
+    @property
+    def shown_status_display(self) -> str:
+        return ExportStatus(self.shown_status).label
+
+    @property
     def progress(self) -> int:
         """Percent written (0–100)."""
         if self.status in (ExportStatus.READY, ExportStatus.EXPIRED):

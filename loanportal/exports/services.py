@@ -119,7 +119,7 @@ def export_unavailable_reason(export: ExportRequest) -> str:
     still become so. The download URL answers 404 all the same; the detail page says this."""
     if export.status == S.REFUSED:
         return f"已被拒绝：{export.decision_note}" if export.decision_note else "已被拒绝"
-    if export.status not in (S.READY, S.EXPIRED):
+    if export.shown_status != S.EXPIRED:
         return ""
     if export.download_count >= settings.EXPORT_MAX_DOWNLOADS:
         return f"下载次数已用完（最多 {settings.EXPORT_MAX_DOWNLOADS} 次）"
