@@ -247,7 +247,7 @@ def measure_import_export(path: str, limit: int) -> dict:
     from loanportal.exports.definitions import APPLICATION_COLUMNS, _applications
 
     paths = [
-        ("pk", "申请编号"),
+        ("pk", "系统编号"),
         ("year", "贷款年度"),
         ("county__name", "受理县"),
         ("county__parent__name", "所属市"),

@@ -288,7 +288,7 @@ def test_issue9_export_cells_typed_masked_and_formula_safe(
     _assert_text_everywhere(book, [PAYLOAD, "@SUM(A1)", "-2+3"])
     cells = book.sheets["生源地助学贷款申请汇总表"].cells
     headers = [cells[f"{col}1"][1] for col in "ABCDEFGHIJKLMNOPQRSTUVWXY"]
-    assert headers[:6] == ["申请编号", "贷款年度", "受理县", "所属市", "学生姓名", "身份证号"]
+    assert headers[:6] == ["系统编号", "贷款年度", "受理县", "所属市", "学生姓名", "身份证号"]
 
     def cell(header):
         return cells["ABCDEFGHIJKLMNOPQRSTUVWXY"[headers.index(header)] + "2"]

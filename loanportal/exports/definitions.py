@@ -7,8 +7,9 @@ rows with the requester's selector. Later apps register their forms the same way
 
 import datetime
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 
+from applications import states
 from loanportal.roles import COUNTY_ROLES, MANAGER_ROLES, PROVINCE_ROLES, Role
 from loanportal.rules import place_name
 
@@ -66,7 +67,8 @@ def _date_param(params, name):
 # --- 生源地助学贷款申请汇总表 (applications: county, city, province, university, bank) -----------------
 
 APPLICATION_COLUMNS = (
-    Column("申请编号", INTEGER, 10),
+    # the database id, labelled as such: an application has no business number (合同号 is its own column)
+    Column("系统编号", INTEGER, 10),
     Column("贷款年度", INTEGER, 9),
     Column("受理县", width=24),
     Column("所属市", width=22),
@@ -258,6 +260,7 @@ def pre_application_rows(*, user, params):
     for row in qs.iterator(chunk_size=5000):
         row = list(row)
         row[4], row[8], row[9] = basis.get(row[4], row[4]), status.get(row[8], row[8]), source.get(row[9])
+        row[1] = place_name(row[1] or "")  # the list page's 生源地: the place, not its centre
         yield row
 
 
@@ -647,17 +650,26 @@ register(
 
 # --- 年度分县进度表 (per-county progress of the year: counts and amounts by stage; aggregate) --------------
 
+# The loan path (DESIGN.md application states) in order; a stage counts every application of the year that
+# has reached it and is still on the path (受理 ≥ 签订合同 ≥ … ≥ 归档), counted and summed alike.
 PROGRESS_STAGES = (
-    "accepted",
-    "contract_signed",
-    "receipt_entered",
-    "receipt_confirmed",
-    "bank_approved",
-    "disbursed",
-    "fee_certified",
-    "archived",
+    (states.ACCEPTED, "受理"),
+    (states.CONTRACT_SIGNED, "签订合同"),
+    (states.RECEIPT_ENTERED, "回执录入"),
+    (states.RECEIPT_CONFIRMED, "回执确认"),
+    (states.BANK_APPROVED, "银行审批"),
+    (states.DISBURSED, "放款"),
+    (states.FEE_CERTIFIED, "收费证明"),
+    (states.ARCHIVED, "归档"),
 )
-PROGRESS_CLOSED = ("returned", "rejected", "withdrawn", "abandoned")
+PROGRESS_NOTE = (
+    "各阶段为累计口径：某阶段的人数和金额包含已到达该阶段及其后各阶段、仍在贷款流程中的申请"
+    "（受理 ≥ 签订合同 ≥ 回执录入 ≥ 回执确认 ≥ 银行审批 ≥ 放款 ≥ 收费证明 ≥ 归档）；"
+    "已退回待补充材料的申请计入“受理”；已归档的贷款计入此前各阶段。"
+    "已终止：不予受理、已撤回、视为放弃、银行未通过的申请，以及这些申请签约后归档的合同，不计入各阶段。"
+    "草稿不计入。金额为申请的学费与住宿费贷款金额之和（元）。"
+)
+PROGRESS_TOTAL = "合计"
 
 
 def _progress_year(params) -> int:
@@ -670,66 +682,93 @@ def _progress_year(params) -> int:
     return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
+def _progress_rank():
+    """The furthest stage an application has reached on the loan path (1 = 受理 … 8 = 归档), 0 when it is a
+    draft or has ended. An archived contract the bank never approved was closed first (withdrawn,
+    abandoned, declined — states.ARCHIVABLE_STATES) and has ended; an archived approved loan has passed
+    every stage before 归档."""
+    ranks = {code: n for n, (code, _) in enumerate(PROGRESS_STAGES, start=1)}
+    ranks[states.RETURNED] = ranks[states.ACCEPTED]  # sent back for more material after 受理, still live
+    archived = ranks.pop(states.ARCHIVED)
+    return Case(
+        When(status=states.ARCHIVED, bank_approved_at__isnull=False, then=Value(archived)),
+        *(When(status=code, then=Value(rank)) for code, rank in ranks.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _progress_ended() -> Q:
+    return Q(status__in=states.APPLICATION_CLOSED) | Q(status=states.ARCHIVED, bank_approved_at__isnull=True)
+
+
 def progress_rows(*, user, params):
+    """One row per county in the user's scope (one aggregate query), then 合计 for a city or the province."""
     from applications.selectors import lifecycle
+    from loanportal.roles import OrgKind
     from loanportal.selectors import counties_visible_to
 
     year = _progress_year(params)
-    live = ~Q(status__in=PROGRESS_CLOSED + ("draft",))
     amount = F("tuition_amount") + F("accommodation_amount")
+    aggregates = {}
+    for n in range(1, len(PROGRESS_STAGES) + 1):
+        reached = Q(progress_rank__gte=n)
+        aggregates[f"n_{n}"] = Count("pk", filter=reached)
+        aggregates[f"a_{n}"] = Sum(amount, filter=reached)
     figures = {
         row["county_id"]: row
         for row in lifecycle.applications_visible_to(user=user)
         .filter(year=year)
         .select_related(None)
         .order_by()
+        .alias(progress_rank=_progress_rank())
         .values("county_id")
         .annotate(
-            total=Count("pk"),
-            live_amount=Sum(amount, filter=live),
-            disbursed_amount=Sum(amount, filter=Q(status__in=("disbursed", "fee_certified", "archived"))),
-            **{f"n_{s}": Count("pk", filter=Q(status=s)) for s in PROGRESS_STAGES + PROGRESS_CLOSED},
+            n_ended=Count("pk", filter=_progress_ended()),
+            a_ended=Sum(amount, filter=_progress_ended()),
+            **aggregates,
         )
     }
-    for county in counties_visible_to(user=user).order_by("code"):
+    keys = [key for n in range(1, len(PROGRESS_STAGES) + 1) for key in (f"n_{n}", f"a_{n}")]
+    keys += ["n_ended", "a_ended"]
+    totals = [0] * len(keys)
+    counties = list(counties_visible_to(user=user).order_by("code"))
+    for county in counties:
         row = figures.get(county.pk, {})
+        values = [int(row.get(key) or 0) for key in keys]
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
         yield [
             year,
             county.code,
             place_name(county.name),
             place_name(county.parent.name) if county.parent else "",
-            row.get("total", 0),
-            *(row.get(f"n_{s}", 0) for s in PROGRESS_STAGES),
-            sum(row.get(f"n_{s}", 0) for s in PROGRESS_CLOSED),
-            row.get("live_amount") or 0,
-            row.get("disbursed_amount") or 0,
+            *values,
         ]
+    organisation = getattr(user, "organisation", None)
+    if getattr(organisation, "kind", None) != OrgKind.COUNTY:
+        yield [year, "", PROGRESS_TOTAL, "", *totals]
 
 
 PROGRESS_READERS = frozenset(COUNTY_ROLES | PROVINCE_ROLES | {Role.CITY_MANAGER})
+
+
+def _progress_columns() -> tuple[Column, ...]:
+    columns = [
+        Column("贷款年度", INTEGER, 9),
+        Column("县区代码", width=9),
+        Column("县", width=24),
+        Column("所属市", width=22),
+    ]
+    for _, label in (*PROGRESS_STAGES, (None, "已终止")):
+        columns += [Column(f"{label}人数", INTEGER, 9), Column(f"{label}金额（元）", MONEY, 13)]
+    return tuple(columns)
+
 
 register(
     ExportDefinition(
         name="county_progress",
         title="生源地助学贷款年度分县进度表",
-        columns=(
-            Column("贷款年度", INTEGER, 9),
-            Column("县区代码", width=9),
-            Column("县", width=24),
-            Column("所属市", width=22),
-            Column("申请总数", INTEGER, 9),
-            Column("已受理", INTEGER, 8),
-            Column("已签合同", INTEGER, 8),
-            Column("回执已录入", INTEGER, 9),
-            Column("回执已确认", INTEGER, 9),
-            Column("银行已审批", INTEGER, 9),
-            Column("已放款", INTEGER, 8),
-            Column("已开收费证明", INTEGER, 10),
-            Column("已归档", INTEGER, 8),
-            Column("退回/不予受理/撤回/放弃", INTEGER, 12),
-            Column("在办申请金额（元）", MONEY, 14),
-            Column("已放款金额（元）", MONEY, 14),
-        ),
+        columns=_progress_columns(),
         rows=progress_rows,
         count=lambda *, user, params: sum(1 for _ in progress_rows(user=user, params=params)),
         roles=PROGRESS_READERS,

@@ -14,7 +14,7 @@ from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.roles import MANAGER_ROLES
 
 from . import selectors, services
-from .definitions import progress_rows
+from .definitions import PROGRESS_NOTE, PROGRESS_STAGES, PROGRESS_TOTAL, progress_rows
 from .forms import ExportApproveForm, ExportRefuseForm, ExportRequestForm, ProgressYearForm
 from .models import ExportStatus
 from .registry import definition_get
@@ -188,10 +188,20 @@ def county_progress(request):
     form = ProgressYearForm(request.GET or None)
     params = {"year": str(form.cleaned_data["year"])} if form.is_valid() and form.cleaned_data["year"] else {}
     rows = list(progress_rows(user=request.user, params=params))
+    stages = [label for _, label in PROGRESS_STAGES] + ["已终止"]
     return render(
         request,
         "exports/progress.html",
-        {"form": form, "headers": definition.headers, "rows": rows, "year": rows[0][0] if rows else ""},
+        {
+            "form": form,
+            "stages": stages,
+            "width": 3 + 2 * len(stages),
+            "rows": [
+                {"cells": row[1:4], "figures": row[4:], "total": row[2] == PROGRESS_TOTAL} for row in rows
+            ],
+            "note": PROGRESS_NOTE,
+            "year": rows[0][0] if rows else "",
+        },
     )
 
 
