@@ -202,3 +202,100 @@ def test_issue9_check8_broker_down_pages_and_api_work_and_the_export_waits_in_th
     )
     assert services.exports_sweep()["dispatched"] == 0
     assert client_for(staff).get(reverse("export-download", args=[export.pk])).status_code == 200
+
+
+def test_issue9_check8_broker_down_import_job_notification_pages_and_api_lists(
+    live_world, redis_broker, client_for, api_for, monkeypatch, settings, tmp_path
+):
+    """Redis really stopped: a large pre-application list is still accepted as a job (recorded in the database
+    with its file, no message), a notification is still sent, pages that read the cache degrade to the
+    database, the API lists answer and the token endpoint still counts its throttle. Redis back: the sweep
+    dispatches the job (twice, before a worker runs), it runs exactly once, one batch, one notification."""
+    from rest_framework.test import APIClient
+
+    from applications.models import PreApplication, PreApplicationImport
+    from applications.services import lifecycle as lifecycle_services
+    from loanportal.imports import jobs
+    from loanportal.imports.models import ImportJob, ImportJobStatus
+    from tests.factories import TEST_PASSWORD
+    from tests.factories_preapplications import good_row, student_id, upload, workbook_bytes
+
+    world = live_world
+    staff, manager = world.users.county1_staff, world.users.county1_manager
+    settings.IMPORT_JOB_ROOT = str(tmp_path / "imports")
+    settings.IMPORT_JOB_MIN_BYTES = 1  # every upload here is "large": a background job
+    settings.DASHBOARD_CARD_SECONDS = 15  # the dashboard's figures really go through the cache
+    signed = make_application(world, to="contract_signed")
+    queue = app.conf.task_default_queue
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    client = client_for(staff)
+    assert client.get(reverse("dashboard")).status_code == 200  # cached while Redis is up
+
+    redis_broker.stop()  # --- Redis really down from here ---------------------------------------------
+    year = timezone.localdate().year
+    rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i:02d}")) for i in range(12)]
+    started = time.monotonic()
+    response = client.post(
+        reverse("preapplication-import"), {"year": year, "file": upload(workbook_bytes(rows))}
+    )
+    assert time.monotonic() - started < 15  # the failed publish is bounded, the upload is not held
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("preapplication-import-job", args=[job.pk])
+    assert job.status == ImportJobStatus.QUEUED and (jobs.import_job_root() / job.file_path).exists()
+    assert PreApplication.objects.count() == 0  # recorded first, nothing imported yet
+    for url in (
+        reverse("dashboard"),
+        reverse("application-list"),
+        reverse("application-detail", args=[signed.pk]),
+        reverse("preapplication-list"),
+        reverse("preapplication-import"),
+        reverse("preapplication-import-job", args=[job.pk]),
+        reverse("preapplication-import-job-status", args=[job.pk]),
+        reverse("notification-list"),
+        reverse("export-progress"),
+    ):
+        assert client.get(url).status_code == 200, url
+    api = api_for(staff)
+    for path in (
+        "/api/v1/applications/",
+        "/api/v1/pre-applications/",
+        "/api/v1/students/",
+        "/api/v1/organisations/",
+        "/api/v1/appointments/",
+        "/api/v1/exports/",
+    ):
+        assert api.get(path).status_code == 200, path
+    token = APIClient().post(
+        "/api/v1/auth/token/", {"username": staff.username, "password": TEST_PASSWORD}, format="json"
+    )
+    assert token.status_code in (200, 201), token.content  # the throttle counts in process memory meanwhile
+
+    # A notification while Redis is down: a correction waits for the county manager's approval.
+    lifecycle_services.correction_request(
+        actor=staff, application=signed, changes={"major": "数学与应用数学"}, reason="专业录错"
+    )
+    pending = Notification.objects.get(recipient=manager, category="correction")
+    manager_page = client_for(manager).get(reverse("notification-list")).content.decode()
+    assert pending.title in manager_page
+    assert client_for(manager).post(reverse("notification-read", args=[pending.pk])).status_code in (200, 302)
+
+    # The sweep while Redis is down loses nothing: the job stays queued with its file.
+    ImportJob.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert jobs.import_jobs_sweep() == 1
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.QUEUED and (jobs.import_job_root() / job.file_path).exists()
+
+    redis_broker.start()  # --- Redis back ----------------------------------------------------------------
+    ImportJob.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert jobs.import_jobs_sweep() == 1
+    assert jobs.import_jobs_sweep() == 1  # a second message for the same job before any worker runs
+    with start_worker_on(queue):
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).finished, what="the import job finished")
+        time.sleep(1)  # let the duplicate message reach the worker too
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.DONE, job.message
+    assert PreApplicationImport.objects.count() == 1 and PreApplication.objects.count() == len(rows)
+    assert Notification.objects.filter(recipient=staff, category="import").count() == 1
+    assert not (jobs.import_job_root() / job.file_path).exists()
+    assert jobs.import_jobs_sweep() == 0
+    assert Notification.objects.filter(recipient=manager, category="correction").count() == 1
