@@ -22,7 +22,9 @@ class ExportRequestSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     progress = serializers.IntegerField(read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username", read_only=True, default=None, allow_null=True
+    )
     actions = serializers.SerializerMethodField()
     unavailable_reason = serializers.SerializerMethodField()
 
