@@ -23,12 +23,11 @@ from loanportal.imports.models import ImportJob
 from loanportal.imports.views import import_job_redirect
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind, Role
-from loanportal.rules import EXAMPLE_ID_NUMBER
 
 from . import bank_amounts, disbursements, funds, money_selectors, states
 from .case_selectors import relief_cases_visible_to
 from .categories import priority_label
-from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_workbook
+from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_template_workbook
 from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LedgerImport, LoanContract
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,21 +117,7 @@ def ledger_import_page(request):
 
 @bank_only
 def ledger_template(request):
-    example = [
-        "GS2021-0107",
-        EXAMPLE_ID_NUMBER,
-        "620123",
-        "24000.00",
-        "2021",
-        "2026-10-31",
-        "2025-12-20",
-        "16000.00",
-        "120.50",
-        "2024-12-21:3.05；2025-12-21:2.80",
-        "本金:2025-12-20:4000.00；利息:2025-12-20:300.00",
-        "2026-12-20:4000.00；2027-12-20:4000.00；2028-09-20:4000.00",
-    ]
-    return _xlsx(ledger_workbook([example]), "贷款台账导入模板.xlsx")
+    return _xlsx(ledger_template_workbook(), "贷款台账导入模板.xlsx")
 
 
 def _job(request, pk):

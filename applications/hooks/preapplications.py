@@ -38,9 +38,8 @@ def _pending_card(user):
 
 def seed_pre_applications(context: dict) -> None:
     """One imported list for county 1 and county 3 (~15 rows, mixed bases, two high schools); idempotent."""
-    from openpyxl import Workbook
-
     from loanportal.demo import GIVEN, SURNAMES, make_id_number
+    from loanportal.exports.workbook import SafeWorkbook
 
     from ..forms.preapplications import current_year
     from ..models.preapplication import PreApplicationBasis, PreApplicationImport
@@ -64,9 +63,7 @@ def seed_pre_applications(context: dict) -> None:
             continue
         rng = random.Random(f"{county.code}-{year}")
         schools = DEMO_SCHOOLS.get(county.code, ("第一中学", "第二中学"))
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(list(HEADERS))
+        rows = [list(HEADERS)]
         # The first three of the county's demo students are pre-applied, so intake finds them on the list.
         known = [s for s in context.get("students", []) if s.household_county_id == county.pk][:3]
         for i in range(15):
@@ -75,7 +72,7 @@ def seed_pre_applications(context: dict) -> None:
             else:
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN)
                 id_number = make_id_number(county.code, f"2008{i % 12 + 1:02d}{i % 27 + 1:02d}", 700 + i)
-            sheet.append(
+            rows.append(
                 [
                     name,
                     id_number,
@@ -86,9 +83,12 @@ def seed_pre_applications(context: dict) -> None:
                     "",
                 ]
             )
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        buffer.seek(0)
+        book = SafeWorkbook()
+        sheet = book.add_sheet("预申请名单")
+        for row_number, row in enumerate(rows):
+            for col, value in enumerate(row):
+                book.value(sheet, row_number, col, value)
+        buffer = io.BytesIO(book.close())
         buffer.name = file_name
         pre_application_import(actor=actor, county=county, year=year, file=buffer)
 

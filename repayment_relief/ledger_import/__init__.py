@@ -22,6 +22,7 @@ from .rows import (
     ledger_csv,
     ledger_row_parse,
     ledger_row_stage,
+    ledger_template_workbook,
     ledger_workbook,
 )
 from .service import ROLES, LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_import_job
@@ -38,5 +39,6 @@ __all__ = [
     "ledger_import_job",
     "ledger_row_parse",
     "ledger_row_stage",
+    "ledger_template_workbook",
     "ledger_workbook",
 ]

@@ -7,6 +7,7 @@ List columns in a cell, items separated by "；" or ";":
 """
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -14,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from loanportal import imports
 from loanportal.imports.service import required_message, text_cell_message
-from loanportal.rules import normalise_id_number
+from loanportal.rules import EXAMPLE_ID_NUMBER, normalise_id_number
 
 from ..ledger import FIELD_LABELS, LedgerError, ledger_parse
 
@@ -188,18 +189,56 @@ def ledger_row_stage(cells: dict) -> tuple[tuple | None, list[tuple[str, str]], 
 
 
 def ledger_workbook(rows: list[list]) -> bytes:
-    """A ledger spreadsheet with the template's header (the download template, tests and the bench)."""
-    from openpyxl import Workbook
+    """A ledger spreadsheet with the template's header (tests and the bench), through the one safe writer:
+    each value as its type (a string stays text, never a formula)."""
+    from loanportal.exports.templates import import_template_workbook
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "贷款台账"
-    sheet.append(list(HEADERS))
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return import_template_workbook(
+        title="贷款台账", fields=IMPORT_TEMPLATE.fields, rows=rows, hints=HINTS, grey_rows=False
+    )
+
+
+# The downloadable template's example row: amounts and the school year as numbers, dates as dates.
+EXAMPLE_ROW = [
+    "GS2021-0107",
+    EXAMPLE_ID_NUMBER,
+    "620123",
+    Decimal("24000.00"),
+    2021,
+    datetime.date(2026, 10, 31),
+    datetime.date(2025, 12, 20),
+    Decimal("16000.00"),
+    Decimal("120.50"),
+    "2024-12-21:3.05；2025-12-21:2.80",
+    "本金:2025-12-20:4000.00；利息:2025-12-20:300.00",
+    "2026-12-20:4000.00；2027-12-20:4000.00；2028-09-20:4000.00",
+]
+HINTS = {
+    "contract_no": "银行合同号（文本）",
+    "id_number": "18位身份证号（文本格式，末位可为X）",
+    "county": "新合同填写经办县的6位县区代码（文本）",
+    "principal": "新合同填写合同金额（元，数字，最多两位小数）",
+    "school_year": "新合同填写学年开始年份（数字，如2021）",
+    "as_of": "台账日期（日期，如2026-10-31）",
+    "interest_settled_through": "利息结算至（日期）",
+    "outstanding_principal": "未还本金（元，数字）",
+    "penalty_accrued": "已计罚息（元，数字）",
+    "rates": "起始日:年利率%，多项用“；”分隔",
+    "overdue": "本金或利息:到期日:金额，多项用“；”分隔",
+    "schedule": "到期日:本金，多项用“；”分隔",
+}
+
+
+def ledger_template_workbook() -> bytes:
+    """The downloadable template (贷款台账导入模板): the header with hints and one grey example row."""
+    from loanportal.exports.templates import import_template_workbook
+
+    return import_template_workbook(
+        title="贷款台账", fields=IMPORT_TEMPLATE.fields, rows=[EXAMPLE_ROW], hints=HINTS, widths=_WIDTHS
+    )
+
+
+_WIDTHS = {"contract_no": 16, "id_number": 22, "rates": 34, "overdue": 44, "schedule": 52}
 
 
 def ledger_csv(rows: list[list], *, encoding: str = "utf-8-sig") -> bytes:

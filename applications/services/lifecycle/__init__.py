@@ -18,7 +18,7 @@ from .policy import (
     loan_policy_update,
     notice_8_abandon_reason,
 )
-from .receipts import RECEIPT_TEMPLATE, ReceiptScan, receipt_import, receipt_scan
+from .receipts import RECEIPT_TEMPLATE, ReceiptScan, receipt_import, receipt_scan, receipt_template_workbook
 from .transitions import (
     abandon_unreceipted,
     application_act,
@@ -51,6 +51,7 @@ __all__ = [
     "receipt_enter",
     "receipt_import",
     "receipt_scan",
+    "receipt_template_workbook",
     "RECEIPT_TEMPLATE",
     "ReceiptScan",
 ]

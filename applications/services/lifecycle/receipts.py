@@ -88,6 +88,19 @@ RECEIPT_TEMPLATE = Template(
 )
 
 
+def receipt_template_workbook() -> bytes:
+    """The list template (回执码清单): its header only — no student's data, so a plain download like the
+    other import templates (no export approval)."""
+    from loanportal.exports.templates import import_template_workbook
+
+    return import_template_workbook(
+        title="回执码清单",
+        fields=RECEIPT_TEMPLATE.fields,
+        hints={"receipt_code": "贷款回执上的回执码（扫码枪录入或手工填写，文本格式）", "name": "用于核对"},
+        widths={"receipt_code": 24, "name": 16},
+    )
+
+
 def receipt_import(
     *, actor, file=None, text: str | None = None, on: datetime.date | None = None
 ) -> list[Application]:

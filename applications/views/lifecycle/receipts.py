@@ -1,9 +1,6 @@
 """回执录入 (fast receipt entry with a scanner, list import) and 收费证明 (fee certificates) of the
 university. Thin: selectors + services; what a button may do comes from the services' own rules."""
 
-import io
-
-import xlsxwriter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from deadlines.rules import format_date, format_span
 from loanportal.errors import DomainError
+from loanportal.exports.workbook import XLSX_CONTENT_TYPE
 from loanportal.imports import ImportRejected
 from loanportal.roles import UNIVERSITY_ROLES
 
@@ -124,18 +122,9 @@ def receipt_import(request):
 
 
 def receipt_template(request):
-    """The list template (回执码清单.xlsx): the header row and one example row."""
+    """The list template (回执码清单.xlsx): the header row, through the one safe writer."""
     _university_only(request)
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = workbook.add_worksheet("回执码清单")
-    text = workbook.add_format({"num_format": "@"})
-    sheet.write_row(0, 0, [f.header for f in services.RECEIPT_TEMPLATE.fields])
-    sheet.set_column(0, 1, 20, text)
-    workbook.close()
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(services.receipt_template_workbook(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = (
         "attachment; filename*=UTF-8''%E5%9B%9E%E6%89%A7%E7%A0%81%E6%B8%85%E5%8D%95.xlsx"
     )
