@@ -4,6 +4,7 @@ is checked by the services (renewals.rules), whose Chinese messages the views pu
 
 from django import forms
 
+from loanportal.imports import UPLOAD_FIELD_ERRORS
 from loanportal.models import StudyLevel
 
 LEVEL_CHOICES = [("", "请选择"), *StudyLevel.choices]
@@ -77,7 +78,7 @@ def fee_row_formset(*, data=None, standards=(), blank_rows: int = 3):
 class UploadForm(StyledForm):
     file = forms.FileField(
         label="Excel文件（.xlsx）",
-        error_messages={"required": "请选择要导入的Excel文件", "empty": "上传的文件是空的"},
+        error_messages=UPLOAD_FIELD_ERRORS,
     )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
+from loanportal.imports import UPLOAD_FIELD_ERRORS
 from loanportal.imports.models import ImportJob
 from loanportal.imports.views import import_job_redirect
 from loanportal.models import Organisation
@@ -69,7 +70,10 @@ def _tabs(request) -> dict:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="台账文件（.csv 或 .xlsx）")
+    file = forms.FileField(
+        label="台账文件（.csv 或 .xlsx）",
+        error_messages=UPLOAD_FIELD_ERRORS | {"required": "请选择要导入的台账文件（.csv 或 .xlsx）"},
+    )
 
 
 @bank_only

@@ -575,13 +575,17 @@ def test_issue7_4_a_date_typed_into_the_note_is_kept_as_the_date_the_user_saw(wo
 def test_issue9_import_phone_stored_as_a_number_is_refused_with_format_as_text(world):
     errors = rejected(world, workbook_bytes([good_row(联系电话=13812345678)]))
     assert [(e["row"], e["column"], e["header"]) for e in errors] == [(2, "F", "联系电话")]
-    assert "文本格式" in errors[0]["message"]
+    message = errors[0]["message"]
+    # a phone's own explanation (a landline's leading 0), not the ID number's "1.4E+17 … digits lost"
+    assert "文本格式" in message and "开头的0" in message and "固定电话" in message
+    assert "1.4E+17" not in message and "身份证" not in message and "有效数字" not in message
 
 
 def test_issue9_import_id_stored_as_a_number_is_refused_once_with_format_as_text(world):
     errors = rejected(world, workbook_bytes([good_row(身份证号=620123200803151234)]))
     assert len(errors) == 1 and errors[0]["column"] == "B"
     assert "文本格式" in errors[0]["message"] and "1.4E+17" in errors[0]["message"]
+    assert "15位有效数字" in errors[0]["message"]
 
 
 def test_issue7_1_names_with_markup_or_control_characters_are_refused_at_import(world):

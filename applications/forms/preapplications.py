@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from loanportal.imports import UPLOAD_FIELD_ERRORS
 from loanportal.rules import normalise_id_number, validate_id_number, validate_person_name, validate_phone
 
 from ..models.preapplication import PreApplicationBasis, PreApplicationStatus
@@ -79,6 +80,7 @@ class PreApplicationImportForm(forms.Form):
     year = _year_field()
     file = forms.FileField(
         label="名单文件（.xlsx）",
+        error_messages=UPLOAD_FIELD_ERRORS,
         widget=forms.ClearableFileInput(
             attrs={
                 "class": "form-control",

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from loanportal.imports import UPLOAD_FIELD_ERRORS
+
 from ..rules import yearend as rules
 
 _CONTROL = {"class": "form-control"}
@@ -54,6 +56,7 @@ class BankStatusForm(forms.Form):
 class BankStatusImportForm(forms.Form):
     file = forms.FileField(
         label="银行审批放款情况表（.xlsx）",
+        error_messages=UPLOAD_FIELD_ERRORS,
         widget=forms.ClearableFileInput(attrs={**_CONTROL, "accept": ".xlsx"}),
     )
 

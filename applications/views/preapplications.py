@@ -18,6 +18,7 @@ from loanportal.errors import DomainError
 from loanportal.imports.models import ImportJob
 from loanportal.imports.views import import_job_redirect
 from loanportal.pagination import CappedCountPaginator
+from loanportal.registry import action_label
 from loanportal.rules import mask_id_number, mask_phone, place_name
 from loanportal.selectors import audit_events_for_object
 
@@ -40,12 +41,16 @@ REPORT_PAGE_LIMIT = 500
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _roles(allowed):
+def _roles(allowed, action: str = ""):
+    """Refuse other roles with a 403 naming the work: the audit action's own label (loanportal.registry,
+    e.g. "pre_application_import.succeeded" → 导入预申请名单), or the list as a whole."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.user.role not in allowed:
-                raise PermissionDenied("您的角色无权使用预申请名单")
+                business = action_label(action) if action else "使用预申请名单"
+                raise PermissionDenied(f"您的角色无权{business}")
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -54,7 +59,7 @@ def _roles(allowed):
 
 
 readers = _roles(selectors.READER_ROLES)
-writers = _roles(selectors.WRITER_ROLES)
+importers = _roles(selectors.WRITER_ROLES, "pre_application_import.succeeded")
 
 
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
@@ -180,7 +185,7 @@ def _move_with_reason(request, pk, *, form_class, service, verb: str):
 
 
 @require_POST
-@writers
+@_roles(selectors.WRITER_ROLES, "pre_application.withdrawn")
 def pre_application_withdraw(request, pk):
     return _move_with_reason(
         request,
@@ -192,7 +197,7 @@ def pre_application_withdraw(request, pk):
 
 
 @require_POST
-@writers
+@_roles(selectors.WRITER_ROLES, "pre_application.listed")
 def pre_application_restore(request, pk):
     """恢复预申请: a withdrawn student back on the county's list, with a reason."""
     return _move_with_reason(
@@ -204,7 +209,7 @@ def pre_application_restore(request, pk):
     )
 
 
-@writers
+@_roles(selectors.WRITER_ROLES, "pre_application.create")
 def pre_application_add(request):
     form = PreApplicationAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -220,7 +225,7 @@ def pre_application_add(request):
     return render(request, "applications/preapplications/add.html", {"form": form})
 
 
-@writers
+@importers
 def pre_application_import(request):
     form = PreApplicationImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -291,7 +296,7 @@ def _import_job(request, pk):
     return get_object_or_404(ImportJob, pk=pk, kind="pre_applications", created_by=request.user)
 
 
-@writers
+@importers
 def pre_application_import_job(request, pk):
     """A background import's page: the progress bar (polled with htmx) and, when finished, the outcome."""
     return render(
@@ -301,7 +306,7 @@ def pre_application_import_job(request, pk):
     )
 
 
-@writers
+@importers
 def pre_application_import_job_status(request, pk):
     return render(
         request,

@@ -11,7 +11,7 @@ renewal feeds, receipts, bank status and ledgers plug in the same way). See docs
   StreamedWrite (PostgreSQL, no progress callback) the rows are written while the next ones are checked.
 """
 
-from .checks import CheckedFile, check_upload
+from .checks import UPLOAD_FIELD_ERRORS, CheckedFile, check_upload
 from .reader import (
     Field,
     Row,
@@ -38,6 +38,7 @@ from .service import (
 )
 
 __all__ = [
+    "UPLOAD_FIELD_ERRORS",
     "STORED_ERRORS_LIMIT",
     "import_rejection_record",
     "CheckedFile",

@@ -73,6 +73,11 @@ ACCEPTED_CONTENT_TYPES = {
 }
 MACRO_EXTENSIONS = {".xlsm", ".xltm", ".xlsb", ".xlam"}
 EXTENSIONS = {".xlsx"}
+# An import form's file field: what a clerk sees when the form is sent without a file, or with an empty one.
+UPLOAD_FIELD_ERRORS = {
+    "required": "请选择要导入的文件（.xlsx）",
+    "empty": "上传的文件是空的，请选择填好数据的文件",
+}
 
 NOT_SPREADSHEET = (
     "文件不是Excel工作簿（可能是改了扩展名的其他文件）；请在Excel或WPS中“另存为”Excel工作簿（.xlsx）后再导入"

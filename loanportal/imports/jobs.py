@@ -174,8 +174,9 @@ def _run(pk: int) -> ImportJob | None:
         job = ImportJob.objects.select_for_update().get(pk=pk)
         job.status, job.batch_id = status, batch_id
         job.message = message[:300]  # the user's message; a failure's details are in the log
-        if status == S.DONE:
-            job.rows_done = job.total_rows = max(job.total_rows, job.rows_done)
+        if status in (S.DONE, S.REJECTED) and job.rows_done:
+            # the runner's last progress call is the exact count of data rows read: done == total
+            job.total_rows = job.rows_done
         job.save()
         notification_send(
             recipients=[job.created_by],

@@ -111,7 +111,9 @@ class Sheet:
     header_row: int
     positions: dict  # field key → 0-based column index
     rows: Iterator  # Row, blank rows left out, read once (one Row at a time: memory stays flat)
-    total: int = 0  # rows below the header, blank ones included (for progress)
+    # data rows (the header and blank rows not counted) when the sheet is read whole; an estimate for a
+    # streamed sheet (rows below the header): the import reports the exact count when every row is read
+    total: int = 0
 
 
 def cell_text(value) -> str:
@@ -235,9 +237,8 @@ def read_rows(checked: CheckedFile, template: Template) -> Sheet:
                 cells[key] = None
             yield Row(number, cells)
 
-    return Sheet(
-        title=title, header_row=header_number, positions=positions, rows=data(), total=len(values) - 1
-    )
+    total = sum(1 for row in values if not _is_blank(row)) - 1  # the header is not a data row
+    return Sheet(title=title, header_row=header_number, positions=positions, rows=data(), total=total)
 
 
 TEXT_LIST_MAX_LINES = 5000
@@ -323,7 +324,7 @@ def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
             header_row=header_number,
             positions=positions,
             rows=data(),
-            total=max(sheet.height - header_number, 0),
+            total=max(first_row + sheet.height - header_number, 0),
         )
     if not found:
         raise DomainError("工作簿中没有数据", field="file")

@@ -70,11 +70,30 @@ class ImportOutcome:
     result: object  # what write returned
 
 
-def text_cell_message(header: str) -> str:
-    return (
-        f"“{header}”是数字格式（表格软件会显示成1.4E+17之类，末尾几位或开头的0已被改写）；"
-        "请把该列设置为文本格式后重新填写"
-    )
+def text_cell_message(header: str, kind: str = "") -> str:
+    """The message for a number cell in a text-only column, by the column's kind (`text_kind`): an ID number
+    has lost its last digits (a spreadsheet keeps 15 significant digits), a phone the landline's leading 0,
+    anything else may have been rewritten (leading zeros, long digit strings)."""
+    if kind == "id_number":
+        return (
+            f"“{header}”是数字格式：表格软件只保留15位有效数字，18位身份证号的末尾几位已变成0"
+            "（常显示成1.4E+17之类）；请把该列设置为文本格式后重新填写"
+        )
+    if kind == "phone":
+        return (
+            f"“{header}”是数字格式：固定电话区号开头的0会被去掉，号码也可能显示成数字或科学计数；"
+            "请把该列设置为文本格式后重新填写"
+        )
+    return f"“{header}”是数字格式，开头的0或较长的数字可能已被表格软件改写；请把该列设置为文本格式后重新填写"
+
+
+def text_kind(key: str) -> str:
+    """A text-only column's kind for its message, from the field key: "id_number", "phone" or ""."""
+    if "id_number" in key:
+        return "id_number"
+    if "phone" in key or "mobile" in key:
+        return "phone"
+    return ""
 
 
 def required_message(header: str) -> str:
@@ -173,9 +192,12 @@ class _RowChecks:
         self.progress = progress
         self.errors = _Errors(template, sheet.positions)
         self.required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
-        self.text_only = [(f.key, text_cell_message(f.header)) for f in template.fields if f.text]
+        self.text_only = [
+            (f.key, text_cell_message(f.header, text_kind(f.key))) for f in template.fields if f.text
+        ]
         self.accepted: list[tuple[Row, dict]] = []
         self.labels: dict[int, str] = {}
+        self.done = 0  # data rows checked (blank rows are not rows), set when every row is checked
         self._iterator = self._check()
 
     def __iter__(self):
@@ -184,6 +206,7 @@ class _RowChecks:
     def _check(self):
         errors, progress, total = self.errors, self.progress, self.sheet.total
         required, text_only, accepted, labels = self.required, self.text_only, self.accepted, self.labels
+        done = 0
         for done, row in enumerate(self.sheet.rows, start=1):
             result = self.validate_row(row)
             if result is None:
@@ -202,8 +225,9 @@ class _RowChecks:
             accepted.append((row, result.values))
             labels[row.number] = result.label
             if progress is not None and done % 1000 == 0:
-                progress(done, total)
+                progress(done, max(total, done))
             yield result.values
+        self.done = done
 
     def finish(self) -> None:
         """Check the rows not checked yet."""
@@ -250,6 +274,8 @@ def run_sheet_import(
         if written is not _REFUSED:
             return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=written)
     rows.finish()
+    if progress is not None:  # every data row read: done == total, whatever the outcome
+        progress(rows.done, rows.done)
     if not rows.accepted:
         raise DomainError(empty_message, field="file")
     rows.check_together(check_rows)
@@ -259,8 +285,6 @@ def run_sheet_import(
         raise ConflictError(stream.conflict_message)  # refused by the database, yet nothing wrong: a race
     with transaction.atomic():
         result = write(rows.accepted)
-    if progress is not None:
-        progress(sheet.total, sheet.total)
     return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=result)
 
 

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from loanportal import imports
-from loanportal.imports.service import required_message, text_cell_message
+from loanportal.imports.service import required_message, text_cell_message, text_kind
 from loanportal.rules import EXAMPLE_ID_NUMBER, normalise_id_number
 
 from ..ledger import FIELD_LABELS, LedgerError, ledger_parse
@@ -119,7 +119,9 @@ def ledger_row_parse(cells: dict):
 
 
 _REQUIRED = [(f.key, required_message(f.header)) for f in IMPORT_TEMPLATE.fields if f.required]
-_TEXT_ONLY = [(f.key, text_cell_message(f.header)) for f in IMPORT_TEMPLATE.fields if f.text]
+_TEXT_ONLY = [
+    (f.key, text_cell_message(f.header, text_kind(f.key))) for f in IMPORT_TEMPLATE.fields if f.text
+]
 _PRINCIPAL_LIMIT = Decimal("1e10")  # LoanContract.principal: 12 digits, 2 decimals
 
 

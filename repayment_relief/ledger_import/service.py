@@ -218,6 +218,8 @@ def ledger_import(*, actor, file, progress=None, job=None) -> LedgerImport:
     staging.staging_create()
     try:
         rows = _stage(file, report, progress)
+        if progress is not None:  # every data row read: done == total, accepted or refused
+            progress(rows, rows)
         if not rows:
             raise DomainError(EMPTY, field="file")
         staging.staging_ready()
@@ -236,8 +238,6 @@ def ledger_import(*, actor, file, progress=None, job=None) -> LedgerImport:
             batch = _write(actor=actor, file_name=file_name, job=job)
     finally:
         staging.staging_drop()
-    if progress is not None:
-        progress(rows, rows)
     return batch
 
 
