@@ -274,17 +274,19 @@ def run_sheet_import(
         if written is not _REFUSED:
             return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=written)
     rows.finish()
-    if progress is not None:  # every data row read: done == total, whatever the outcome
-        progress(rows.done, rows.done)
     if not rows.accepted:
         raise DomainError(empty_message, field="file")
     rows.check_together(check_rows)
     if rows.errors.items:
+        if progress is not None:  # every data row read: done == total, refused as accepted
+            progress(rows.done, rows.done)
         raise ImportRejected(errors=rows.errors.sorted(), rows=len(rows.accepted), file_name=file_name)
     if streamed:
         raise ConflictError(stream.conflict_message)  # refused by the database, yet nothing wrong: a race
     with transaction.atomic():
         result = write(rows.accepted)
+    if progress is not None:
+        progress(rows.done, rows.done)
     return ImportOutcome(file_name=file_name, rows=len(rows.accepted), result=result)
 
 
