@@ -24,10 +24,11 @@ IMPORT_TEMPLATE = imports.Template(
 EXAMPLE_MAJOR = "示例：计算机科学与技术"
 
 
-def fee_standard_import(*, actor, university, year: int, file) -> int:
+def fee_standard_import(*, actor, university, year: int, file, progress=None) -> int:
     """Import a university's fee standards for the year from an xlsx (收费标准导入): the one import path,
     all rows or none (imports.ImportRejected carries every row/column error in Chinese). A major and level
-    already in the table is updated (audited old → new); new ones are created. Returns the rows written."""
+    already in the table is updated (audited old → new); new ones are created. Returns the rows written.
+    `progress(done, total)`: a background job's progress (fee_standard_import_job)."""
     require_write_scope(actor, university=university, business=BUSINESS)
 
     def validate_row(row: imports.Row) -> imports.RowResult | None:
@@ -94,8 +95,24 @@ def fee_standard_import(*, actor, university, year: int, file) -> int:
         check_rows=check_rows,
         write=write,
         empty_message="文件中没有收费标准数据（第1行为表头，第2行起为数据）",
+        progress=progress,
     )
     return outcome.result
+
+
+def fee_standard_import_job(*, job, file, progress) -> tuple[str, int | None, str]:
+    """The body of a background fee standards import (loanportal.imports.jobs kind "fee_standards"): the
+    job's university and loan year, same rules; a refused file's errors are kept on the job."""
+    from loanportal.errors import DomainError
+    from loanportal.imports.jobs import import_job_rejected
+
+    try:
+        count = fee_standard_import(
+            actor=job.created_by, university=job.organisation, year=job.year, file=file, progress=progress
+        )
+    except DomainError as exc:
+        return import_job_rejected(job=job, exc=exc)
+    return "done", None, f"导入成功：{count} 行收费标准已保存"
 
 
 def fee_template_workbook() -> bytes:

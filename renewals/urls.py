@@ -24,5 +24,15 @@ urlpatterns = [
     path("fee-standards/save/", views_fees.fee_standard_save, name="fee-standard-save"),
     path("fee-standards/import/", views_fees.fee_standard_import, name="fee-standard-import"),
     path("fee-standards/template.xlsx", views_fees.fee_standard_template, name="fee-standard-template"),
+    path(
+        "fee-standards/import/jobs/<int:pk>/",
+        views_fees.fee_standard_import_job,
+        name="fee-standard-import-job",
+    ),
+    path(
+        "fee-standards/import/jobs/<int:pk>/status/",
+        views_fees.fee_standard_import_job_status,
+        name="fee-standard-import-job-status",
+    ),
     path("fee-standards/account/", views_fees.fee_account_confirm, name="fee-account-confirm"),
 ]

@@ -12,6 +12,7 @@ from deadlines.services import current_loan_year, deadline_for
 from loanportal import imports
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
+from loanportal.imports.views import import_job_page, import_job_redirect
 from loanportal.roles import PROVINCE_ROLES
 
 from . import fee_import, fees, rules
@@ -134,6 +135,15 @@ def fee_standard_import(request):
     form = UploadForm(request.POST, request.FILES)
     errors = []
     if form.is_valid():
+        started = import_job_redirect(
+            request,
+            kind="fee_standards",
+            year=year,
+            file=form.cleaned_data["file"],
+            page="fee-standard-import-job",
+        )
+        if started is not None:
+            return started
         try:
             count = fee_import.fee_standard_import(
                 actor=request.user, university=university, year=year, file=form.cleaned_data["file"]
@@ -147,6 +157,27 @@ def fee_standard_import(request):
             messages.success(request, f"导入成功：{count} 行收费标准已保存")
             return redirect("fee-standard-list")
     return _university_page(request, university=university, year=year, import_form=form, import_errors=errors)
+
+
+def _fee_import_job(request, pk, *, partial=False):
+    _university_or_403(request)
+    return import_job_page(
+        request,
+        pk,
+        kind="fee_standards",
+        title="收费标准",
+        status_url="fee-standard-import-job-status",
+        back_url="fee-standard-list",
+        partial=partial,
+    )
+
+
+def fee_standard_import_job(request, pk):
+    return _fee_import_job(request, pk)
+
+
+def fee_standard_import_job_status(request, pk):
+    return _fee_import_job(request, pk, partial=True)
 
 
 def fee_standard_template(request):

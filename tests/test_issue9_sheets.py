@@ -18,6 +18,8 @@ from applications.services.preapplications import PreApplicationImportRejected, 
 from loanportal.errors import DomainError
 from loanportal.imports import jobs
 from loanportal.imports.models import ImportJobStatus
+from tests.factories import valid_id
+from tests.factories_lifecycle import make_application
 from tests.factories_preapplications import good_row, upload, workbook_bytes, zip_bytes
 from tests.xlsx_inspect import Book
 
@@ -180,7 +182,6 @@ def test_issue9_job_rejected_ends_with_done_equal_total(world, jobs_root):
 def test_issue9_ledger_job_rejected_ends_with_done_equal_total(world, settings, jobs_root):
     """The ledger counted rows per chunk with an estimate one above (22000 / 22001 at the end)."""
     from repayment_relief.ledger_import import ledger_csv
-    from tests.factories import valid_id
 
     settings.LEDGER_IMPORT_CHUNK_ROWS = 3
     schedule = "2031-12-20:4800.00；2032-12-20:4800.00"
@@ -293,3 +294,96 @@ def test_issue9_bad_files_refused_before_calamine_in_bounded_memory(world, calam
     assert expected in caught.value.message, caught.value.message
     assert calamine_calls == [], "refused before the reader opened the file"
     assert peak < 50 * MB, f"{kind}: peak {peak / MB:.1f} MB"
+
+
+# --- every import has the job path: fee standards and receipt lists -------------------------------------
+
+
+@pytest.fixture
+def eager():
+    from loanportal.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+FEE_HEADERS = ["专业", "学历层次", "学费（元/年）", "住宿费（元/年）"]
+
+
+def _post_as_job(client, route, data, callbacks_fixture):
+    with callbacks_fixture(execute=True):
+        response = client.post(reverse(route), data)
+    from loanportal.imports.models import ImportJob
+
+    job = ImportJob.objects.order_by("-pk").first()
+    assert response.status_code == 302 and job is not None, response.status_code
+    job.refresh_from_db()
+    assert response.url == reverse(jobs.PAGES[job.kind], args=[job.pk])
+    return job, client.get(response.url).content.decode()
+
+
+def test_issue9_fee_standards_large_file_is_a_job_with_progress_and_errors(
+    world, client_for, jobs_root, eager, django_capture_on_commit_callbacks
+):
+    from renewals.models import FeeStandard
+
+    client = client_for(world.users.university1_officer)
+    rows = [["化学", "本科", 4800, 1200], ["临床医学", "本科", 6200, 1200], ["统计学", "专科", 4500, 900]]
+    content = workbook_bytes(_with_blank_rows(rows), headers=FEE_HEADERS)
+    job, page = _post_as_job(
+        client, "fee-standard-import", {"file": upload(content)}, django_capture_on_commit_callbacks
+    )
+    assert job.kind == "fee_standards" and job.status == ImportJobStatus.DONE, job.message
+    assert (job.rows_done, job.total_rows) == (3, 3) and FeeStandard.objects.count() == 3
+    assert "3 / 3 行（100%）" in page and "导入成功：3 行收费标准已保存" in page
+    assert 'hx-trigger="every' not in page and "<script>" not in page  # finished: no more polling
+
+    bad = workbook_bytes([["化学", "本科", -1, 1200], ["物理学", "本科", 4000, 1000]], headers=FEE_HEADERS)
+    job, page = _post_as_job(
+        client, "fee-standard-import", {"file": upload(bad)}, django_capture_on_commit_callbacks
+    )
+    assert job.status == ImportJobStatus.REJECTED and (job.rows_done, job.total_rows) == (2, 2)
+    assert 'id="import-job-errors"' in page and "第2行" in page and "学费不能为负数" in page
+    assert not FeeStandard.objects.filter(major="物理学").exists()
+    # the job page is its uploader's: another university's officer gets a 404
+    other = client_for(world.users.university4_officer)
+    assert other.get(reverse("fee-standard-import-job", args=[job.pk])).status_code == 404
+
+
+def test_issue9_receipt_list_large_file_is_a_job_with_progress_and_errors(
+    world, client_for, jobs_root, eager, django_capture_on_commit_callbacks
+):
+    from applications.models import Application, ApplicationStatus
+    from tests.factories_lifecycle import receipt_entry_open
+    from tests.test_issue10_receipts import _xlsx
+
+    receipt_entry_open(world)
+    signed = [
+        make_application(
+            world,
+            to="contract_signed",
+            student={"name": name, "id_number": valid_id(world.county1.code, f"2007031{i}")},
+        )
+        for i, name in enumerate(["张三丰", "李四"], start=1)
+    ]
+    client = client_for(world.users.university1_officer)
+    bad = _xlsx(
+        [["回执码", "学生姓名"], [signed[0].receipt_code, "张三丰"], [signed[1].receipt_code, "王五"]]
+    )
+    job, page = _post_as_job(
+        client, "application-receipt-import", {"file": bad}, django_capture_on_commit_callbacks
+    )
+    assert job.kind == "receipts" and job.status == ImportJobStatus.REJECTED, job.message
+    assert (job.rows_done, job.total_rows) == (2, 2)
+    assert 'id="import-job-errors"' in page and "第3行" in page and "不一致" in page
+    assert not Application.objects.filter(status=ApplicationStatus.RECEIPT_ENTERED).exists()
+
+    good = _xlsx([["回执码"], *[[a.receipt_code] for a in signed]])
+    job, page = _post_as_job(
+        client, "application-receipt-import", {"file": good}, django_capture_on_commit_callbacks
+    )
+    assert job.status == ImportJobStatus.DONE, job.message
+    assert Application.objects.filter(status=ApplicationStatus.RECEIPT_ENTERED).count() == 2
+    assert "2 / 2 行（100%）" in page and "已录入 2 名学生的贷款回执" in page

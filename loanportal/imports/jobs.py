@@ -30,6 +30,8 @@ RUNNERS = {
     "bank_status": "applications.services.yearend.bank_status_import_job",
     "renewals": "renewals.renewal_import.renewal_import_job",
     "ledger": "repayment_relief.ledger_import.ledger_import_job",
+    "fee_standards": "renewals.fee_import.fee_standard_import_job",
+    "receipts": "applications.services.lifecycle.receipts.receipt_import_job",
 }
 # kind → the job's page (progress, outcome)
 PAGES = {
@@ -37,13 +39,28 @@ PAGES = {
     "bank_status": "bank-status-import-job",
     "renewals": "renewal-import-job",
     "ledger": "relief-ledger-import-job",
+    "fee_standards": "fee-standard-import-job",
+    "receipts": "application-receipt-import-job",
 }
 TITLES = {
     "pre_applications": "名单导入",
     "bank_status": "银行审批放款表导入",
     "renewals": "续贷声明导入",
     "ledger": "贷款台账导入",
+    "fee_standards": "收费标准导入",
+    "receipts": "回执码清单导入",
 }  # kind → the notification's words
+
+
+def import_job_rejected(*, job, exc) -> tuple[str, None, str]:
+    """A runner's outcome for a refused file of an import without a batch of its own: the row errors
+    (ImportRejected) are kept on the job for its page; → (status, batch pk, message)."""
+    from .service import STORED_ERRORS_LIMIT, ImportRejected
+
+    if isinstance(exc, ImportRejected):
+        errors = [error.as_dict() for error in exc.errors[:STORED_ERRORS_LIMIT]]
+        ImportJob.objects.filter(pk=job.pk).update(errors=errors)
+    return S.REJECTED, None, exc.message
 
 
 def import_job_root() -> Path:

@@ -36,6 +36,8 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField("总行数", default=0)
     batch_id = models.PositiveIntegerField("导入批次", null=True, blank=True)
     message = models.CharField("结果", max_length=300, blank=True)
+    # a refused file's first errors, for imports without a batch of their own (fee standards, receipts)
+    errors = models.JSONField("错误报告", default=list, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

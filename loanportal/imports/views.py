@@ -1,10 +1,12 @@
 """What every import page does with a large upload: hand it to a background job (导入任务)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
 
 from .jobs import import_job_create, import_job_wanted
+from .models import ImportJob
 
 
 def import_job_redirect(request, *, kind: str, year: int, file, page: str) -> HttpResponse | None:
@@ -18,3 +20,22 @@ def import_job_redirect(request, *, kind: str, year: int, file, page: str) -> Ht
     )
     messages.info(request, "文件较大，已转入后台导入；完成后会通知您")
     return redirect(page, pk=job.pk)
+
+
+def import_job_page(
+    request, pk: int, *, kind: str, title: str, status_url: str, back_url: str, partial=False
+):
+    """The job's page (or, `partial`, its status block polled by htmx): progress, outcome and, for imports
+    without a batch of their own, the refused file's errors. Only the uploader's own job of `kind` (404)."""
+    job = get_object_or_404(ImportJob, pk=pk, kind=kind, created_by=request.user)
+    return render(
+        request,
+        "imports/_job_status.html" if partial else "imports/job.html",
+        {
+            "job": job,
+            "title": title,
+            "status_url": status_url,
+            "back_url": back_url,
+            "refresh_seconds": settings.EXPORT_PROGRESS_REFRESH_SECONDS,
+        },
+    )

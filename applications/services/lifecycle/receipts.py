@@ -102,7 +102,7 @@ def receipt_template_workbook() -> bytes:
 
 
 def receipt_import(
-    *, actor, file=None, text: str | None = None, on: datetime.date | None = None
+    *, actor, file=None, text: str | None = None, on: datetime.date | None = None, progress=None
 ) -> list[Application]:
     """Enter every receipt of a list — a spreadsheet (column 回执码, optionally 学生姓名) or pasted text
     (one code per line) — or none: every row is checked first (check character, own university, state,
@@ -182,5 +182,18 @@ def receipt_import(
         empty_message="清单为空：请每行一个回执码"
         if text is not None
         else "文件中没有数据行（第1行为表头，第2行起为数据）",
+        progress=progress,
     )
     return outcome.result
+
+
+def receipt_import_job(*, job, file, progress) -> tuple[str, int | None, str]:
+    """The body of a background receipt list import (loanportal.imports.jobs kind "receipts"): same rules;
+    a refused list's errors are kept on the job."""
+    from loanportal.imports.jobs import import_job_rejected
+
+    try:
+        entered = receipt_import(actor=job.created_by, file=file, progress=progress)
+    except DomainError as exc:
+        return import_job_rejected(job=job, exc=exc)
+    return "done", None, f"导入成功：已录入 {len(entered)} 名学生的贷款回执"

@@ -19,6 +19,8 @@ from .receipts import (
     fee_certificate_print,
     receipt_entry,
     receipt_import,
+    receipt_import_job,
+    receipt_import_job_status,
     receipt_scan_json,
     receipt_template,
 )
@@ -32,6 +34,16 @@ urlpatterns = [
     path("applications/receipts/scan/", receipt_scan_json, name="application-receipt-scan"),
     path("applications/receipts/import/", receipt_import, name="application-receipt-import"),
     path("applications/receipts/template/", receipt_template, name="application-receipt-template"),
+    path(
+        "applications/receipts/import/jobs/<int:pk>/",
+        receipt_import_job,
+        name="application-receipt-import-job",
+    ),
+    path(
+        "applications/receipts/import/jobs/<int:pk>/status/",
+        receipt_import_job_status,
+        name="application-receipt-import-job-status",
+    ),
     path("fee-certificates/", fee_certificate_list, name="fee-certificate-list"),
     path("fee-certificates/issue/", fee_certificate_issue, name="fee-certificate-issue"),
     path("fee-certificates/<int:pk>/", fee_certificate_print, name="fee-certificate-print"),

@@ -13,6 +13,7 @@ from deadlines.rules import format_date, format_span
 from loanportal.errors import DomainError
 from loanportal.exports.workbook import XLSX_CONTENT_TYPE
 from loanportal.imports import ImportRejected
+from loanportal.imports.views import import_job_page, import_job_redirect
 from loanportal.roles import UNIVERSITY_ROLES
 
 from ...rules import lifecycle as rules
@@ -101,6 +102,16 @@ def receipt_import(request):
     if upload is None and not text.strip():
         messages.error(request, "请选择回执码清单文件，或在文本框中每行粘贴一个回执码")
         return redirect("application-receipt-entry")
+    if upload is not None:
+        started = import_job_redirect(
+            request,
+            kind="receipts",
+            year=services.current_loan_year(),
+            file=upload,
+            page="application-receipt-import-job",
+        )
+        if started is not None:
+            return started
     try:
         entered = services.receipt_import(
             actor=request.user, file=upload, text=None if upload is not None else text
@@ -119,6 +130,27 @@ def receipt_import(request):
         return render(request, "applications/lifecycle/receipt_entry.html", context, status=400)
     messages.success(request, f"导入成功：已录入 {len(entered)} 名学生的贷款回执")
     return redirect("application-receipt-entry")
+
+
+def _receipt_import_job(request, pk, *, partial=False):
+    _university_only(request)
+    return import_job_page(
+        request,
+        pk,
+        kind="receipts",
+        title="回执码清单",
+        status_url="application-receipt-import-job-status",
+        back_url="application-receipt-entry",
+        partial=partial,
+    )
+
+
+def receipt_import_job(request, pk):
+    return _receipt_import_job(request, pk)
+
+
+def receipt_import_job_status(request, pk):
+    return _receipt_import_job(request, pk, partial=True)
 
 
 def receipt_template(request):
