@@ -163,6 +163,7 @@ ROUTE_OBJECTS = {
     "export-progress": PAGE,
     "export-new": ("GET", "global"),  # <kind> names an export form, not an object
     "export-detail": ("GET", "loanportal.ExportRequest"),
+    "export-again": ("GET", "loanportal.ExportRequest"),
     "export-status": ("GET", "loanportal.ExportRequest"),
     "export-approve": ("POST", "loanportal.ExportRequest"),
     "export-refuse": ("POST", "loanportal.ExportRequest"),
