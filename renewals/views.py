@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from deadlines.services import current_loan_year
 from loanportal.domain_forms import error_text, form_errors_add, message_error
 from loanportal.errors import DomainError, PermissionDeniedError
-from loanportal.imports.models import ImportJob
+from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
 from loanportal.rules import mask_id_number
@@ -184,7 +184,7 @@ def renewal_import_detail(request, pk):
 
 
 def _import_job(request, pk):
-    return get_object_or_404(ImportJob, pk=pk, kind="renewals", created_by=request.user)
+    return import_job_get(user=request.user, pk=pk, kind="renewals")
 
 
 def renewal_import_job(request, pk):

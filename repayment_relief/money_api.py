@@ -101,11 +101,7 @@ class LedgerImportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
     allowed_roles = {"default": [*BANK, *PROVINCE], "create": BANK}
 
     def selector(self, user):
-        if user.role in BANK:
-            return LedgerImport.objects.filter(created_by__organisation=user.organisation)
-        if user.role in PROVINCE:
-            return LedgerImport.objects.all()
-        return LedgerImport.objects.none()
+        return money_selectors.ledger_imports_visible_to(user=user)
 
     @extend_schema(
         request={"multipart/form-data": LedgerUploadSerializer},

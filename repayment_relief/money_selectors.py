@@ -24,11 +24,30 @@ from .models import (
     FundAccount,
     FundAccountKind,
     FundEntry,
+    LedgerImport,
     ReliefCase,
 )
 from .money_rules import Allocation, Candidate, allocate
 
 ZERO = Decimal("0.00")
+
+
+# --- the bank's ledger imports ---------------------------------------------------------------------------
+
+
+def ledger_imports_visible_to(*, user) -> QuerySet[LedgerImport]:
+    """贷款台账导入批次: the bank's own uploads (with their error reports); the province sees all; nobody
+    else any (a report quotes the bank's rows)."""
+    from loanportal.roles import OrgKind
+
+    organisation = getattr(user, "organisation", None)
+    if not getattr(user, "is_authenticated", False) or not user.is_active or organisation is None:
+        return LedgerImport.objects.none()
+    if organisation.kind == OrgKind.BANK:
+        return LedgerImport.objects.filter(created_by__organisation=organisation)
+    if organisation.kind == OrgKind.PROVINCE:
+        return LedgerImport.objects.all()
+    return LedgerImport.objects.none()
 
 
 # --- 附件6 ------------------------------------------------------------------------------------------------

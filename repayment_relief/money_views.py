@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
 from loanportal.imports import UPLOAD_FIELD_ERRORS
-from loanportal.imports.models import ImportJob
+from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind, Role
@@ -29,7 +29,7 @@ from . import bank_amounts, disbursements, funds, money_selectors, states
 from .case_selectors import relief_cases_visible_to
 from .categories import priority_label
 from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_template_workbook
-from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LedgerImport, LoanContract
+from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LoanContract
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROVINCE = frozenset({Role.PROVINCE_OFFICER, Role.PROVINCE_MANAGER})
@@ -104,7 +104,7 @@ def ledger_import_page(request):
                 request, f"台账导入成功：{batch.row_count} 个合同，其中新建合同 {batch.contracts_created} 个"
             )
             return redirect("relief-ledger-import")
-    batches = LedgerImport.objects.filter(created_by__organisation=request.user.organisation)[:20]
+    batches = money_selectors.ledger_imports_visible_to(user=request.user)[:20]
     return render(
         request,
         "relief_money/ledger_import.html",
@@ -125,7 +125,7 @@ def ledger_template(request):
 
 
 def _job(request, pk):
-    return get_object_or_404(ImportJob, pk=pk, kind="ledger", created_by=request.user)
+    return import_job_get(user=request.user, pk=pk, kind="ledger")
 
 
 @bank_only

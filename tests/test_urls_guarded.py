@@ -10,7 +10,13 @@ from rest_framework.test import APIClient
 
 from loanportal.api import ScopedViewSetMixin
 
-PUBLIC = {"login", "api-token"}  # the only views an anonymous visitor may reach
+# Routes an anonymous visitor reaches (LoginRequiredMiddleware exempts them, or DRF allows anyone), each
+# with the reason it is public. Any other exempt route fails route_problems.
+PUBLIC_ROUTES = {
+    "login": "the sign-in page (LoginView)",
+    "api-token": "the API's sign-in: exchanges a username and password for a token (throttled, locked out)",
+}
+PUBLIC = set(PUBLIC_ROUTES)  # the only views an anonymous visitor may reach
 SKIP_PREFIXES = ("admin/",)  # Django admin has its own staff login
 
 
@@ -260,27 +266,113 @@ def api_model(cls):
     return getattr(meta, "model", None)
 
 
-def test_issue9_check1_every_route_is_declared_with_what_it_reads():
-    """A new page (HTML route) must be declared in ROUTE_OBJECTS; a new API route must be a scoped
-    viewset (selector, no class queryset, authenticated non-AllowAny permission — checked above) whose
-    serializer names its model, so the out-of-scope walk covers it."""
-    missing, stale = [], set(ROUTE_OBJECTS)
-    for path, entry in ROUTES:
-        stale.discard(entry.name)
-        if entry.name in PUBLIC or path.startswith(("api/schema", "api/docs")) or entry.name == "api-root":
+# API routes that carry no rows of ours (no queryset), each with what it answers; signed-in users only.
+API_WITHOUT_ROWS = {
+    "api-root": "the router's list of endpoint addresses",
+    "api-schema": "the OpenAPI schema (SERVE_PERMISSIONS: signed-in users)",
+    "api-docs": "the Swagger page of that schema",
+    "api-not-found": "the JSON 404 for unknown /api/ addresses",
+}
+
+
+def _is_selector(frame) -> bool:
+    """A scoped read by convention (STYLE.md): a function of a selectors module, or `*_visible_to`."""
+    module = frame.f_globals.get("__name__", "")
+    last = module.rsplit(".", 1)[-1]
+    return "selectors" in last or ".selectors." in module or frame.f_code.co_name.endswith("_visible_to")
+
+
+def selector_calls(cls, actions: dict, user) -> tuple[list[str], object]:
+    """Build the viewset `cls` for a GET by `user` and call its get_queryset(), recording every selector
+    called with that user (a `user` argument that is the request's user) → (selectors, queryset)."""
+    import sys
+
+    from django.test import RequestFactory
+
+    view = cls()
+    view.action_map = actions
+    view.action = actions.get("get") or next(iter(actions.values()))
+    view.args, view.kwargs, view.format_kwarg = (), {}, None
+    request = RequestFactory().get("/")
+    request.user = user
+    view.request = view.initialize_request(request)
+    view.request.user = user
+    called = []
+
+    def profile(frame, event, arg):
+        if event == "call" and _is_selector(frame) and frame.f_locals.get("user") is user:
+            called.append(f"{frame.f_globals.get('__name__')}.{frame.f_code.co_name}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        queryset = view.get_queryset()
+    finally:
+        sys.setprofile(previous)
+    return called, queryset
+
+
+def route_problems(routes, users) -> list[str]:
+    """Issue 9 check 1 on a URL configuration: every route declared (public ones with a reason); every API
+    view signed-in only with a non-AllowAny permission; every API viewset's rows from a selector — for each
+    of `users` (one per role), get_queryset() calls a selector with that user, or returns no rows at all;
+    every HTML page declared in ROUTE_OBJECTS with what its URL carries (object routes are then walked
+    with out-of-scope objects by test_scope, which must answer 404)."""
+    from rest_framework.permissions import AllowAny, IsAuthenticated
+
+    problems = []
+    for path, entry in routes:
+        name = entry.name
+        if name in PUBLIC_ROUTES:
+            if len(PUBLIC_ROUTES[name]) < 10:
+                problems.append(f"{path} ({name}): public without a reason")
             continue
-        if path.startswith("api/"):
-            cls = getattr(entry.callback, "cls", None)
-            if getattr(entry.callback, "actions", None) and api_model(cls) is None:
-                missing.append(f"{path}: viewset without a serializer model")
+        cls = getattr(entry.callback, "cls", None)
+        if cls is not None:  # Django REST framework: the permissions guard it (LoginRequiredMiddleware not)
+            permissions = list(getattr(cls, "permission_classes", None) or [])
+            if name == "api-schema" or name == "api-docs":
+                from django.conf import settings
+                from django.utils.module_loading import import_string
+
+                permissions = [import_string(p) for p in settings.SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]]
+            if not permissions or any(issubclass(p, AllowAny) for p in permissions):
+                problems.append(f"{path} ({name}): AllowAny or no permission, and not declared public")
+            elif not any(issubclass(p, IsAuthenticated) for p in permissions):
+                problems.append(f"{path} ({name}): not IsAuthenticated")
+            actions = getattr(entry.callback, "actions", None)
+            if not actions:
+                if name not in API_WITHOUT_ROWS:
+                    problems.append(f"{path} ({name}): an API view that is not a scoped viewset, undeclared")
+                continue
+            if not issubclass(cls, ScopedViewSetMixin) or getattr(cls, "queryset", None) is not None:
+                problems.append(f"{path} ({name}): not a ScopedViewSetMixin, or a class-level queryset")
+                continue
+            if api_model(cls) is None:
+                problems.append(f"{path} ({name}): viewset without a serializer model")
+            for user in users:
+                called, queryset = selector_calls(cls, actions, user)
+                if not called and not queryset.query.is_empty():
+                    problems.append(f"{path} ({name}): rows for {user.role} without a selector")
+                    break
             continue
-        if entry.name not in ROUTE_OBJECTS:
-            missing.append(f"{path} ({entry.name}): not declared in ROUTE_OBJECTS")
-        elif ROUTE_OBJECTS[entry.name][1] is not None and not re.search(r"<[^>]+>", path):
-            missing.append(f"{path}: declared with an object but has no parameter")
-        elif ROUTE_OBJECTS[entry.name][1] is None and re.search(r"<[^>]+>", path):
-            missing.append(f"{path}: has a parameter but is declared as a page")
-    assert not missing, "\n".join(missing)
+        if getattr(entry.callback, "login_required", True) is False:
+            problems.append(f"{path} ({name}): reachable without login and not declared public")
+        if name not in ROUTE_OBJECTS:
+            problems.append(f"{path} ({name}): not declared in ROUTE_OBJECTS")
+        elif ROUTE_OBJECTS[name][1] is not None and not re.search(r"<[^>]+>", path):
+            problems.append(f"{path}: declared with an object but has no parameter")
+        elif ROUTE_OBJECTS[name][1] is None and re.search(r"<[^>]+>", path):
+            problems.append(f"{path}: has a parameter but is declared as a page")
+    return problems
+
+
+def test_issue9_check1_every_route_is_declared_with_what_it_reads(world):
+    """The project's URL configuration passes route_problems for one user of every role, and no
+    declaration names a route that no longer exists."""
+    users = [getattr(world.users, name) for name in sorted(vars(world.users))]
+    assert not (problems := route_problems(ROUTES, users)), "\n".join(problems)
+    names = {entry.name for _, entry in ROUTES}
+    stale = (set(ROUTE_OBJECTS) | set(PUBLIC_ROUTES) | set(API_WITHOUT_ROWS)) - names
     assert not stale, f"declared routes that no longer exist: {sorted(stale)}"
 
 
@@ -297,3 +389,68 @@ def test_issue9_check1_every_view_requires_login_and_api_views_deny_anonymous():
         method = ROUTE_OBJECTS.get(entry.name, ("GET", None))[0]
         response = getattr(client, method.lower())(concrete(path))
         assert response.status_code >= 300, f"{method} {path}: {response.status_code}"
+
+
+def test_issue9_check1_route_problems_refuses_each_kind_of_unguarded_route(world):
+    """A new route that is undeclared, public without a reason, AllowAny, or reads rows without a selector
+    (its own selector method or get_queryset going straight to the table) is reported."""
+    from django.contrib.auth.decorators import login_not_required
+    from django.http import HttpResponse
+    from django.urls import path
+    from rest_framework import mixins, permissions, viewsets
+    from rest_framework.routers import SimpleRouter
+    from rest_framework.views import APIView
+
+    from loanportal import selectors
+    from loanportal.api import StudentSerializer
+    from loanportal.models import Student
+
+    class Base(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+        serializer_class = StudentSerializer
+
+        def selector(self, user):
+            return selectors.students_visible_to(user=user)
+
+    class Open(Base):
+        permission_classes = [permissions.AllowAny]
+
+    class OwnRule(Base):
+        def selector(self, user):  # the rule written again instead of the selector
+            return Student.objects.filter(household_county=user.organisation)
+
+    class Bypass(Base):
+        def get_queryset(self):
+            return Student.objects.all()
+
+    class Plain(APIView):
+        def get(self, request):
+            return HttpResponse()
+
+    def page(request):
+        return HttpResponse()
+
+    @login_not_required
+    def public(request):
+        return HttpResponse()
+
+    router = SimpleRouter()
+    for prefix, viewset in (("ok", Base), ("open", Open), ("own-rule", OwnRule), ("bypass", Bypass)):
+        router.register(prefix, viewset, basename=f"issue9-{prefix}")
+    patterns = [
+        path("issue9/page/", page, name="issue9-page"),
+        path("issue9/public/", public, name="issue9-public"),
+        path("api/v1/plain/", Plain.as_view(), name="issue9-plain"),
+        *router.urls,
+    ]
+    users = [world.users.county1_staff, world.users.university1_officer]
+    problems = "\n".join(route_problems(list(walk(patterns)), users))
+    for name, why in (
+        ("issue9-page", "not declared in ROUTE_OBJECTS"),
+        ("issue9-public", "reachable without login"),
+        ("issue9-plain", "an API view that is not a scoped viewset, undeclared"),
+        ("issue9-open-list", "AllowAny or no permission"),
+        ("issue9-own-rule-list", "rows for county_staff without a selector"),
+        ("issue9-bypass-detail", "rows for county_staff without a selector"),
+    ):
+        assert f"({name}): {why}" in problems, f"{name}:\n{problems}"
+    assert "issue9-ok-" not in problems

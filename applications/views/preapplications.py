@@ -8,14 +8,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
-from loanportal.imports.models import ImportJob
+from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.pagination import CappedCountPaginator
 from loanportal.registry import action_label
@@ -293,7 +293,7 @@ def pre_application_import_detail(request, pk):
 
 
 def _import_job(request, pk):
-    return get_object_or_404(ImportJob, pk=pk, kind="pre_applications", created_by=request.user)
+    return import_job_get(user=request.user, pk=pk, kind="pre_applications")
 
 
 @importers

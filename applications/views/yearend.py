@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,7 +15,7 @@ from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
 from loanportal.exports.bankstatus import bank_status_template_workbook
 from loanportal.exports.preapplications import error_report_workbook
-from loanportal.imports.models import ImportJob
+from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 
 from .. import states
@@ -247,7 +247,7 @@ def bank_status_import_errors(request, pk):
 
 def _import_job(request, pk):
     _bank_writer(request)
-    return get_object_or_404(ImportJob, pk=pk, kind="bank_status", created_by=request.user)
+    return import_job_get(user=request.user, pk=pk, kind="bank_status")
 
 
 def bank_status_import_job(request, pk):
