@@ -168,8 +168,9 @@ def import_jobs_every_kind() -> list:
     return jobs
 
 
-def routed_objects_seed() -> None:
-    """The objects the demo lacks, each in more than one organisation where the model allows it."""
+def routed_objects_seed(*, decide_exports: bool = False) -> None:
+    """The objects the demo lacks, each in more than one organisation where the model allows it. The
+    export requests wait for a decision, or with `decide_exports` are approved without full numbers."""
     from django.core.exceptions import ValidationError
 
     from applications.models import Application
@@ -204,5 +205,5 @@ def routed_objects_seed() -> None:
         with contextlib.suppress(DomainError, ValidationError):  # refused: the batch keeps the report
             service(actor=user(uploader or username), file=upload)
     disbursement_prepare(actor=user("province_officer"))
-    exports_request_every_kind(decide=False)
+    exports_request_every_kind(decide=decide_exports)
     import_jobs_every_kind()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from ..errors import ConflictError, DomainError
+from ..rules import mask_text
 from .checks import CheckedFile, check_upload
 from .reader import Row, Template, column_letter, read_rows
 
@@ -119,8 +120,10 @@ class _Errors:
                 row=row,
                 column=self.letters.get(key, "") if key else "",
                 header=self.headers.get(key, "") if key else "",
-                message=message,
-                name=name,
+                # A message may quote the cell (“填写的是…”): an ID number or phone typed anywhere in the
+                # file is masked in the report, which the uploader's colleagues and the province read too.
+                message=mask_text(message),
+                name=mask_text(name),
             )
         )
 

@@ -18,6 +18,7 @@ from loanportal.imports import checks as imports_checks
 from loanportal.imports.csvfile import check_csv_upload, is_csv_name, read_csv_rows
 from loanportal.imports.models import ImportJob
 from loanportal.roles import Role
+from loanportal.rules import mask_text
 
 from ..models import LedgerImport
 from . import staging
@@ -67,8 +68,8 @@ class _Report:
             "row": line,
             "column": letters.get(key, "") if key else "",
             "header": _HEADERS.get(key, "") if key else "",
-            "message": message,
-            "name": name,
+            "message": mask_text(message),  # a quoted cell may hold an ID number or a phone
+            "name": mask_text(name),
         }
         if title:
             error["sheet"] = title
