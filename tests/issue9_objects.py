@@ -96,14 +96,17 @@ def exports_request_every_kind(*, decide: bool) -> list:
 
 
 def import_files() -> dict:
-    """kind → (uploader, file) for every background import kind: rows naming students outside the
-    uploader's scope by their stored ID numbers and phones (the report must not repeat them)."""
+    """kind → (uploader, file) for every background import kind, uploaded by the users the privacy scan
+    signs in as (so their job pages are read): rows naming students inside and outside the uploader's
+    scope by their stored ID numbers and phones (the report must not repeat them)."""
     from applications.rules.preapplications import COLUMNS
+    from applications.services.lifecycle.receipts import RECEIPT_TEMPLATE
     from applications.services.yearend import BANK_IMPORT_TEMPLATE
+    from renewals.fee_import import IMPORT_TEMPLATE as FEE_TEMPLATE
     from renewals.renewal_import import TEMPLATE as RENEWAL_TEMPLATE
     from repayment_relief.ledger_import.rows import HEADERS as LEDGER_HEADERS
 
-    other = _student_of("620123")  # county 1's student, uploaded by county 3, university 6, the bank
+    other = _student_of("620123")  # county 1's student and county 3's: every file names both
     stranger = _student_of("620522")
     preapplication = {
         "name": other.name,
@@ -136,13 +139,23 @@ def import_files() -> dict:
             "",
         ]
     ]
+    fee_rows = [["计算机科学与技术", "本科", f"学费{other.phone}", f"号{other.id_number}"]]
+    receipt_rows = [[other.id_number, other.name], [other.phone, stranger.name]]
     return {
-        "pre_applications": ("county3_staff", sheet([c.header for c in COLUMNS], pre_rows, "名单.xlsx")),
+        "fee_standards": (
+            "university1_officer",
+            sheet(FEE_TEMPLATE.headers, fee_rows, "收费标准.xlsx"),
+        ),
+        "receipts": (
+            "university1_officer",
+            sheet([f.header for f in RECEIPT_TEMPLATE.fields], receipt_rows, "回执码清单.xlsx"),
+        ),
+        "pre_applications": ("county1_staff", sheet([c.header for c in COLUMNS], pre_rows, "名单.xlsx")),
         "bank_status": (
             "bank_officer",
             sheet([f.header for f in BANK_IMPORT_TEMPLATE.fields], bank_rows, "银行审批放款表.xlsx"),
         ),
-        "renewals": ("university6_officer", sheet(RENEWAL_TEMPLATE.headers, renewal_rows, "续贷声明.xlsx")),
+        "renewals": ("university1_officer", sheet(RENEWAL_TEMPLATE.headers, renewal_rows, "续贷声明.xlsx")),
         "ledger": ("bank_officer", sheet(LEDGER_HEADERS, ledger_rows, "台账.xlsx")),
     }
 

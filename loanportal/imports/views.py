@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from .jobs import import_job_create, import_job_wanted
-from .models import ImportJob
+from .selectors import import_job_get
 
 
 def import_job_redirect(request, *, kind: str, year: int, file, page: str) -> HttpResponse | None:
@@ -27,7 +27,7 @@ def import_job_page(
 ):
     """The job's page (or, `partial`, its status block polled by htmx): progress, outcome and, for imports
     without a batch of their own, the refused file's errors. Only the uploader's own job of `kind` (404)."""
-    job = get_object_or_404(ImportJob, pk=pk, kind=kind, created_by=request.user)
+    job = import_job_get(user=request.user, pk=pk, kind=kind)
     return render(
         request,
         "imports/_job_status.html" if partial else "imports/job.html",
