@@ -318,7 +318,10 @@ def _object_routes():
             model = api_model(cls)
             if model._meta.label in GLOBAL_MODELS:
                 continue
-            routes.append((entry.name, method, model, lambda pk, n=entry.name: reverse(n, kwargs={"pk": pk})))
+            if all(entry.name != name for name, *_ in routes):  # not again for the `.json` suffix route
+                routes.append(
+                    (entry.name, method, model, lambda pk, n=entry.name: reverse(n, kwargs={"pk": pk}))
+                )
             continue
         method, model = ROUTE_OBJECTS.get(entry.name, (None, None))
         if model in (None, "global"):
