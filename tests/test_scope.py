@@ -355,7 +355,9 @@ def _objects(model):
     return rows[::step]
 
 
-def test_issue9_check1_out_of_scope_objects_answer_404_on_every_route_for_every_role(db, client):
+def test_issue9_check1_out_of_scope_objects_answer_404_on_every_route_for_every_role(
+    db, client, settings, tmp_path
+):
     """Seeded demo data plus an object of every model the demo lacks (export requests of every kind by
     clerks, managers, universities and the bank; import jobs of every kind; corrections, certificates,
     import batches, disbursement batches, archive boxes, API tokens); for each role and each route carrying
@@ -372,6 +374,7 @@ def test_issue9_check1_out_of_scope_objects_answer_404_on_every_route_for_every_
 
     from .issue9_objects import routed_objects_seed
 
+    settings.EXPORT_ROOT, settings.IMPORT_JOB_ROOT = str(tmp_path / "exports"), str(tmp_path / "imports")
     call_command("seed_demo", stdout=StringIO())
     routed_objects_seed()
     _objects.cache_clear()
