@@ -243,8 +243,12 @@ class _ListWriter:
 
     def write_all(self, accepted: list) -> PreApplicationImport:
         """The whole checked list at once (after check_rows found nothing)."""
-        try:
-            return self.write(iter([[values for _, values in accepted]]))
+        checked = [values for _, values in accepted]
+        chunks = (
+            checked[start : start + BULK_BATCH_SIZE] for start in range(0, len(checked), BULK_BATCH_SIZE)
+        )
+        try:  # in chunks, as when streamed: the COPY text of a 100,000-row list is never held whole
+            return self.write(chunks)
         except (IntegrityError, OperationalError) as exc:
             if not imports.refused_by_a_concurrent_write(exc):
                 raise
