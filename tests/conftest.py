@@ -129,3 +129,14 @@ def api_for():
 def test_output_dir():
     os.makedirs(TEST_OUTPUT, exist_ok=True)
     return TEST_OUTPUT
+
+
+@pytest.fixture
+def eager():
+    """Celery jobs run in-process when their on_commit callback runs (tests without a worker)."""
+    from loanportal.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before

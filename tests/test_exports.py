@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from applications.models import Application, PreApplicationImport
 from loanportal.audit import audit_record
-from loanportal.celery import app as celery_app
 from loanportal.exports import services
 from loanportal.exports.models import ExportRequest, ExportStatus
 from loanportal.exports.preapplications import error_report_workbook, template_workbook
@@ -27,15 +26,6 @@ HOSTILE = [PAYLOAD, "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\n=1+1", "\
 @pytest.fixture(autouse=True)
 def _exports_in_tmp(settings, tmp_path):
     settings.EXPORT_ROOT = str(tmp_path / "exports")
-
-
-@pytest.fixture
-def eager():
-    """Jobs run in-process when their on_commit callback runs (no worker in these tests)."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _assert_text_everywhere(book: Book, values):

@@ -10,7 +10,6 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from deadlines.rules import loan_year_number
-from loanportal.celery import app as celery_app
 from loanportal.errors import PermissionDeniedError
 from loanportal.exports import services as exports
 from loanportal.exports.models import ExportStatus
@@ -22,14 +21,6 @@ from renewals.services import renewal_declare, renewal_review
 from .factories import StudentFactory
 
 YEAR = loan_year_number(timezone.localdate())  # no calendar in these tests: the rule's year
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def borrower(

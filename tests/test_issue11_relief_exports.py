@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from loanportal.celery import app as celery_app
 from loanportal.exports import services as exports
 from loanportal.exports.models import ExportStatus
 from repayment_relief import case_followup as followup
@@ -21,14 +20,6 @@ from .factories_relief import case_submitted
 def _roots(settings, tmp_path):
     settings.EXPORT_ROOT = str(tmp_path / "exports")
     settings.RELIEF_DOCUMENT_ROOT = str(tmp_path / "relief")
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _export(client, requester, approver, kind, params, capture):

@@ -11,7 +11,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from loanportal.audit import audit_record
-from loanportal.celery import app as celery_app
 from loanportal.exports import services
 from loanportal.exports.models import ExportRequest, ExportStatus
 from loanportal.models import AuditEvent, Notification
@@ -25,14 +24,6 @@ from .factories import is_postgresql
 def _exports_in_tmp(settings, tmp_path):
     settings.EXPORT_ROOT = str(tmp_path / "exports")
     settings.RELIEF_DOCUMENT_ROOT = str(tmp_path / "relief")
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _request(user, kind, params=None, **kwargs):

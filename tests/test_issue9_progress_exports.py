@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 
 from applications.services import lifecycle as services
-from loanportal.celery import app as celery_app
 from loanportal.exports import services as export_services
 from loanportal.exports.definitions import PROGRESS_STAGES, progress_rows
 from loanportal.exports.models import ExportStatus
@@ -19,14 +18,6 @@ STAGE_COUNT = len(PROGRESS_STAGES)
 @pytest.fixture(autouse=True)
 def _exports_in_tmp(settings, tmp_path):
     settings.EXPORT_ROOT = str(tmp_path / "exports")
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _student(world, name, birth):

@@ -299,16 +299,6 @@ def test_issue9_bad_files_refused_before_calamine_in_bounded_memory(world, calam
 # --- every import has the job path: fee standards and receipt lists -------------------------------------
 
 
-@pytest.fixture
-def eager():
-    from loanportal.celery import app as celery_app
-
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
-
-
 FEE_HEADERS = ["专业", "学历层次", "学费（元/年）", "住宿费（元/年）"]
 
 

@@ -19,7 +19,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from loanportal.audit import audit_record
-from loanportal.celery import app as celery_app
 from loanportal.exports import services as export_services
 from loanportal.exports.models import ExportStatus
 from loanportal.exports.registry import definitions_all
@@ -36,14 +35,6 @@ HOSTILE = [PAYLOAD, "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 STRING_KINDS = ("s", "inlineStr", "str")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP_PACKAGES = ("loanportal", "applications", "renewals", "repayment_relief", "deadlines")
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _sheet(rows) -> bytes:

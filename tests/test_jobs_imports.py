@@ -29,14 +29,6 @@ def _jobs_for_any_size(settings, tmp_path):
     settings.IMPORT_JOB_MIN_BYTES = 1  # every upload in these tests is "large"
 
 
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
-
-
 def _rows(n: int, **bad) -> list:
     rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i % 28:02d}")) for i in range(n)]
     for index, values in bad.items():
