@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from deadlines.services import current_loan_year
 from loanportal.domain_forms import error_text, form_errors_add, message_error
 from loanportal.errors import DomainError, PermissionDeniedError
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
@@ -25,8 +26,6 @@ from loanportal.selectors import students_visible_to
 from . import reminders, renewal_import, selectors, services, states
 from .forms import LateDeclarationForm, UploadForm
 from .models import RenewalSource
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PAGE_SIZE = 50
 
@@ -168,9 +167,7 @@ def renewal_import_page(request):
 
 def renewal_import_template(request):
     _importer(request)
-    response = HttpResponse(renewal_import.template_workbook(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("续贷声明导入模板.xlsx")
-    return response
+    return xlsx_response(renewal_import.template_workbook(), "续贷声明导入模板.xlsx")
 
 
 def renewal_import_detail(request, pk):

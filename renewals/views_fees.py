@@ -4,7 +4,6 @@ province's overview with the list of late universities. Thin: renewals.fees does
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,14 +11,13 @@ from deadlines.services import current_loan_year, deadline_for
 from loanportal import imports
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports.views import import_job_page, import_job_redirect
 from loanportal.roles import PROVINCE_ROLES
 
 from . import fee_import, fees, rules
 from .forms import FeeAccountForm, UploadForm, fee_row_formset
 from .models import FeeStandard
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _university_or_403(request):
@@ -182,11 +180,7 @@ def fee_standard_import_job_status(request, pk):
 
 def fee_standard_template(request):
     _university_or_403(request)
-    response = HttpResponse(fee_import.fee_template_workbook(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E6%94%B6%E8%B4%B9%E6%A0%87%E5%87%86%E6%A8%A1%E6%9D%BF.xlsx"
-    )
-    return response
+    return xlsx_response(fee_import.fee_template_workbook(), "收费标准模板.xlsx")
 
 
 @require_POST

@@ -4,14 +4,12 @@ selectors; errors through loanportal.domain_forms."""
 
 from decimal import Decimal
 from functools import wraps
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports import UPLOAD_FIELD_ERRORS
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
@@ -31,7 +30,6 @@ from .categories import priority_label
 from .ledger_import import LedgerImportRejected, ledger_file_precheck, ledger_import, ledger_template_workbook
 from .models import PART_LABELS, PARTS, BankAmountStatus, FundAccountKind, LoanContract
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROVINCE = frozenset({Role.PROVINCE_OFFICER, Role.PROVINCE_MANAGER})
 BANK = frozenset({Role.BANK_OFFICER})
 MONEY_READERS = PROVINCE | BANK
@@ -53,12 +51,6 @@ def _roles(allowed, what="救助资金"):
 readers = _roles(MONEY_READERS)
 province_only = _roles(PROVINCE)
 bank_only = _roles(BANK)
-
-
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _tabs(request) -> dict:
@@ -121,7 +113,7 @@ def ledger_import_page(request):
 
 @bank_only
 def ledger_template(request):
-    return _xlsx(ledger_template_workbook(), "贷款台账导入模板.xlsx")
+    return xlsx_response(ledger_template_workbook(), "贷款台账导入模板.xlsx")
 
 
 def _job(request, pk):

@@ -1,13 +1,11 @@
 """HTML views of the pre-application list (首贷预申请名单, notice 三(六)). Thin: forms, selectors, services."""
 
 from functools import wraps
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.pagination import CappedCountPaginator
@@ -38,7 +37,6 @@ from ..services.preapplications import xlsx
 
 PAGE_SIZE = 50
 REPORT_PAGE_LIMIT = 500
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _roles(allowed, action: str = ""):
@@ -60,12 +58,6 @@ def _roles(allowed, action: str = ""):
 
 readers = _roles(selectors.READER_ROLES)
 importers = _roles(selectors.WRITER_ROLES, "pre_application_import.succeeded")
-
-
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 PRE_APPLICATION_COLUMNS = (
@@ -260,7 +252,7 @@ def pre_application_import(request):
 def pre_application_template(request):
     org = request.user.organisation
     code = org.code if org and org.kind == "county" else "620123"
-    return _xlsx_response(xlsx.template_workbook(county_code=code), "首贷预申请名单模板.xlsx")
+    return xlsx_response(xlsx.template_workbook(county_code=code), "首贷预申请名单模板.xlsx")
 
 
 @readers
@@ -319,7 +311,7 @@ def pre_application_import_job_status(request, pk):
 def pre_application_import_errors(request, pk):
     batch = selectors.pre_application_import_get(user=request.user, pk=pk)
     name = batch.file_name.rsplit(".", 1)[0]
-    return _xlsx_response(xlsx.error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
+    return xlsx_response(xlsx.error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
 
 
 urlpatterns = [

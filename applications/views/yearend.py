@@ -15,6 +15,7 @@ from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
 from loanportal.exports.bankstatus import bank_status_template_workbook
 from loanportal.exports.preapplications import error_report_workbook
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 
@@ -25,7 +26,6 @@ from ..selectors import yearend as selectors
 from ..services import yearend as services
 from ..services.lifecycle import current_loan_year
 from ..services.lifecycle.transitions import calendar_organisation
-from .preapplications import _xlsx_response
 
 PAGE_SIZE = 50
 REPORT_PAGE_LIMIT = 500
@@ -221,7 +221,7 @@ def bank_status_import(request):
 
 def bank_status_template(request):
     _bank_writer(request)
-    return _xlsx_response(bank_status_template_workbook(), "银行审批放款情况模板.xlsx")
+    return xlsx_response(bank_status_template_workbook(), "银行审批放款情况模板.xlsx")
 
 
 def bank_status_import_detail(request, pk):
@@ -242,7 +242,7 @@ def bank_status_import_errors(request, pk):
     _bank_writer(request)
     batch = selectors.bank_status_import_get(user=request.user, pk=pk)
     name = batch.file_name.rsplit(".", 1)[0]
-    return _xlsx_response(error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
+    return xlsx_response(error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
 
 
 def _import_job(request, pk):

@@ -15,6 +15,19 @@ import xlsxwriter
 from .cells import clean_text, is_formula_like, local_naive
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content: bytes, filename: str):
+    """A written workbook as a download named `filename` (Chinese names as RFC 5987 UTF-8)."""
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
 # No implicit conversion: only the typed methods decide what a cell is.
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,

@@ -4,14 +4,14 @@ university. Thin: selectors + services; what a button may do comes from the serv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from deadlines.rules import format_date, format_span
 from loanportal.errors import DomainError
-from loanportal.exports.workbook import XLSX_CONTENT_TYPE
+from loanportal.exports.workbook import xlsx_response
 from loanportal.imports import ImportRejected
 from loanportal.imports.views import import_job_page, import_job_redirect
 from loanportal.roles import UNIVERSITY_ROLES
@@ -156,11 +156,7 @@ def receipt_import_job_status(request, pk):
 def receipt_template(request):
     """The list template (回执码清单.xlsx): the header row, through the one safe writer."""
     _university_only(request)
-    response = HttpResponse(services.receipt_template_workbook(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E5%9B%9E%E6%89%A7%E7%A0%81%E6%B8%85%E5%8D%95.xlsx"
-    )
-    return response
+    return xlsx_response(services.receipt_template_workbook(), "回执码清单.xlsx")
 
 
 # --- fee certificates (收费证明) ------------------------------------------------------------------
