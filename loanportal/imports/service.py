@@ -311,9 +311,9 @@ def _write_while_checking(rows: _RowChecks, stream: StreamedWrite, empty_message
             if rows.errors.items:
                 raise _RollBack
             return result
-    except (_RollBack, IntegrityError):
+    except _RollBack:
         return _REFUSED
-    except OperationalError as exc:
+    except (IntegrityError, OperationalError) as exc:
         if not refused_by_a_concurrent_write(exc):
             raise
         return _REFUSED

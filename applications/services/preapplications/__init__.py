@@ -252,9 +252,8 @@ class _ListWriter:
         except (IntegrityError, OperationalError) as exc:
             if not imports.refused_by_a_concurrent_write(exc):
                 raise
-            raise ConflictError(
-                LISTED_MEANWHILE
-            ) from exc  # another list with these students, at the same time
+            # another list with these students, written at the same time
+            raise ConflictError(LISTED_MEANWHILE) from exc
 
     def write(self, chunks) -> PreApplicationImport:
         batch = PreApplicationImport(
