@@ -469,9 +469,9 @@ def test_issue9_export_every_definition_writes_scoped_safe_files(
 ):
     """Each registered export runs end to end for a county manager (approved by the city when personal);
     hostile text from a pre-application list, a booking and the audit log stays text (check 5)."""
-    from applications.models import Appointment, PreApplication
+    from applications.models import PreApplication
     from loanportal.exports.registry import definitions_all
-    from tests.factories_intake import DAY, make_site, make_slots
+    from tests.factories_intake import DAY, booking_on_day
 
     manager = world.users.county1_manager
     PreApplication.objects.create(
@@ -486,17 +486,7 @@ def test_issue9_export_every_definition_writes_scoped_safe_files(
         source="manual",
         created_by=world.users.county1_staff,
     )
-    site = make_site(world.county1)
-    slot = make_slots(site)[0]
-    Appointment.objects.create(
-        county=world.county1,
-        site=site,
-        slot=slot,
-        date=DAY,
-        name=PAYLOAD,
-        id_number=valid_id(world.county1.code, "20080102"),
-        phone="13800001235",
-    )
+    site = booking_on_day(world.county1, name=PAYLOAD).site
     audit_record(actor=manager, action="test.hostile", object_type="x", object_repr=PAYLOAD)
     params = {
         "pre_applications": {},

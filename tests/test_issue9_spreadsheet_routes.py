@@ -50,14 +50,14 @@ def _sheet(rows) -> bytes:
 def _hostile_data(world, django_capture_on_commit_callbacks):
     """Hostile text in every place a user writes text that a spreadsheet shows, and one ready export of
     every registered definition (approved when personal)."""
-    from applications.models import Appointment, PreApplication
+    from applications.models import PreApplication
     from applications.rules.preapplications import HEADERS
     from applications.services.preapplications import (
         PreApplicationImportRejected,
         pre_application_import,
     )
     from applications.services.summaries import county_summary_generate
-    from tests.factories_intake import DAY, make_site, make_slots
+    from tests.factories_intake import DAY, booking_on_day
 
     staff, manager = world.users.county1_staff, world.users.county1_manager
     application = make_application(world)
@@ -75,17 +75,7 @@ def _hostile_data(world, django_capture_on_commit_callbacks):
             source="manual",
             created_by=staff,
         )
-    site = make_site(world.county1)
-    slot = make_slots(site)[0]
-    Appointment.objects.create(
-        county=world.county1,
-        site=site,
-        slot=slot,
-        date=DAY,
-        name=PAYLOAD,
-        id_number=valid_id(world.county1.code, "20080102"),
-        phone="13800001235",
-    )
+    site = booking_on_day(world.county1, name=PAYLOAD).site
     audit_record(actor=manager, action="test.hostile", object_type="x", object_repr=PAYLOAD)
     # a refused pre-application list: its error report names each row by the (hostile) name typed in it
     rows = [good_row(姓名=value, 高中学校=value, 备注=value, 联系电话="abc") for value in HOSTILE]
