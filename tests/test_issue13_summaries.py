@@ -757,6 +757,7 @@ def test_issue13_progress_charts_with_their_numbers(world, seeded, client_for):
     )
     assert html.count('class="bar-chart"') == 4 and html.count("<details") == 4
     assert "<script>" not in html and "style=" not in html
+    assert reverse("export-progress") in html  # the cumulative per-county table, exportable, one click away
     figures = selectors.progress_figures(user=world.users.city1_manager, year=YEAR)
     stages = {s["code"]: s["count"] for s in figures["stages"]}
     for code, count in stages.items():

@@ -339,7 +339,7 @@ def progress_dashboard(request):
     charts = [
         {
             "key": "stages",
-            "title": "各环节申请数（人）",
+            "title": "各环节当前申请数（人，按申请现在所处环节）",
             "chart": _bars(stages, "value"),
             "rows": stages,
             "unit": "人",
