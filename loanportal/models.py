@@ -330,8 +330,21 @@ class AuditSeal(models.Model):
         raise ValidationError("审计日志封存不能删除")
 
 
+class EmailStatus(models.TextChoices):
+    """A notification's e-mail in the outbox (loanportal.services.notification_send)."""
+
+    NONE = "", "不发邮件"
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
 class Notification(models.Model):
-    """站内通知 (the bell); `dedupe_key` makes reminders idempotent per recipient."""
+    """站内通知 (the bell); `dedupe_key` makes reminders idempotent per recipient.
+
+    Also the e-mail outbox: the e-mail to send is recorded on the row, in the same transaction as the
+    change it reports (email_status pending); a Celery job sends it after commit and marks it sent under a
+    row lock, and a periodic sweep sends what is still pending (the broker was down, SMTP failed)."""
 
     recipient = models.ForeignKey(
         User, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
@@ -344,6 +357,13 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    email_to = models.EmailField("邮件地址", blank=True)
+    email_status = models.CharField(
+        "邮件状态", max_length=8, choices=EmailStatus.choices, default=EmailStatus.NONE, blank=True
+    )
+    email_attempts = models.PositiveSmallIntegerField("邮件发送次数", default=0)
+    email_sent_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    email_error = models.CharField("邮件发送错误", max_length=300, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "站内通知"
@@ -355,7 +375,14 @@ class Notification(models.Model):
                 name="unique_notification_key",
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_status="pending"),
+                name="notification_email_outbox",
+            ),
+        ]
 
     def __str__(self):
         return self.title

@@ -1,5 +1,7 @@
 """Writes of the core. Every write validates with full_clean() and records one audit row."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -8,8 +10,9 @@ from django.utils import timezone
 
 from .audit import audit_record, model_snapshot
 from .context import memo_forget
+from .dispatch import publish_on_commit
 from .errors import DomainError, PermissionDeniedError
-from .models import CoBorrower, Notification, Organisation, Student, User
+from .models import CoBorrower, EmailStatus, Notification, Organisation, Student, User
 from .roles import Role
 from .rules import normalise_id_number
 from .scope import require_write_scope
@@ -142,33 +145,82 @@ def notification_send(
     dedupe_key: str = "",
     email: bool = True,
 ) -> list[Notification]:
-    """Notify users in the app (the bell) and by e-mail. With a dedupe_key, each user gets it at most once."""
+    """Notify users in the app (the bell) and by e-mail. With a dedupe_key, each user gets it at most once.
+
+    The outbox: the caller's transaction records the notification and, for a recipient with an address,
+    the e-mail to send (email_status pending) together with the change itself; the e-mail is sent by a
+    Celery job after commit (notification_emails_send), never inside the request. Broker down → the rows
+    wait, pending, for the sweep (notification_emails_sweep)."""
     memo_forget("unread_notifications")
     created = []
     for user in recipients:
+        address = user.email if email else ""
+        fields = {"title": title, "body": body, "url": url, "category": category, "level": level}
+        if address:
+            fields.update(email_to=address, email_status=EmailStatus.PENDING)
         if dedupe_key:
             notification, was_created = Notification.objects.get_or_create(
-                recipient=user,
-                dedupe_key=dedupe_key,
-                defaults={"title": title, "body": body, "url": url, "category": category, "level": level},
+                recipient=user, dedupe_key=dedupe_key, defaults=fields
             )
         else:
-            notification, was_created = (
-                Notification.objects.create(
-                    recipient=user, title=title, body=body, url=url, category=category, level=level
-                ),
-                True,
-            )
+            notification, was_created = Notification.objects.create(recipient=user, **fields), True
         if was_created:
             created.append(notification)
-            if email and user.email:
-                message = f"{body}\n\n{url}" if url else body
-                transaction.on_commit(
-                    lambda u=user, m=message: send_mail(
-                        title, m, settings.DEFAULT_FROM_EMAIL, [u.email], fail_silently=True
-                    )
-                )
+    emails = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
+    if emails:
+        from .tasks import notification_emails_send_task
+
+        publish_on_commit(notification_emails_send_task, emails, what=f"notification e-mails {emails}")
     return created
+
+
+def notification_email_send(*, pk: int) -> str:
+    """Send one notification's e-mail, exactly once: the row is locked (a concurrent sender skips it) and
+    only a pending row is sent; the status changes to sent in the same transaction. A failed send is
+    counted and left pending (failed after NOTIFICATION_EMAIL_MAX_ATTEMPTS) for a retry.
+    → "sent", "retry", "failed" or "skipped" (already sent, given up, or being sent right now)."""
+    with transaction.atomic():
+        note = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, email_status=EmailStatus.PENDING)
+            .first()
+        )
+        if note is None:
+            return "skipped"
+        note.email_attempts += 1
+        try:
+            send_mail(
+                note.title,
+                f"{note.body}\n\n{note.url}" if note.url else note.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [note.email_to],
+                fail_silently=False,
+            )
+        except Exception as exc:  # SMTP down, refused, timed out: counted, retried later
+            note.email_error = f"{type(exc).__name__}: {exc}"[:300]
+            if note.email_attempts >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+                note.email_status = EmailStatus.FAILED
+            note.save(update_fields=["email_attempts", "email_error", "email_status"])
+            return "failed" if note.email_status == EmailStatus.FAILED else "retry"
+        note.email_status, note.email_sent_at, note.email_error = EmailStatus.SENT, timezone.now(), ""
+        note.save(update_fields=["email_attempts", "email_error", "email_status", "email_sent_at"])
+    return "sent"
+
+
+def notification_emails_send(*, pks) -> list[int]:
+    """Send these notifications' e-mails; → the pks still pending after a failed attempt (to retry)."""
+    return [pk for pk in pks if notification_email_send(pk=pk) == "retry"]
+
+
+def notification_emails_sweep(*, older_than_seconds: int = 120, limit: int = 500) -> dict:
+    """The outbox sweep (beat, every few minutes): send the e-mails still pending a while after their
+    notification was recorded (the broker was down when it was, or SMTP failed). Idempotent."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    pending = Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lte=cutoff)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    for pk in pending.order_by("pk").values_list("pk", flat=True)[:limit]:
+        counts[notification_email_send(pk=pk)] += 1
+    return counts
 
 
 def notification_send_to_organisation(

@@ -1,4 +1,5 @@
-"""Celery tasks of the core: the audit sealer and the daily checkpoint. Thin; idempotent."""
+"""Celery tasks of the core: the audit sealer, the daily checkpoint and the notification e-mail outbox.
+Thin; idempotent."""
 
 from celery import shared_task
 
@@ -20,6 +21,27 @@ def audit_checkpoint_daily() -> int | None:
 
     record = audit_checkpoint()
     return record["seq"] if record else None
+
+
+@shared_task(acks_late=True, bind=True, max_retries=5, soft_time_limit=4 * 60, time_limit=5 * 60)
+def notification_emails_send_task(self, pks: list[int]) -> int:
+    """Send the e-mails of notifications just recorded (the outbox). A failed send is retried with
+    backoff (1, 2, 4, 8, 16 minutes), then left to the sweep; a sent one is never sent again.
+    Returns how many are still pending."""
+    from loanportal.services import notification_emails_send
+
+    retry = notification_emails_send(pks=pks)
+    if retry and not self.request.is_eager:  # eager (no broker): the sweep retries, not the request
+        raise self.retry(args=[retry], countdown=60 * 2**self.request.retries)
+    return len(retry)
+
+
+@shared_task(acks_late=True, soft_time_limit=8 * 60, time_limit=10 * 60)
+def notification_emails_sweep_task() -> dict:
+    """Every 5 minutes (beat): send the notification e-mails still pending (broker was down, SMTP failed)."""
+    from loanportal.services import notification_emails_sweep
+
+    return notification_emails_sweep()
 
 
 # The export service's jobs (loanportal.exports.tasks), found by autodiscovery through this module.

@@ -21,6 +21,10 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests read their own writes on the dashboard at once; tests/test_dashboard_cache.py turns sharing on.
     settings.DASHBOARD_CARD_SECONDS = 0
+    # A failed publish in an earlier test (its broker stopped) does not hold back this test's (dispatch.py).
+    from loanportal.dispatch import broker_down_reset
+
+    broker_down_reset()
 
 
 @pytest.fixture

@@ -153,7 +153,7 @@ def test_late_run_after_outage_catches_up_notice_8(calendar, world):
 
 
 def test_reminders_go_to_organisations_that_still_owe_work_notice_8(
-    calendar, world, counter, django_capture_on_commit_callbacks
+    calendar, world, counter, eager, django_capture_on_commit_callbacks
 ):
     """Notice 八 (10月10日前 回执确认): 7 days before, counties with open items get an in-app notification
     and an e-mail with a link; a county with nothing open gets none."""

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from loanportal.audit import audit_record
+from loanportal.dispatch import publish_on_commit
 from loanportal.errors import ConflictError, DomainError, PermissionDeniedError
 from loanportal.roles import MANAGER_ROLES, OrgKind
 from loanportal.services import notification_mark_read_for_all, notification_send
@@ -369,19 +370,12 @@ def export_refuse(*, actor, export: ExportRequest, reason: str) -> ExportRequest
 # --- the job ---------------------------------------------------------------------------------------------
 
 
-def _dispatch(export: ExportRequest) -> None:
+def _dispatch(export: ExportRequest, *, force: bool = False) -> None:
     """Queue the job after commit. The request is already in the database: if the broker is down, the
-    sweep (exports_sweep, beat) dispatches it later."""
+    sweep (exports_sweep, beat) dispatches it later (loanportal.dispatch)."""
+    from .tasks import export_generate_task
 
-    def send(pk=export.pk):
-        from .tasks import export_generate_task
-
-        try:
-            export_generate_task.delay(pk)
-        except Exception:  # broker down: the row waits in `approved` for the sweep
-            logger.warning("export %s: broker unavailable, left for the sweep", pk, exc_info=True)
-
-    transaction.on_commit(send)
+    publish_on_commit(export_generate_task, export.pk, what=f"export {export.pk}", force=force)
 
 
 JOB_LOCK_CLASS = 7109  # first key of the PostgreSQL advisory lock a running export job holds
@@ -625,12 +619,12 @@ def exports_sweep() -> dict:
     )
     dispatched = 0
     for export in waiting.iterator():
-        _dispatch(export)
+        _dispatch(export, force=True)
         dispatched += 1
     # Running jobs whose worker died (its advisory lock released) are taken over without waiting.
     orphans = ExportRequest.objects.filter(status=S.RUNNING, updated_at__gte=stale)
     for pk in orphans.values_list("pk", flat=True):
         if not _job_alive(pk):
-            _dispatch(ExportRequest(pk=pk))
+            _dispatch(ExportRequest(pk=pk), force=True)
             dispatched += 1
     return {"expired": expired, "dispatched": dispatched}

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from loanportal.dispatch import publish_on_commit
+
 from .models import ImportJob, ImportJobStatus
 
 logger = logging.getLogger(__name__)
@@ -98,16 +100,11 @@ def import_job_create(*, actor, kind: str, organisation, year: int, file) -> Imp
     return job
 
 
-def _dispatch(pk: int) -> None:
-    def send():
-        from .tasks import import_job_task
+def _dispatch(pk: int, *, force: bool = False) -> None:
+    """Publish after commit; broker down → the job waits in `queued` for the sweep (loanportal.dispatch)."""
+    from .tasks import import_job_task
 
-        try:
-            import_job_task.delay(pk)
-        except Exception:  # broker down: the job waits in `queued` for the sweep
-            logger.warning("import job %s: broker unavailable, left for the sweep", pk, exc_info=True)
-
-    transaction.on_commit(send)
+    publish_on_commit(import_job_task, pk, what=f"import job {pk}", force=force)
 
 
 def _lock(pk: int) -> bool:
@@ -221,10 +218,10 @@ def import_jobs_sweep() -> int:
     ).values_list("pk", flat=True)
     dispatched = 0
     for pk in waiting:
-        _dispatch(pk)
+        _dispatch(pk, force=True)
         dispatched += 1
     for pk in ImportJob.objects.filter(status=S.RUNNING, updated_at__gte=stale).values_list("pk", flat=True):
         if not _alive(pk):
-            _dispatch(pk)
+            _dispatch(pk, force=True)
             dispatched += 1
     return dispatched

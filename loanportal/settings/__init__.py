@@ -195,6 +195,10 @@ MEDIA_URL = "/media/"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="loanportal@localhost")
+# Notification e-mails are sent by a Celery job from the outbox (Notification.email_status), never inside a
+# request: a bounded SMTP wait, then a retry (task retries, then the sweep) up to this many attempts.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
 
 # Roles allowed to reveal a full ID number or phone (always with a reason, always audited).
 REVEAL_ROLES = env.list(
@@ -274,6 +278,19 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Broker down (issue 9 check 8): a publish from a request fails within seconds instead of hanging on a Redis
+# that accepts connections but does not answer (default: no socket timeout at all); the work is already in
+# the database and its sweep publishes it later (loanportal.dispatch).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# After a failed publish, a process skips publishing for this many seconds (the sweeps catch up).
+BROKER_DOWN_SECONDS = env.int("BROKER_DOWN_SECONDS", default=30)
 # Workers keep Django's LOGGING (its handlers carry MaskPersonalDataFilter); Celery's own root handlers would
 # write full ID numbers and phones unmasked.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -64,10 +64,11 @@ def receipt_return(
             f"{application.university.name}的回执录入{closed}，退回后无法重新录入（将视为放弃）；"
             "如确需退回，请先由省中心为该校延长回执录入期限"
         )
-    returned = application_transition(
-        actor=actor, application=application, to=states.CONTRACT_SIGNED, reason=reason.strip()[:500]
-    )
-    transaction.on_commit(lambda: _notify_university(returned, reason.strip()[:500]))
+    with transaction.atomic():  # the notification (and its e-mail in the outbox) with the change itself
+        returned = application_transition(
+            actor=actor, application=application, to=states.CONTRACT_SIGNED, reason=reason.strip()[:500]
+        )
+        _notify_university(returned, reason.strip()[:500])
     return returned
 
 
