@@ -42,7 +42,13 @@ def _backdate_everything():
 
 
 def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_email_each_done_once(
-    live_world, redis_broker, client_for, api_for, monkeypatch, settings, tmp_path  # noqa: F811
+    live_world,
+    redis_broker,
+    client_for,
+    api_for,
+    monkeypatch,
+    settings,
+    tmp_path,  # noqa: F811
 ):
     """Notice 二十一 and relief measures 第二十七条: Redis really stopped → pages and API work for a county
     clerk, a county manager and a university officer; an export, two import jobs (pre-application list,
@@ -86,7 +92,9 @@ def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_emai
             assert client.get(reverse(name)).status_code == 200, (user.username, name)
         for path in ("/api/v1/applications/", "/api/v1/exports/"):
             assert api_for(user).get(path).status_code == 200, (user.username, path)
-    assert api_for(manager).post(f"/api/v1/exports/{export.pk}/approve/", {}, format="json").status_code == 200
+    assert (
+        api_for(manager).post(f"/api/v1/exports/{export.pk}/approve/", {}, format="json").status_code == 200
+    )
 
     year = timezone.localdate().year
     rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i:02d}")) for i in range(5)]
@@ -134,9 +142,11 @@ def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_emai
         notification_emails_send_task.delay(pending)  # and the original e-mail job, as if it were redelivered
     with start_worker_on(queue):
         wait_for(
-            lambda: export_services.ExportRequest.objects.get(pk=export.pk).status == ExportStatus.READY
-            and all(job.finished for job in ImportJob.objects.all())
-            and not Notification.objects.filter(email_status=EmailStatus.PENDING).exists(),
+            lambda: (
+                export_services.ExportRequest.objects.get(pk=export.pk).status == ExportStatus.READY
+                and all(job.finished for job in ImportJob.objects.all())
+                and not Notification.objects.filter(email_status=EmailStatus.PENDING).exists()
+            ),
             what="the export ready, both imports finished, no e-mail pending",
         )
         time.sleep(1)  # let the duplicate messages reach the worker too
@@ -153,9 +163,13 @@ def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_emai
     assert sent[((manager.email,), note.title)] == 1
     assert set(sent.values()) == {1}, sent  # every e-mail exactly once
     emailed = Notification.objects.exclude(email_status=EmailStatus.NONE)
-    assert len(mail.outbox) == emailed.count() == emailed.filter(
-        email_status=EmailStatus.SENT, email_attempts=1, email_sent_at__isnull=False
-    ).count()
+    assert (
+        len(mail.outbox)
+        == emailed.count()
+        == emailed.filter(
+            email_status=EmailStatus.SENT, email_attempts=1, email_sent_at__isnull=False
+        ).count()
+    )
     assert core_services.notification_emails_sweep(older_than_seconds=0)["sent"] == 0
 
 
@@ -263,4 +277,3 @@ def test_issue9_outbox_sweep_is_scheduled_by_a_migration():
     tasks = {t.task: t for t in PeriodicTask.objects.filter(enabled=True)}
     assert tasks["loanportal.tasks.notification_emails_sweep_task"].crontab.minute == "1-59/5"
     assert tasks["loanportal.exports.tasks.exports_sweep_task"].crontab.minute == "2-59/5"
-
