@@ -173,6 +173,48 @@ def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_emai
     assert core_services.notification_emails_sweep(older_than_seconds=0)["sent"] == 0
 
 
+def test_issue9_check8_a_hung_broker_holds_a_publish_seconds_not_forever(monkeypatch):
+    """Issue 9 check 8 (no long hang): a "Redis" that accepts connections but never answers (paused,
+    overloaded, half-open network) → the publish gives up within the broker socket timeouts, and the next
+    publish in this process does not wait at all (the breaker) until the sweep's turn."""
+    import socket
+
+    from loanportal import dispatch
+    from loanportal.tasks import notification_emails_send_task
+    from tests.test_jobs_broker import reset_pools
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nobody ever reads or writes
+    url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = False, url
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    reset_pools()
+    outcome = []
+
+    def publish_twice():
+        for _ in range(2):
+            started = time.monotonic()
+            outcome.append((dispatch.publish(notification_emails_send_task, [1], what="test"), started))
+            outcome[-1] = (outcome[-1][0], time.monotonic() - started)
+
+    try:
+        thread = threading.Thread(target=publish_twice, daemon=True)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the publish to a silent broker hangs"
+    finally:
+        silent.close()  # a hung publish (the failure case) gets a reset and ends
+        app.conf.task_always_eager, app.conf.broker_url = previous
+        monkeypatch.undo()
+        reset_pools()
+        dispatch.broker_down_reset()
+    (first_ok, first), (second_ok, second) = outcome
+    assert not first_ok and first < 15, first
+    assert not second_ok and second < 0.5, second
+
+
 # --- the outbox itself (no broker needed) ----------------------------------------------------------------
 
 
