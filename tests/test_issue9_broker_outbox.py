@@ -24,7 +24,7 @@ from loanportal import services as core_services
 from loanportal.celery import app
 from loanportal.models import EmailStatus, Notification
 from tests.factories_lifecycle import make_application
-from tests.test_jobs_broker import redis_broker, start_worker_on, wait_for  # noqa: F401
+from tests.test_jobs_broker import redis_broker, start_worker_on, wait_for  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.worker]
 
@@ -43,12 +43,12 @@ def _backdate_everything():
 
 def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_email_each_done_once(
     live_world,
-    redis_broker,
+    redis_broker,  # noqa: F811 - the fixture imported from tests/test_jobs_broker.py
     client_for,
     api_for,
     monkeypatch,
     settings,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     """Notice 二十一 and relief measures 第二十七条: Redis really stopped → pages and API work for a county
     clerk, a county manager and a university officer; an export, two import jobs (pre-application list,

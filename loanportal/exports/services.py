@@ -599,7 +599,7 @@ def export_expire(*, export: ExportRequest) -> ExportRequest:
 
 
 def exports_sweep() -> dict:
-    """The hourly sweep (beat): expire what is past its deadline or used up; dispatch approved requests
+    """The sweep (beat, every 5 minutes): expire what is past its deadline or used up; dispatch approved requests
     whose job never reached a worker (broker down) and running ones whose worker died. Idempotent."""
     now = _now()
     expired = 0

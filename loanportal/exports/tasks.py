@@ -14,7 +14,7 @@ def export_generate_task(pk: int) -> int | None:
 
 @shared_task(acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
 def exports_sweep_task() -> dict:
-    """Hourly: expire used-up or overdue files; re-dispatch export and import jobs that never reached a
+    """Every 5 minutes (beat): expire used-up or overdue files; re-dispatch export and import jobs that never reached a
     worker or whose worker died."""
     from loanportal.imports.jobs import import_jobs_sweep
 
