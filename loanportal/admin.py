@@ -79,7 +79,8 @@ class AuditEventAdmin(ScopedAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdmin):
     selector = staticmethod(selectors.notifications_for)
-    list_display = ["created_at", "recipient", "title", "read_at"]
+    list_display = ["created_at", "recipient", "title", "read_at", "email_status", "email_attempts"]
+    list_filter = ["email_status"]
 
 
 @admin.register(ApiToken)
