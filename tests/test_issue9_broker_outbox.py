@@ -319,3 +319,41 @@ def test_issue9_outbox_sweep_is_scheduled_by_a_migration():
     tasks = {t.task: t for t in PeriodicTask.objects.filter(enabled=True)}
     assert tasks["loanportal.tasks.notification_emails_sweep_task"].crontab.minute == "1-59/5"
     assert tasks["loanportal.exports.tasks.exports_sweep_task"].crontab.minute == "2-59/5"
+
+
+def test_issue9_outbox_notification_and_email_roll_back_with_the_change(
+    world, django_capture_on_commit_callbacks
+):
+    """Issue 9 check 8 (nothing lost, nothing invented): the notification and its e-mail are written in the
+    change's transaction — a change that fails leaves neither, and publishes nothing."""
+    from django.db import transaction
+
+    user = world.users.county1_manager
+    user.email = "m@example.invalid"
+    user.save(update_fields=["email"])
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        core_services.notification_send(recipients=[user], title="更正待审批")
+        raise RuntimeError("the change failed")
+    assert callbacks == [] and not Notification.objects.filter(title="更正待审批").exists()
+
+
+def test_issue9_outbox_receipt_return_notice_is_in_the_return_transaction(world):
+    """Notice 八 (回执退回) and issue 9 check 8: the university's notice of a returned receipt is recorded with
+    the return itself, not in an after-commit callback that a crash (or a failing broker) could lose."""
+    from applications.services import yearend
+    from tests.factories_yearend import CONFIRM_DAY, applications_in
+
+    officer = world.users.university1_officer
+    officer.email = "u1@example.invalid"
+    officer.save(update_fields=["email"])
+    (application,) = applications_in(world, "receipt_entered", 1)
+    yearend.receipt_return(
+        actor=world.users.county1_staff, application=application, reason="金额不符，请核对", on=CONFIRM_DAY
+    )
+    # No on-commit callback has run (the test's transaction is still open): the notice is there already.
+    note = Notification.objects.get(recipient=officer, title__startswith="回执被退回")
+    assert (note.email_status, note.email_to) == (EmailStatus.PENDING, "u1@example.invalid")
