@@ -214,7 +214,7 @@ def test_issue7_3_sealer_and_daily_checkpoint_are_scheduled_and_run(logged, chec
     # (idempotent: update_or_create) and check what it leaves.
     rerun_migration_step("loanportal", "0003_audit_sealed_chain", "create_schedules", times=2)
     scheduled = dict(
-        PeriodicTask.objects.filter(task__startswith="loanportal.tasks.").values_list("task", "enabled")
+        PeriodicTask.objects.filter(task__startswith="loanportal.tasks.audit_").values_list("task", "enabled")
     )
     assert scheduled == {
         "loanportal.tasks.audit_seal_pending": True,
