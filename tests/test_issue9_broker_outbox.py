@@ -17,12 +17,14 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from loanportal import services as core_services
 from loanportal.celery import app
 from loanportal.models import EmailStatus, Notification
+from tests.factories import TEST_PASSWORD
 from tests.factories_lifecycle import make_application
 from tests.test_jobs_broker import redis_broker, start_worker_on, wait_for  # noqa: F401 - fixture
 
@@ -92,9 +94,10 @@ def test_issue9_check8_broker_down_export_two_import_kinds_and_notification_emai
             assert client.get(reverse(name)).status_code == 200, (user.username, name)
         for path in ("/api/v1/applications/", "/api/v1/exports/"):
             assert api_for(user).get(path).status_code == 200, (user.username, path)
-    assert (
-        api_for(manager).post(f"/api/v1/exports/{export.pk}/approve/", {}, format="json").status_code == 200
-    )
+    login = Client().post(reverse("login"), {"username": officer.username, "password": TEST_PASSWORD})
+    assert login.status_code == 302, login.status_code  # sessions and lockouts live in the database
+    approved = api_for(manager).post(f"/api/v1/exports/{export.pk}/approve/", {}, format="json")
+    assert approved.status_code == 200, approved.content
 
     year = timezone.localdate().year
     rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i:02d}")) for i in range(5)]
