@@ -214,12 +214,18 @@ def notification_emails_send(*, pks) -> list[int]:
 
 def notification_emails_sweep(*, older_than_seconds: int = 120, limit: int = 500) -> dict:
     """The outbox sweep (beat, every few minutes): send the e-mails still pending a while after their
-    notification was recorded (the broker was down when it was, or SMTP failed). Idempotent."""
+    notification was recorded (the broker was down when it was, or SMTP failed). Idempotent. Three failed
+    sends in a row end the run (SMTP is down: the next run tries again, rather than wait out every timeout)."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     pending = Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lte=cutoff)
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    failures_in_a_row = 0
     for pk in pending.order_by("pk").values_list("pk", flat=True)[:limit]:
-        counts[notification_email_send(pk=pk)] += 1
+        outcome = notification_email_send(pk=pk)
+        counts[outcome] += 1
+        failures_in_a_row = failures_in_a_row + 1 if outcome in ("retry", "failed") else 0
+        if failures_in_a_row >= 3:
+            break
     return counts
 
 

@@ -296,6 +296,20 @@ def test_issue9_outbox_smtp_down_is_retried_by_the_sweep_then_sent_once(world, s
     assert [m.to for m in mail.outbox] == [["a@example.invalid"]]
     assert Notification.objects.get(pk=notes[1].pk).email_status == EmailStatus.FAILED
 
+    # SMTP down with many pending: a sweep stops after three failures in a row instead of trying them all.
+    settings.EMAIL_BACKEND = "tests.test_issue9_broker_outbox.DownBackend"
+    many = core_services.notification_send(recipients=[first] * 5, title="批量提醒", body="内容")
+    assert core_services.notification_emails_sweep(older_than_seconds=0)["retry"] == 3
+    assert sorted(
+        Notification.objects.filter(pk__in=[n.pk for n in many]).values_list("email_attempts", flat=True)
+    ) == [
+        0,
+        0,
+        1,
+        1,
+        1,
+    ]
+
 
 def test_issue9_outbox_no_address_or_email_false_records_no_email(world, settings):
     """Notice 二十一: only recipients with an address get an e-mail row; email=False notices get none, and a
