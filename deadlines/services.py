@@ -320,23 +320,50 @@ def key_date_extend(
 
 DAILY_TASK = "deadlines.tasks.run_calendar_daily"
 DAILY_TASK_NAME = "工作日历每日执行（提醒与到期处理）"
+CATCH_UP_TASK_NAME = "工作日历补跑（每小时，补做中断期间未执行的提醒与到期处理）"
+CATCH_UP_HOURS = "2-23"
+CATCH_UP_MINUTE = "45"
 
 
-@transaction.atomic
-def calendar_schedule_ensure(*, hour: int = 1, minute: int = 30):
-    """The beat entry of the daily job (also created by migration 0002), idempotently."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+def _crontab(*, hour: str, minute: str):
+    from django_celery_beat.models import CrontabSchedule
 
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=str(minute),
-        hour=str(hour),
+        minute=minute,
+        hour=hour,
         day_of_week="*",
         day_of_month="*",
         month_of_year="*",
         timezone="Asia/Shanghai",
     )
+    return crontab
+
+
+@transaction.atomic
+def calendar_schedule_ensure(*, hour: int = 1, minute: int = 30):
+    """The beat entries of the calendar job (also created by migrations 0002 and 0003), idempotently: the
+    daily run, and the hourly catch-up that makes up a run beat could not publish while the broker was down
+    (the run is idempotent, so a normal day's later runs find nothing to do)."""
+    from django_celery_beat.models import PeriodicTask
+
     task, _ = PeriodicTask.objects.update_or_create(
         name=DAILY_TASK_NAME,
-        defaults={"task": DAILY_TASK, "crontab": crontab, "interval": None, "enabled": True, "kwargs": "{}"},
+        defaults={
+            "task": DAILY_TASK,
+            "crontab": _crontab(hour=str(hour), minute=str(minute)),
+            "interval": None,
+            "enabled": True,
+            "kwargs": "{}",
+        },
+    )
+    PeriodicTask.objects.update_or_create(
+        name=CATCH_UP_TASK_NAME,
+        defaults={
+            "task": DAILY_TASK,
+            "crontab": _crontab(hour=CATCH_UP_HOURS, minute=CATCH_UP_MINUTE),
+            "interval": None,
+            "enabled": True,
+            "kwargs": "{}",
+        },
     )
     return task

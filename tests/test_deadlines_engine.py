@@ -276,7 +276,8 @@ def test_daily_schedule_is_in_beat_notice_8(db):
     from deadlines.tasks import run_calendar_daily
 
     rerun_migration_step("deadlines", "0002_daily_schedule", "create_schedule")  # see migration_steps
-    task = PeriodicTask.objects.get(task="deadlines.tasks.run_calendar_daily")
+    rerun_migration_step("deadlines", "0003_calendar_catch_up", "create_schedule")
+    task = PeriodicTask.objects.get(name=services.DAILY_TASK_NAME)
     assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
         "1",
         "30",
@@ -288,5 +289,12 @@ def test_daily_schedule_is_in_beat_notice_8(db):
     assert run_calendar_daily.time_limit and run_calendar_daily.soft_time_limit
     call_command("calendar_ensure", "--year", "2026", stdout=io.StringIO())
     call_command("calendar_ensure", "--year", "2026", stdout=io.StringIO())
-    assert PeriodicTask.objects.filter(task="deadlines.tasks.run_calendar_daily").count() == 1
+    # the daily run and the hourly catch-up (issue 9 check 8: a run beat could not publish while Redis was
+    # down is made up within the hour); each entry exactly once
+    entries = PeriodicTask.objects.filter(task="deadlines.tasks.run_calendar_daily")
+    assert sorted(entries.values_list("name", flat=True)) == sorted(
+        [services.DAILY_TASK_NAME, services.CATCH_UP_TASK_NAME]
+    )
+    catch_up = entries.get(name=services.CATCH_UP_TASK_NAME)
+    assert (catch_up.crontab.hour, catch_up.crontab.minute, catch_up.enabled) == ("2-23", "45", True)
     assert KeyDate.objects.filter(loan_year__year=2026).count() == 9
