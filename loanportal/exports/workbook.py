@@ -28,6 +28,20 @@ def xlsx_response(content: bytes, filename: str):
     return response
 
 
+def xlsx_file_response(path, filename: str):
+    """A written export file (the export service's download) as an attachment, never cached."""
+    from django.http import FileResponse
+
+    response = FileResponse(
+        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+        as_attachment=True,
+        filename=filename,
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # No implicit conversion: only the typed methods decide what a cell is.
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
