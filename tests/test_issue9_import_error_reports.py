@@ -96,6 +96,8 @@ def test_issue9_error_report_is_watermarked_masked_and_audited_like_any_export(w
         events["export.ready"].new["sha256"] == export.sha256 and events["export.ready"].new["row_count"] == 3
     )
     assert events["export.downloaded"].new == {"download": 1, "row_count": 3, "sha256": export.sha256}
+    detail = client_for(staff).get(reverse("export-detail", args=[export.pk])).content.decode()
+    assert "无需审批（上传人本人的导入错误报告）" in detail
     # handed out at once: no 导出文件已生成 notification, no approver asked
     assert not Notification.objects.filter(title__contains="导入错误报告").exists()
 

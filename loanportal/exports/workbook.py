@@ -29,15 +29,11 @@ def xlsx_response(content: bytes, filename: str):
 
 
 def xlsx_file_response(path, filename: str):
-    """A written export file (the export service's download) as an attachment, never cached."""
-    from django.http import FileResponse
+    """A small written export file (an import's error report: bounded by the upload's size limit) as an
+    attachment, never cached."""
+    from pathlib import Path
 
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
-        as_attachment=True,
-        filename=filename,
-        content_type=XLSX_CONTENT_TYPE,
-    )
+    response = xlsx_response(Path(path).read_bytes(), filename)
     response["Cache-Control"] = "no-store"
     return response
 
