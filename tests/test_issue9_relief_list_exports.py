@@ -74,3 +74,23 @@ def test_issue9_relief_att_search_filter_is_the_pages(world, two_cases):
         actor=staff, kind="relief_att1", params={"q": kept.case_no}, purpose="报送省资助中心复审"
     )
     assert export.total_rows == 1 and f"姓名或救助编号：{kept.case_no}" in export.filter_summary
+
+
+def test_issue9_relief_form_masks_numbers_typed_in_its_free_text(
+    world, client, eager, django_capture_on_commit_callbacks
+):
+    """Notice 二十一 / 第二十七条: 申请理由 typed with a phone and an ID number shows them masked unless the
+    approval covers full numbers (as the number columns)."""
+    student = world.students.c1_u1
+    case = open_case(world, facts=f"母亲重病，联系电话13812345678，母亲身份证{student.id_number}")
+    staff, manager = world.users.county1_staff, world.users.county1_manager
+    export = exports.export_request_create(
+        actor=staff, kind="relief_att1", params={"case": str(case.pk)}, purpose="报送省资助中心复审"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        exports.export_approve(actor=manager, export=export)
+    client.force_login(staff)
+    book = Book(b"".join(client.get(reverse("export-download", args=[export.pk])).streaming_content))
+    values = "\n".join(v or "" for sheet in book.sheets.values() for _, v, _, _ in sheet.cells.values())
+    assert "母亲重病" in values and "138****5678" in values
+    assert "13812345678" not in values and student.id_number not in values
