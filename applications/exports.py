@@ -149,11 +149,15 @@ def _statement_sheet(book, summary) -> None:
         book.value(sheet, row, 1, value, fmt)
         row += 1
     items = st.get("items") or []
+    # The summary is exported as an aggregate table (no approval, notice 二十一): the objections are listed by
+    # date and whether they were handled, never with the student they concern or their free text (an
+    # objection's content and handling describe a family's circumstances). Both are on the portal's pages.
     handling = (
         "\n".join(
-            f"{i}. {item['received_on']} {item['about'] or ''}：{item['content']}；处理：{item['handling'] or '未处理'}"
+            f"{i}. {item['received_on']} 收到异议，{'已处理' if item['handling'] else '未处理'}"
             for i, item in enumerate(items, start=1)
         )
+        + "\n（异议涉及的学生、异议内容和处理情况含个人信息，不随汇总表导出，请在平台“贷款学生公示”中查阅）"
         if items
         else "公示期内未收到异议。"
     )

@@ -53,6 +53,26 @@ def relief_case_get(*, user, pk) -> ReliefCase:
     return get_object_or_404(relief_cases_visible_to(user=user), pk=pk)
 
 
+def case_status_choices() -> list[tuple[str, str]]:
+    """The case list's 状态 filter (the page and its 附件1–3 exports describe it with these labels)."""
+    return [
+        ("", "全部状态"),
+        ("county_queue", "县级待办（含省级退回）"),
+        ("province_queue", "待省级复审"),
+        ("credit_pending", "征信待银行确认"),
+        *states.LABELS.items(),
+    ]
+
+
+def case_list_filters(params) -> dict:
+    """The case list's filters from its GET parameters (or an export's params), cut as the page cuts them."""
+    return {
+        "status": str(params.get("status", "") or "")[:32],
+        "category": str(params.get("category", "") or "")[:4],
+        "q": str(params.get("q", "") or "")[:50],
+    }
+
+
 def relief_case_queue(*, user, status: str = "", category: str = "", q: str = "") -> QuerySet[ReliefCase]:
     """The case list: the county's work first; the province's re-review queue in 第十七条 order."""
     rows = relief_cases_visible_to(user=user)

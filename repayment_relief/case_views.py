@@ -35,10 +35,8 @@ def _annotate(case) -> dict:
 
 
 def relief_case_list(request):
-    status = request.GET.get("status", "")[:32]
-    category = request.GET.get("category", "")[:4]
-    q = request.GET.get("q", "")[:50]
-    rows = selectors.relief_case_queue(user=request.user, status=status, category=category, q=q)
+    filters = selectors.case_list_filters(request.GET)
+    rows = selectors.relief_case_queue(user=request.user, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     numbers = [c.applicant_id_number for c in page] + [c.borrower.id_number for c in page]
     flagged = {e.id_number for e in selectors.blacklist_matches(user=request.user, id_numbers=numbers)}
@@ -54,19 +52,22 @@ def relief_case_list(request):
         {
             "page": page,
             "items": items,
-            "filters": {"status": status, "category": category, "q": q},
-            "status_choices": [
-                ("", "全部状态"),
-                ("county_queue", "县级待办（含省级退回）"),
-                ("province_queue", "待省级复审"),
-                ("credit_pending", "征信待银行确认"),
-                *states.LABELS.items(),
-            ],
+            "filters": filters,
+            "status_choices": selectors.case_status_choices(),
             "category_choices": [("", "全部类别"), *[(k, k) for k in categories.PRIORITY]],
             "can_open": request.user.role in COUNTY_ROLES,
             "officer": officer,
+            "export_forms": _export_forms(request.user),
         },
     )
+
+
+def _export_forms(user) -> list[tuple[str, str]]:
+    """附件1–3 of the listed cases (the 导出 buttons beside the filters), those this user may ask for."""
+    from loanportal.exports.registry import definition_get
+
+    forms_ = (("relief_att1", "附件1"), ("relief_att2", "附件2"), ("relief_att3", "附件3"))
+    return [(kind, label) for kind, label in forms_ if (d := definition_get(kind)) and d.allowed(user)]
 
 
 def relief_case_new(request):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loanportal.exports.registry import DATE, ID_NUMBER, INTEGER, MONEY, PHONE, ExportDefinition
-from loanportal.rules import mask_id_number, mask_phone
+from loanportal.rules import mask_id_number, mask_phone, mask_text
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def _cell(book, sheet, row: int, col: int, kind: str, value, full_numbers: bool 
     elif kind == DATE and isinstance(value, datetime.date):
         book.value(sheet, row, col, value, book.date)
     else:
-        book.text(sheet, row, col, str(value))
+        # Free text (申请理由, 公示内容, …) may hold a number someone typed: masked like the number columns.
+        book.text(sheet, row, col, str(value) if full_numbers else mask_text(str(value)))
 
 
 def form_definition(**kwargs) -> ExportDefinition:

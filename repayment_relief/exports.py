@@ -32,8 +32,29 @@ def _method(case) -> str:
     return "、".join(sorted({v.get_method_display() for v in case.verifications.all()}))
 
 
+def _listed_cases(user, params):
+    """The cases the case list shows for these filters (状态, 类别, 姓名或救助编号): the 导出 buttons beside
+    them export exactly that list."""
+    return selectors.relief_case_queue(user=user, **selectors.case_list_filters(params))
+
+
+def _list_summary(params) -> str:
+    """The case list's filters in Chinese, with labels ("状态：待省级复审；类别：第1类")."""
+    filters = selectors.case_list_filters(params)
+    parts = []
+    if filters["status"]:
+        parts.append(
+            f"状态：{dict(selectors.case_status_choices()).get(filters['status'], filters['status'])}"
+        )
+    if filters["category"] in categories.PRIORITY:
+        parts.append(f"类别：第{filters['category']}类")
+    if filters["q"].strip():
+        parts.append(f"姓名或救助编号：{filters['q'].strip()}")
+    return "；".join(parts)
+
+
 def _form_cases(name, user, params):
-    rows = selectors.relief_cases_visible_to(user=user).filter(category__in=FORM_CATEGORIES[name])
+    rows = _listed_cases(user, params).filter(category__in=FORM_CATEGORIES[name])
     case_pk = param_int(params, "case")
     if case_pk:
         rows = rows.filter(pk=case_pk)
@@ -89,8 +110,14 @@ def _form_definition(name, title, attachment):
         count=lambda *, user, params: _form_cases(name, user, params).count(),
         roles=CASE_READERS,
         page="relief-case-list",
-        describe=lambda params: (
-            f"{attachment}" + (f"（案件 {params.get('case')}）" if params.get("case") else "")
+        describe=lambda params: "；".join(
+            filter(
+                None,
+                [
+                    f"{attachment}" + (f"（案件 {params.get('case')}）" if params.get("case") else ""),
+                    _list_summary(params),
+                ],
+            )
         ),
         layout=FormLayout(
             caption=f"{attachment}　受理单位（盖章）：　　　　　　　　填表日期：　　年　　月　　日",
@@ -108,7 +135,7 @@ register(_form_definition("relief_att2", "国家助学贷款还款救助申请�
 
 
 def _notices(user, params):
-    cases = selectors.relief_cases_visible_to(user=user).values("pk")
+    cases = _listed_cases(user, params).order_by().values("pk")
     return (
         ReliefPublicNotice.objects.filter(case__in=cases)
         .select_related("case", "case__borrower", "case__county")
@@ -151,7 +178,7 @@ register(
         count=lambda *, user, params: _notices(user, params).count(),
         roles=CASE_READERS,
         page="relief-case-list",
-        describe=lambda params: "附件3 公示表",
+        describe=lambda params: "；".join(filter(None, ["附件3 公示表", _list_summary(params)])),
         layout=FormLayout(
             caption="附件3　公示单位（盖章）：",
             groups=(("公示期", 5, 6),),

@@ -17,7 +17,7 @@ TEST_OUTPUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-out
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests read their own writes on the dashboard at once; tests/test_dashboard_cache.py turns sharing on.
     settings.DASHBOARD_CARD_SECONDS = 0
@@ -25,6 +25,8 @@ def _test_settings(settings):
     from loanportal.dispatch import broker_down_reset
 
     broker_down_reset()
+    # Export files (an import's error report is one, made on its download) under the test's own tmp folder.
+    settings.EXPORT_ROOT = str(tmp_path / "exports")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -13,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from loanportal.domain_forms import form_errors_add
 from loanportal.errors import DomainError
-from loanportal.exports.workbook import xlsx_response
+from loanportal.exports.import_reports import import_error_report_download
+from loanportal.exports.services import ExportUnavailable
+from loanportal.exports.workbook import xlsx_file_response, xlsx_response
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 from loanportal.pagination import CappedCountPaginator
@@ -309,9 +312,16 @@ def pre_application_import_job_status(request, pk):
 
 @readers
 def pre_application_import_errors(request, pk):
+    """The uploader's error report, through the export service (watermarked, audited, masked; no approval
+    for one's own upload: loanportal.exports.import_reports). Anyone else → 404."""
     batch = selectors.pre_application_import_get(user=request.user, pk=pk)
-    name = batch.file_name.rsplit(".", 1)[0]
-    return xlsx_response(xlsx.error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
+    try:
+        path, filename = import_error_report_download(
+            actor=request.user, source="pre_applications", batch=batch
+        )
+    except ExportUnavailable as exc:
+        raise Http404("错误报告仅上传人本人可以下载") from exc
+    return xlsx_file_response(path, filename)
 
 
 urlpatterns = [

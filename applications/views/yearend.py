@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -14,8 +15,9 @@ from django.views.decorators.http import require_POST
 from loanportal.domain_forms import form_errors_add, message_error
 from loanportal.errors import DomainError
 from loanportal.exports.bankstatus import bank_status_template_workbook
-from loanportal.exports.preapplications import error_report_workbook
-from loanportal.exports.workbook import xlsx_response
+from loanportal.exports.import_reports import import_error_report_download
+from loanportal.exports.services import ExportUnavailable
+from loanportal.exports.workbook import xlsx_file_response, xlsx_response
 from loanportal.imports.selectors import import_job_get
 from loanportal.imports.views import import_job_redirect
 
@@ -240,9 +242,14 @@ def bank_status_import_detail(request, pk):
 
 def bank_status_import_errors(request, pk):
     _bank_writer(request)
+    """The uploader's error report, through the export service (watermarked, audited, masked; no approval
+    for one's own upload: loanportal.exports.import_reports). Anyone else → 404."""
     batch = selectors.bank_status_import_get(user=request.user, pk=pk)
-    name = batch.file_name.rsplit(".", 1)[0]
-    return xlsx_response(error_report_workbook(batch.errors), f"{name}-错误报告.xlsx")
+    try:
+        path, filename = import_error_report_download(actor=request.user, source="bank_status", batch=batch)
+    except ExportUnavailable as exc:
+        raise Http404("错误报告仅上传人本人可以下载") from exc
+    return xlsx_file_response(path, filename)
 
 
 def _import_job(request, pk):

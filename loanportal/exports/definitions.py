@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 
 from applications import states
 from loanportal.roles import COUNTY_ROLES, MANAGER_ROLES, PROVINCE_ROLES, Role
-from loanportal.rules import place_name
+from loanportal.rules import mask_text, place_name
 
 from .registry import (
     BOOLEAN,
@@ -617,6 +617,9 @@ def audit_rows(*, user, params):
     for row in qs.iterator(chunk_size=5000):
         row = list(row)
         row[2], row[4], row[5] = actor_label(row[2]), action_label(row[4]), object_type_label(row[5])
+        # Free text (an object's name, a reason someone typed) may hold an ID number or a phone; the extract has
+        # no number columns an approval could cover, so they are always masked (the chain keeps the original).
+        row[7], row[9] = mask_text(row[7] or ""), mask_text(row[9] or "")
         yield row
 
 

@@ -95,6 +95,17 @@ class ExportRequest(models.Model):
         return ExportStatus(self.shown_status).label
 
     @property
+    def approved_without_approver(self) -> str:
+        """无需审批（…）: why nobody had to approve this request (an aggregate table, the uploader's own import
+        error report); "" when a manager decides or decided it."""
+        if self.decided_by_id is not None or self.decided_at is None:
+            return ""
+        from .registry import definition_get
+
+        definition = definition_get(self.kind)
+        return definition.no_approval_label if definition is not None else "无需审批"
+
+    @property
     def progress(self) -> int:
         """Percent written (0–100)."""
         if self.status in (ExportStatus.READY, ExportStatus.EXPIRED):

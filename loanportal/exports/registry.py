@@ -64,6 +64,12 @@ class ExportDefinition:
     # approval covers them), as in the flat list. The writer still adds the watermark and info sheet.
     layout: Callable[..., int] | None = None
     freeze: Callable[..., dict] | None = None
+    # A spreadsheet the portal hands out itself (an import's error report to its uploader) rather than one a
+    # user asks for: not offered on the request page or the API (`definitions_all` leaves it out), made by
+    # its own service through the same request, watermark, audit and download path.
+    requestable: bool = True
+    # Why a request of this kind needs no manager's approval although it holds personal data ("" = it does).
+    approval_exempt: str = ""
 
     @property
     def headers(self) -> list[str]:
@@ -73,6 +79,24 @@ class ExportDefinition:
     def has_numbers(self) -> bool:
         """Whether the sheet has ID-number or phone columns (masked by default)."""
         return any(c.kind in (ID_NUMBER, PHONE) for c in self.columns)
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.personal and not self.approval_exempt
+
+    @property
+    def no_approval_reason(self) -> str:
+        """The audit reason of an approval nobody had to give."""
+        return (
+            f"{self.approval_exempt}，无需审批"
+            if self.approval_exempt
+            else "汇总表（不含个人信息），无需审批"
+        )
+
+    @property
+    def no_approval_label(self) -> str:
+        """The approver line of the watermark when nobody had to approve."""
+        return f"无需审批（{self.approval_exempt or '汇总表'}）"
 
     def frozen(self, *, user, params: dict) -> dict:
         return self.freeze(user=user, params=params) if self.freeze is not None else params
@@ -99,9 +123,10 @@ def definition_get(name: str) -> ExportDefinition | None:
 
 
 def definitions_all() -> list[ExportDefinition]:
+    """The exports users may ask for (the request page and the API); not the portal's own hand-outs."""
     _load()
-    return list(_definitions.values())
+    return [d for d in _definitions.values() if d.requestable]
 
 
 def _load() -> None:
-    from . import definitions  # noqa: F401  (registers the portal's first exports on import)
+    from . import definitions, import_reports  # noqa: F401  (register the portal's exports on import)

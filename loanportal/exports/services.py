@@ -109,6 +109,7 @@ def export_actions(*, user, export: ExportRequest) -> set[str]:
         export.requested_by_id == user.pk
         and export_unavailable_reason(export)
         and (definition := definition_get(export.kind)) is not None
+        and definition.requestable
         and definition.allowed(user)
     ):
         actions.add("again")  # 重新申请: a new request with the same kind, filter and purpose
@@ -209,8 +210,10 @@ def export_preview(*, user, definition: ExportDefinition, params) -> tuple[dict,
 
 
 def export_definition_for(*, user, kind: str) -> ExportDefinition:
+    """A kind the user may ask for (the request page and the API): the portal's own hand-outs
+    (`requestable=False`, e.g. an import's error report) are not asked for."""
     definition = definition_get(kind)
-    if definition is None:
+    if definition is None or not definition.requestable:
         raise DomainError("没有这种导出表", field="kind")
     if not definition.allowed(user):
         raise PermissionDeniedError(f"您的角色无权导出“{definition.title}”")
@@ -228,6 +231,16 @@ def export_request_create(
         raise DomainError("请填写导出用途（至少4个字），审批人据此决定是否批准", field="purpose")
     if full_numbers and not (definition.personal and export_has_numbers(definition)):
         raise DomainError("此表不含证件号或电话，无需申请完整号码", field="full_numbers")
+    return _request_record(
+        actor=actor, definition=definition, params=params, purpose=purpose, full_numbers=full_numbers
+    )
+
+
+def _request_record(
+    *, actor, definition: ExportDefinition, params, purpose: str, full_numbers: bool = False, dispatch=True
+) -> ExportRequest:
+    """The request row and its audit; approved at once (by nobody, with the reason) when the kind needs no
+    approval, then dispatched (`dispatch=False`: the caller generates it itself)."""
     params, summary, total = export_preview(user=actor, definition=definition, params=params)
     with transaction.atomic():
         export = ExportRequest(
@@ -259,15 +272,16 @@ def export_request_create(
             reason=export.purpose,
             organisation=export.organisation,
         )
-        if not definition.personal:
+        if not definition.needs_approval:
             export = export_transition(
                 export=export,
                 to=S.APPROVED,
                 actor=actor,
-                reason="汇总表（不含个人信息），无需审批",
+                reason=definition.no_approval_reason,
                 changes={"decided_at": _now()},
             )
-            _dispatch(export)
+            if dispatch:
+                _dispatch(export)
         else:
             _notify_approvers(export)
     return export
@@ -459,7 +473,7 @@ def _generate(pk: int) -> ExportRequest | None:
             number=export.number,
             title=export.title,
             requester=_person(export.requested_by),
-            approver=_person(export.decided_by) if export.decided_by else "无需审批（汇总表）",
+            approver=_person(export.decided_by) if export.decided_by else definition.no_approval_label,
             generated_at=_now(),
             purpose=export.purpose,
             filters=export.filter_summary or "",
@@ -515,6 +529,8 @@ def _generate(pk: int) -> ExportRequest | None:
             },
             details={"row_count": count, "sha256": digest, "bytes": size},
         )
+        if not definition.requestable:  # handed out at once (an import's error report): nothing to announce
+            return export
         notification_send(
             recipients=[export.requested_by],
             title=f"导出文件已生成：{export.title}",

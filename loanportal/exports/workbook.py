@@ -28,6 +28,16 @@ def xlsx_response(content: bytes, filename: str):
     return response
 
 
+def xlsx_file_response(path, filename: str):
+    """A small written export file (an import's error report: bounded by the upload's size limit) as an
+    attachment, never cached."""
+    from pathlib import Path
+
+    response = xlsx_response(Path(path).read_bytes(), filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # No implicit conversion: only the typed methods decide what a cell is.
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
