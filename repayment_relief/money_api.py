@@ -71,6 +71,7 @@ class LedgerImportSerializer(serializers.ModelSerializer):
             "snapshots_latest",
             "succeeded",
             "errors",
+            "error_count",
             "created_at",
         ]
         read_only_fields = fields

@@ -82,6 +82,7 @@ def ledger_import_page(request):
                 year=timezone.localdate().year,
                 file=upload,
                 page="relief-ledger-import-job",
+                precheck=None,  # ledger_file_precheck above (.csv too, the ledger's own size limit)
             )
             if started is not None:
                 return started

@@ -141,10 +141,10 @@ def test_issue9_import_errors_name_sheet_row_column_letter_and_header_and_nothin
             file=upload(content), template=TEMPLATE, validate_row=validate, write=written.append
         )
     assert written == []
-    assert [(e.row, e.column, e.header, e.name) for e in caught.value.errors] == [
-        (3, "A", "姓名", ""),
-        (3, "C", "代码", ""),
-        (4, "B", "金额", "王芳"),
+    assert [(e.sheet, e.row, e.column, e.header, e.name) for e in caught.value.errors] == [
+        ("Sheet", 3, "A", "姓名", ""),
+        ("Sheet", 3, "C", "代码", ""),
+        ("Sheet", 4, "B", "金额", "王芳"),
     ]
     assert caught.value.errors[0].message == "“姓名”不能为空"
     assert "文本格式" in caught.value.errors[1].message
@@ -154,6 +154,7 @@ def test_issue9_import_errors_name_sheet_row_column_letter_and_header_and_nothin
         "header": "金额",
         "message": "金额应为数字",
         "name": "王芳",
+        "sheet": "Sheet",
     }
     assert caught.value.rows == 3
 
@@ -195,7 +196,14 @@ def test_issue9_import_cross_row_checks_and_skipped_rows():
             file=upload(content), template=TEMPLATE, validate_row=validate, check_rows=check_rows, write=list
         )
     assert [e.as_dict() for e in caught.value.errors] == [
-        {"row": 4, "column": "B", "header": "代码", "message": "代码与第3行重复", "name": "王芳"}
+        {
+            "row": 4,
+            "column": "B",
+            "header": "代码",
+            "message": "代码与第3行重复",
+            "name": "王芳",
+            "sheet": "Sheet",
+        }
     ]
 
 

@@ -64,6 +64,7 @@ class ImportErrorSerializer(serializers.Serializer):
     header = serializers.CharField()
     message = serializers.CharField()
     name = serializers.CharField()
+    sheet = serializers.CharField(required=False, help_text="工作表名称（名单有工作表名时）")
 
 
 class PreApplicationImportSerializer(BodySerializer):

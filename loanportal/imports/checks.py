@@ -148,6 +148,25 @@ def _check_name_and_type(name: str, content_type: str) -> None:
         raise _refuse(NOT_SPREADSHEET)
 
 
+def precheck_upload(upload, *, name: str | None = None, max_bytes: int | None = None) -> None:
+    """The checks that read at most 8 bytes (name, content type, declared size, magic bytes): made before a
+    large upload becomes a background job, so that a file the job would refuse anyway is refused at once, on
+    the page, with check_upload's own message. DomainError as check_upload."""
+    name = name or file_name_of(upload)
+    _check_name_and_type(name, str(getattr(upload, "content_type", "") or ""))
+    limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise _refuse(f"文件过大（{_megabytes(size)}），上传上限为 {_megabytes(limit)}")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    magic = upload.read(len(OLE_MAGIC))
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if not magic.startswith(ZIP_MAGIC):
+        raise _refuse(NOT_SPREADSHEET)
+
+
 def check_upload(upload, *, name: str | None = None, max_bytes: int | None = None) -> CheckedFile:
     """Check an uploaded spreadsheet before parsing (see the module docstring); return what may be read.
     `max_bytes`: the kind's own upload limit (default settings.UPLOAD_MAX_BYTES)."""

@@ -194,6 +194,6 @@ def read_csv_rows(checked: CheckedCsv, template: Template) -> CsvSheet:
         finally:
             text.detach()  # leave the upload open for its owner
 
-    sheet = CsvSheet(title=checked.name, header_row=1, positions=positions, rows=data(), total=0)
+    sheet = CsvSheet(title=checked.name, header_row=1, positions=positions, rows=data(), total=0, named=False)
     sheet.position = raw.tell
     return sheet

@@ -114,6 +114,9 @@ class Sheet:
     # data rows (the header and blank rows not counted) when the sheet is read whole; an estimate for a
     # streamed sheet (rows below the header): the import reports the exact count when every row is read
     total: int = 0
+    named: bool = (
+        True  # the title is a worksheet's name, shown with each error (not for a pasted list, a CSV)
+    )
 
 
 def cell_text(value) -> str:
@@ -260,7 +263,7 @@ def read_text_rows(text: str, template: Template, *, title: str = "粘贴的清�
             if value:
                 yield Row(number, {key: value, **dict.fromkeys(others)})
 
-    return Sheet(title=title, header_row=0, positions={key: 0}, rows=data(), total=len(lines))
+    return Sheet(title=title, header_row=0, positions={key: 0}, rows=data(), total=len(lines), named=False)
 
 
 def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:

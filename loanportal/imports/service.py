@@ -15,6 +15,7 @@ all, and nothing is written. A bad file (checks.py, reader.py) raises DomainErro
 At most one error per cell: the template's own checks (required, text-only) come first.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -43,15 +44,19 @@ class RowError:
     header: str
     message: str
     name: str = ""
+    sheet: str = ""  # the worksheet's name as its tab shows it ("" for a pasted list or a CSV)
 
     def as_dict(self) -> dict:
-        return {
+        error = {
             "row": self.row,
             "column": self.column,
             "header": self.header,
             "message": self.message,
             "name": self.name,
         }
+        if self.sheet:
+            error["sheet"] = self.sheet
+        return error
 
 
 class ImportRejected(DomainError):
@@ -97,6 +102,20 @@ def text_kind(key: str) -> str:
     return ""
 
 
+# How Excel and WPS save a long number in "General" format to CSV (and show it in the cell): 1.40102E+17.
+_SCIENTIFIC_RE = re.compile(r"\s*[0-9](?:\.[0-9]+)?E\+[0-9]{2}\s*")
+
+
+def number_lost_digits(value) -> bool:
+    """True when a text-only column's cell is a number — a number cell (calamine's float/int; bool is
+    neither) or, from a CSV, the scientific notation a spreadsheet wrote for it (1.40102E+17): either way the
+    digits are gone and must not be guessed back."""
+    kind = value.__class__
+    if kind is float or kind is int:
+        return True
+    return kind is str and "E+" in value and _SCIENTIFIC_RE.fullmatch(value) is not None
+
+
 def required_message(header: str) -> str:
     return f"“{header}”不能为空"
 
@@ -104,8 +123,9 @@ def required_message(header: str) -> str:
 class _Errors:
     """Collects RowErrors, at most one per cell."""
 
-    def __init__(self, template: Template, positions: dict):
+    def __init__(self, template: Template, positions: dict, sheet: str = ""):
         self.template = template
+        self.sheet = sheet
         self.letters = {key: column_letter(index + 1) for key, index in positions.items()}
         self.headers = {f.key: f.header for f in template.fields}
         self.items: list[RowError] = []
@@ -124,6 +144,7 @@ class _Errors:
                 # file is masked in the report, which the uploader's colleagues and the province read too.
                 message=mask_text(message),
                 name=mask_text(name),
+                sheet=self.sheet,
             )
         )
 
@@ -193,7 +214,7 @@ class _RowChecks:
         self.sheet = sheet
         self.validate_row = validate_row
         self.progress = progress
-        self.errors = _Errors(template, sheet.positions)
+        self.errors = _Errors(template, sheet.positions, sheet.title if sheet.named else "")
         self.required = [(f.key, required_message(f.header)) for f in template.fields if f.required]
         self.text_only = [
             (f.key, text_cell_message(f.header, text_kind(f.key))) for f in template.fields if f.text
@@ -216,8 +237,7 @@ class _RowChecks:
                 continue
             cells = row.cells
             for key, message in text_only:
-                kind = cells[key].__class__
-                if kind is float or kind is int:  # calamine's numbers (bool is neither)
+                if number_lost_digits(cells[key]):
                     errors.add(row.number, key, message, result.label)
             for key, message in required:
                 value = cells[key]
@@ -341,6 +361,7 @@ def import_rejection_record(
     rows: int,
     errors: list[dict],
     audit_organisation=None,
+    error_total: int | None = None,
     **fields,
 ):
     """A refused file leaves one batch row of `model` (succeeded=False, its first errors, who, the file's
@@ -362,7 +383,11 @@ def import_rejection_record(
             actor=actor,
             action=action,
             obj=batch,
-            new={"文件名": file_name, "行数": rows, "错误数": len(errors)},
+            new={
+                "文件名": file_name,
+                "行数": rows,
+                "错误数": len(errors) if error_total is None else error_total,
+            },
             organisation=audit_organisation,
         )
     return batch

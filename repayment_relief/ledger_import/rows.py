@@ -14,7 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from loanportal import imports
-from loanportal.imports.service import required_message, text_cell_message, text_kind
+from loanportal.imports.service import number_lost_digits, required_message, text_cell_message, text_kind
 from loanportal.rules import EXAMPLE_ID_NUMBER, normalise_id_number
 
 from ..ledger import FIELD_LABELS, LedgerError, ledger_parse
@@ -154,8 +154,7 @@ def ledger_row_stage(cells: dict) -> tuple[tuple | None, list[tuple[str, str]], 
     errors: list[tuple[str, str]] = []
     seen: set = set()
     for key, message in _TEXT_ONLY:
-        value = cells[key]
-        if value.__class__ is float or value.__class__ is int:  # a number cell: digits already lost
+        if number_lost_digits(cells[key]):  # a number cell, or 1.40102E+17 in a CSV: digits already lost
             errors.append((key, message))
             seen.add(key)
     for key, message in _REQUIRED:

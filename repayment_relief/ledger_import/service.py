@@ -229,7 +229,7 @@ def ledger_import(*, actor, file, progress=None, job=None) -> LedgerImport:
             errors = report.errors()
             with transaction.atomic():
                 batch = _locked_job_batch(job) or _record_rejected(
-                    actor=actor, file_name=file_name, rows=rows, errors=errors, job=job
+                    actor=actor, file_name=file_name, rows=rows, errors=errors, total=report.total, job=job
                 )
             raise LedgerImportRejected(batch=batch, errors=errors, total=report.total)
         with transaction.atomic():
@@ -265,7 +265,7 @@ def _write(*, actor, file_name: str, job) -> LedgerImport:
     return batch
 
 
-def _record_rejected(*, actor, file_name, rows, errors, job) -> LedgerImport:
+def _record_rejected(*, actor, file_name, rows, errors, total, job) -> LedgerImport:
     batch = imports.import_rejection_record(
         model=LedgerImport,
         actor=actor,
@@ -273,6 +273,8 @@ def _record_rejected(*, actor, file_name, rows, errors, job) -> LedgerImport:
         file_name=file_name,
         rows=rows,
         errors=errors,
+        error_total=total,
+        error_count=total,
     )
     if job is not None:
         ImportJob.objects.filter(pk=job.pk).update(batch_id=batch.pk)
@@ -286,7 +288,9 @@ def _outcome(batch: LedgerImport) -> tuple[str, int, str]:
             batch.pk,
             f"导入成功：{batch.row_count} 个合同的台账，新建合同 {batch.contracts_created} 个",
         )
-    return "rejected", batch.pk, f"台账有错误，未导入任何数据；错误报告列出前{len(batch.errors)}处"
+    total = max(batch.error_count, len(batch.errors))
+    shown = f"，错误报告列出前{len(batch.errors)}处" if total > len(batch.errors) else ""
+    return "rejected", batch.pk, f"台账中有{total}处错误，未导入任何数据{shown}"
 
 
 def ledger_import_job(*, job, file, progress) -> tuple[str, int | None, str]:

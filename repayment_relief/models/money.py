@@ -46,6 +46,8 @@ class LedgerImport(models.Model):
     snapshots_latest = models.PositiveIntegerField("成为最新台账数", default=0)
     succeeded = models.BooleanField("导入成功", default=False)
     errors = models.JSONField("错误报告", default=list, blank=True)
+    # every error found; `errors` keeps the first STORED_ERRORS_LIMIT of them (a broken file: one per row)
+    error_count = models.PositiveIntegerField("错误总数", default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
     )
