@@ -15,7 +15,7 @@ from loanportal import imports
 from loanportal.audit import audit_record
 from loanportal.errors import DomainError, PermissionDeniedError
 from loanportal.imports import checks as imports_checks
-from loanportal.imports.csvfile import check_csv_upload, is_csv_name, read_csv_rows
+from loanportal.imports.csvfile import SAVE_AS_CSV, check_csv_upload, is_csv_name, read_csv_rows
 from loanportal.imports.models import ImportJob
 from loanportal.roles import Role
 from loanportal.rules import mask_text
@@ -93,8 +93,9 @@ class _Report:
 
 
 def ledger_file_precheck(file) -> None:
-    """The checks that need no reading (name, declared size): made before a large upload becomes a job, so
-    a file the job would refuse is refused at once."""
+    """The checks that read at most 8 bytes (name, content type, declared size, magic bytes): made before a
+    large upload becomes a job, so a file the job would refuse (a .xls, .xlsm, renamed or oversized file) is
+    refused at once."""
     name = imports_checks.file_name_of(file, default="台账.xlsx")
     if not name.lower().endswith((".csv", ".xlsx", ".xls", ".xlsm", ".xltm", ".xlsb", ".xlam")):
         raise DomainError(ONLY, field="file")
@@ -105,6 +106,16 @@ def ledger_file_precheck(file) -> None:
             f"文件过大（{size / 1024 / 1024:.1f} MB），台账上传上限为 {limit / 1024 / 1024:.1f} MB",
             field="file",
         )
+    if not is_csv_name(name):
+        imports_checks.precheck_upload(file, name=name, max_bytes=limit)
+        return
+    if hasattr(file, "seek"):
+        file.seek(0)
+    head = file.read(len(imports_checks.OLE_MAGIC))
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if head.startswith((imports_checks.ZIP_MAGIC, imports_checks.OLE_MAGIC)):
+        raise DomainError("文件是Excel工作簿而不是CSV；请把扩展名改回 .xlsx，或" + SAVE_AS_CSV, field="file")
 
 
 def _sheets(file):

@@ -1,0 +1,294 @@
+"""Issue 9, protection check 4 ("Bad files"), for EACH import kind — pre-application lists, fee standards,
+renewal feeds, receipt lists, bank status and ledgers — through the page AND, where the kind has one, the API:
+every bad file is answered with a clear Chinese message, before the reader parses it, the database is
+unchanged (no row of any table an import writes, no job, no audit event, no notification) and the memory
+used stays bounded (tracemalloc peak of the whole request).
+
+The bad files: a zip bomb, a sheet spanning the whole grid, too many zip entries, .xlsm by name, a macro
+(vbaProject.bin) inside a file named .xlsx, an Excel 97–2003 .xls (by name, and renamed to .xlsx), a renamed
+HTML / CSV / Word file, a DOCTYPE (entity expansion), a formula, merged cells, a hidden sheet, an encrypted
+zip member, a file over the size limit. A large bad file is refused on the page, not turned into a job.
+"""
+
+import io
+import os
+import tracemalloc
+import zipfile
+
+import pytest
+import python_calamine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import (
+    Application,
+    BankStatusImport,
+    PreApplication,
+    PreApplicationImport,
+)
+from loanportal.models import AuditEvent, ImportJob, Notification, Student
+from renewals.models import FeeStandard, RenewalDeclaration, RenewalImport
+from repayment_relief.models import LedgerImport, LoanContract, LoanLedgerSnapshot
+from tests.factories_preapplications import good_row, workbook_bytes, zip_bytes
+
+YEAR = timezone.localdate().year
+MB = 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# kind → (page route, user, extra form data, API path or None)
+KINDS = {
+    "pre_applications": (
+        "preapplication-import",
+        "county1_staff",
+        {"year": YEAR},
+        "/api/v1/pre-applications/import/",
+    ),
+    "fee_standards": ("fee-standard-import", "university1_officer", {}, None),
+    "renewals": ("renewal-import", "university1_officer", {}, "/api/v1/renewals/import/"),
+    "receipts": ("application-receipt-import", "university1_officer", {}, None),
+    "bank_status": ("bank-status-import", "bank_officer", {"go": "1"}, "/api/v1/bank-status/import/"),
+    "ledger": ("relief-ledger-import", "bank_officer", {"go": "1"}, "/api/v1/ledger-imports/"),
+}
+WRITTEN = (
+    PreApplication,
+    PreApplicationImport,
+    Student,
+    Application,
+    BankStatusImport,
+    FeeStandard,
+    RenewalImport,
+    RenewalDeclaration,
+    LoanContract,
+    LoanLedgerSnapshot,
+    LedgerImport,
+    ImportJob,
+    AuditEvent,
+    Notification,
+)
+
+
+def database_state() -> dict:
+    return {model.__name__: list(model.objects.order_by("pk").values_list()) for model in WRITTEN}
+
+
+# --- the bad files ---------------------------------------------------------------------------------------------
+
+
+def good_members() -> dict:
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes([good_row()])))
+    return {name: source.read(name) for name in source.namelist()}
+
+
+def with_sheet(replace: str, by: str) -> bytes:
+    members = good_members()
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    assert replace in sheet
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(replace, by, 1).encode()
+    return zip_bytes(members)
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in good_members().items():
+            package.writestr(name, data)
+        with package.open("xl/media/image1.png", "w") as member:
+            for _ in range(120):
+                member.write(b"\x00" * MB)
+    return buffer.getvalue()
+
+
+def huge_span() -> bytes:
+    return with_sheet(
+        "</sheetData>",
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+    )
+
+
+def too_many_entries() -> bytes:
+    members = good_members()
+    members.update({f"xl/media/x{i}.bin": b"x" for i in range(1500)})
+    return zip_bytes(members)
+
+
+def macro_inside() -> bytes:
+    members = good_members()
+    members["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + b"\x00" * 512
+    return zip_bytes(members)
+
+
+def doctype() -> bytes:
+    members = good_members()
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<worksheet",
+        '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><worksheet',
+        1,
+    ).encode()
+    return zip_bytes(members)
+
+
+def formula() -> bytes:
+    return with_sheet(
+        '<c r="A2" t="inlineStr">',
+        '<c r="A2" t="str"><f>HYPERLINK("http://x","y")</f><v>y</v></c><c r="Z2" t="inlineStr">',
+    )
+
+
+def merged() -> bytes:
+    return with_sheet(
+        "</sheetData>", '</sheetData><mergeCells count="1"><mergeCell ref="A2:B2"/></mergeCells>'
+    )
+
+
+def hidden_sheet() -> bytes:
+    def extra(workbook):
+        secret = workbook.create_sheet("隐藏页")
+        secret.append(["x"])
+        secret.sheet_state = "hidden"
+
+    return workbook_bytes([good_row()], extra=extra)
+
+
+def encrypted_member() -> bytes:
+    data = bytearray(workbook_bytes([good_row()]))
+    # set the "encrypted" flag (bit 0) of every local header and central directory entry
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + offset] |= 0x1
+            start += 4
+    return bytes(data)
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * (MB // 2)
+
+# name → (build, file name, content type, words the message must hold, refused before calamine opens it)
+BAD = {
+    "zip bomb": (zip_bomb, "名单.xlsx", XLSX, "已拒绝", True),
+    "whole-grid span": (huge_span, "名单.xlsx", XLSX, "使用范围过大", True),
+    "too many entries": (too_many_entries, "名单.xlsx", XLSX, "部件", True),
+    "xlsm by name": (lambda: workbook_bytes([good_row()]), "名单.xlsm", XLSX, "宏", True),
+    "macro inside xlsx": (macro_inside, "名单.xlsx", XLSX, "宏", True),
+    "xls": (lambda: OLE, "名单.xls", "application/vnd.ms-excel", "另存为", True),
+    "xls renamed xlsx": (lambda: OLE, "名单.xlsx", XLSX, "另存为", True),
+    "renamed html": (
+        lambda: b"<html><body>" + b"x" * MB + b"</body></html>",
+        "名单.xlsx",
+        XLSX,
+        "不是Excel",
+        True,
+    ),
+    "renamed docx": (
+        lambda: zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>" * 1000}),
+        "名单.xlsx",
+        XLSX,
+        "不是Excel",
+        True,
+    ),
+    "doctype": (doctype, "名单.xlsx", XLSX, "已损坏", True),
+    "formula": (formula, "名单.xlsx", XLSX, "公式", True),
+    "encrypted member": (encrypted_member, "名单.xlsx", XLSX, "加密", True),
+    "merged cells": (merged, "名单.xlsx", XLSX, "合并单元格", False),
+    "hidden sheet": (hidden_sheet, "名单.xlsx", XLSX, "隐藏", False),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_bytes():
+    return {name: spec[0]() for name, spec in BAD.items()}
+
+
+@pytest.fixture
+def calamine_calls(monkeypatch):
+    """Every opening of a workbook by python_calamine (the third-party reader; our own code is not wrapped)."""
+    calls = []
+    real = python_calamine.CalamineWorkbook
+
+    class Recording:
+        @staticmethod
+        def from_filelike(*args, **kwargs):
+            calls.append(args)
+            return real.from_filelike(*args, **kwargs)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Recording)
+    return calls
+
+
+def _post(channel, world, kind, content, name, content_type, client_for, api_for):
+    route, user, data, api_path = KINDS[kind]
+    actor = getattr(world.users, user)
+    file = SimpleUploadedFile(name, content, content_type=content_type)
+    if channel == "page":
+        response = client_for(actor).post(reverse(route), {**data, "file": file}, follow=True)
+        return response, response.content.decode()
+    response = api_for(actor).post(api_path, {**data, "file": file}, format="multipart")
+    return response, response.json()["detail"]
+
+
+CASES = [
+    pytest.param(channel, kind, bad, id=f"{kind}-{channel}-{bad}")
+    for kind, spec in KINDS.items()
+    for channel in ("page", "api")
+    if channel == "page" or spec[3]
+    for bad in BAD
+]
+
+
+@pytest.mark.parametrize("channel, kind, bad", CASES)
+def test_issue9_check4_bad_file_refused_in_chinese_before_parsing_database_unchanged_memory_bounded(
+    world, client_for, api_for, calamine_calls, bad_bytes, channel, kind, bad
+):
+    """Issue 9 protection check 4 (notice 二十一 / relief measures 第二十七条: controlled transfer of data)."""
+    _build, name, content_type, words, before_calamine = BAD[bad]
+    before = database_state()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        response, text = _post(channel, world, kind, bad_bytes[bad], name, content_type, client_for, api_for)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert words in text, (
+        f"{kind} {channel} {bad}: {text[:300] if channel == 'api' else response.status_code}"
+    )
+    if channel == "api":
+        assert response.status_code == 400
+    else:
+        assert response.redirect_chain == [] or "jobs" not in response.redirect_chain[-1][0]
+    if before_calamine:
+        assert calamine_calls == [], "refused before the reader opened the file"
+    assert database_state() == before, "a refused file leaves the database as it was"
+    assert peak < 60 * MB, f"{kind} {channel} {bad}: peak {peak / MB:.1f} MB"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_issue9_check4_file_over_the_size_limit_is_refused_before_it_is_read(
+    world, client_for, settings, kind
+):
+    """Check 4: over the upload limit → 文件过大, at once (no job recorded), nothing written."""
+    settings.UPLOAD_MAX_BYTES = settings.LEDGER_UPLOAD_MAX_BYTES = 200 * 1024
+    settings.IMPORT_JOB_MIN_BYTES = 100 * 1024
+    before = database_state()
+    content = zip_bytes({"[Content_Types].xml": b"x", "pad.bin": os.urandom(300 * 1024)})  # incompressible
+    assert len(content) > 200 * 1024
+    response, text = _post("page", world, kind, content, "名单.xlsx", XLSX, client_for, None)
+    assert "文件过大" in text
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("bad", ["xls", "xls renamed xlsx", "renamed html", "xlsm by name"])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_issue9_check4_large_bad_file_is_refused_on_the_page_not_made_a_job(
+    world, client_for, settings, tmp_path, bad_bytes, kind, bad
+):
+    """A file the name, type and magic-byte checks refuse is not saved as a background job: the page says
+    why at once (before, a 1 MB renamed file became a job that failed later)."""
+    settings.IMPORT_JOB_ROOT = str(tmp_path)
+    settings.IMPORT_JOB_MIN_BYTES = 1
+    _build, name, content_type, words, _ = BAD[bad]
+    response, text = _post("page", world, kind, bad_bytes[bad], name, content_type, client_for, None)
+    assert words in text or (kind == "ledger" and "只接受" in text), text[:200]
+    assert ImportJob.objects.count() == 0
+    assert list(tmp_path.iterdir()) == []
