@@ -135,7 +135,8 @@ def test_issue9_import_job_bad_file_is_refused_with_the_checks_message(
 ):
     client = client_for(world.users.county1_staff)
     with django_capture_on_commit_callbacks(execute=True):
-        _post(client, b"not a workbook at all")
+        # a zip's magic bytes (a file that is no zip at all is refused on the page: no job)
+        _post(client, b"PK\x03\x04 not a workbook at all")
     job = ImportJob.objects.get()
     assert job.status == ImportJobStatus.REJECTED and job.batch_id is None and job.message
     assert PreApplication.objects.count() == 0

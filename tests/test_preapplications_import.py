@@ -110,6 +110,7 @@ def test_bad_row_among_good_ones_saves_nothing_and_names_row_column_reason(world
             "header": "身份证号",
             "message": "身份证号校验码（第18位）错误",
             "name": "王五",
+            "sheet": "名单",
         }
     ]
     batch = PreApplicationImport.objects.get()
