@@ -9,6 +9,7 @@ bool, datetime.date / datetime.datetime / datetime.time / timedelta; an empty ce
 
 import datetime
 import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,8 +172,19 @@ def _is_blank(values) -> bool:
     return True
 
 
+def _open_workbook(checked: CheckedFile):
+    """calamine's workbook of a checked file: from memory, or (a large package) from the re-packed file on
+    disk, unlinked as soon as calamine holds it open (nothing is left behind, whatever happens next)."""
+    if not checked.path:
+        return _calamine(python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(checked.data))
+    try:
+        return _calamine(python_calamine.CalamineWorkbook.from_path, checked.path)
+    finally:
+        os.unlink(checked.path)
+
+
 def _open_data_sheet(checked: CheckedFile):
-    workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(checked.data))
+    workbook = _open_workbook(checked)
     metadata = _calamine(lambda: workbook.sheets_metadata)
     hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
     if hidden:
@@ -271,7 +283,7 @@ def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
     several sheets of one list: an .xlsx sheet holds at most 1,048,576 rows). The same refusals as
     read_rows (hidden and macro sheets, merged cells); a sheet whose header does not match is refused with
     its name. Rows come through calamine's `iter_rows`, converted to Python one row at a time."""
-    workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(checked.data))
+    workbook = _open_workbook(checked)
     metadata = _calamine(lambda: workbook.sheets_metadata)
     hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
     if hidden:
