@@ -353,3 +353,23 @@ def test_issue9_large_xlsx_is_checked_one_member_at_a_time_and_repacked_on_disk(
     rows = sum(1 for found in imports.read_sheets(checked, IMPORT_TEMPLATE) for _ in found.rows)
     assert rows == 30_000
     assert list(tmp_path.glob("*.xlsx")) == []
+
+
+def test_issue9_refused_ledger_keeps_the_error_total_beyond_the_stored_report(world, monkeypatch):
+    """LedgerImport.error_count: every error found, while `errors` keeps the first STORED_ERRORS_LIMIT; the
+    job's outcome message and the audit event give the total (before: the stored report's length)."""
+    from loanportal import imports
+    from loanportal.models import AuditEvent
+    from repayment_relief.ledger_import.service import _outcome
+
+    monkeypatch.setattr(imports, "STORED_ERRORS_LIMIT", 2)
+    rows = ledger_rows(IDS[:5])
+    for line in rows:
+        line[1] = "6.20123E+17"
+    file = SimpleUploadedFile("台账.csv", ledger_csv(rows), content_type="text/csv")
+    with pytest.raises(LedgerImportRejected) as caught:
+        ledger_import(actor=world.users.bank_officer, file=file)
+    batch = caught.value.batch
+    assert (len(batch.errors), batch.error_count) == (2, 5)
+    assert "台账中有5处错误" in _outcome(batch)[2] and "前2处" in _outcome(batch)[2]
+    assert AuditEvent.objects.get(action="ledger_import.rejected").new["错误数"] == 5

@@ -196,7 +196,7 @@ def test_import_page_failure_shows_the_report_and_offers_the_download(world, cli
     sheet = load_workbook(io.BytesIO(report.content)).active
     assert [c.value for c in sheet[1]] == ["工作表", "行号", "列", "列名", "姓名", "错误说明"]
     assert [c.value for c in sheet[2]][:5] == ["名单", 3, "D", "生源地（县区代码或名称）", "外县生"]
-    assert "工作表“名单” 3" in html  # the page names the sheet too
+    assert "工作表“名单” 第3行" in html  # the page names the sheet too
 
 
 def test_import_page_bad_file_shows_the_error_on_the_form(world, client_for):
