@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from applications.models import Application
 from applications.selectors.lifecycle import applications_visible_to
+from deadlines.services import current_loan_year
 from loanportal.api import (
     BodySerializer,
     ErrorSerializer,
@@ -19,6 +20,7 @@ from loanportal.api import (
     router,
     validate_body,
 )
+from loanportal.imports.api import ImportJobAcceptedSerializer, import_job_accepted
 from loanportal.models import Student
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES
 from loanportal.selectors import students_visible_to
@@ -182,6 +184,7 @@ class RenewalViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
         request={"multipart/form-data": RenewalImportUploadSerializer},
         responses={
             201: RenewalImportResultSerializer,
+            202: ImportJobAcceptedSerializer,
             # `errors`: the row-level report (row, column, header, message, name) when the file was read
             400: ErrorSerializer,
         },
@@ -191,6 +194,11 @@ class RenewalViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     def import_file(self, request):
         """The bank system's spreadsheet of declarations (xlsx): all rows or none; 400 with every row error."""
         body = validate_body(RenewalImportUploadSerializer, request)
+        started = import_job_accepted(
+            request, kind="renewals", year=current_loan_year(), file=body["file"], page="renewal-import-job"
+        )
+        if started is not None:  # a large file: 202, imported by a job with a progress bar
+            return started
         try:
             batch = renewal_import.renewal_import(actor=request.user, file=body["file"])
         except renewal_import.RenewalImportRejected as exc:

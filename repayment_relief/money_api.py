@@ -12,7 +12,6 @@
 
 from decimal import Decimal
 
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -31,7 +30,7 @@ from loanportal.api import (
     validate_body,
 )
 from loanportal.errors import DomainError
-from loanportal.imports import jobs as import_jobs
+from loanportal.imports.api import ImportJobAcceptedSerializer, import_job_accepted
 from loanportal.roles import Role
 
 from . import bank_amounts, disbursements, funds, money_selectors
@@ -84,16 +83,6 @@ class LedgerUploadSerializer(BodySerializer):
     )
 
 
-JobSerializer = inline_serializer(
-    "LedgerImportJob",
-    fields={
-        "job": serializers.IntegerField(),
-        "status": serializers.CharField(),
-        "url": serializers.CharField(),
-    },
-)
-
-
 class LedgerImportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """贷款台账导入：银行上传台账表格，全部通过才导入（否则返回逐行错误）；大文件转为后台任务。"""
 
@@ -106,27 +95,21 @@ class LedgerImportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
 
     @extend_schema(
         request={"multipart/form-data": LedgerUploadSerializer},
-        responses={201: LedgerImportSerializer, 202: JobSerializer},
+        responses={201: LedgerImportSerializer, 202: ImportJobAcceptedSerializer},
     )
     def create(self, request, *args, **kwargs):
         upload = validate_body(LedgerUploadSerializer, request)["file"]
         ledger_file_precheck(upload)  # DomainError → 400 (the API's exception handler)
-        if import_jobs.import_job_wanted(upload):
-            job = import_jobs.import_job_create(
-                actor=request.user,
-                kind="ledger",
-                organisation=request.user.organisation,
-                year=timezone.localdate().year,
-                file=upload,
-            )
-            return Response(
-                {
-                    "job": job.pk,
-                    "status": job.status,
-                    "url": reverse("relief-ledger-import-job", args=[job.pk]),
-                },
-                status=202,
-            )
+        started = import_job_accepted(
+            request,
+            kind="ledger",
+            year=timezone.localdate().year,
+            file=upload,
+            page="relief-ledger-import-job",
+            precheck=None,  # ledger_file_precheck above (.csv too, the ledger's own size limit)
+        )
+        if started is not None:
+            return started
         try:
             batch = ledger_import(actor=request.user, file=upload)
         except LedgerImportRejected as exc:

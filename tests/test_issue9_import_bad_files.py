@@ -292,3 +292,41 @@ def test_issue9_check4_large_bad_file_is_refused_on_the_page_not_made_a_job(
     assert words in text or (kind == "ledger" and "只接受" in text), text[:200]
     assert ImportJob.objects.count() == 0
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", [kind for kind, spec in KINDS.items() if spec[3]])
+def test_issue9_api_large_file_is_a_job_and_a_large_bad_file_is_refused_at_once(
+    world, api_for, settings, tmp_path, bad_bytes, kind
+):
+    """ "Large files as jobs with a progress bar" through the API too (before: only the ledger's endpoint made
+    a job; the pre-application, bank status and renewal endpoints imported any size in the request): 202
+    with the job and its page; a large .xls is still a 400 at once, no job."""
+    from loanportal.imports import jobs
+
+    settings.IMPORT_JOB_ROOT = str(tmp_path)
+    settings.IMPORT_JOB_MIN_BYTES = 1
+    _route, user, data, api_path = KINDS[kind]
+    api = api_for(getattr(world.users, user))
+    refused = api.post(
+        api_path,
+        {
+            **data,
+            "file": SimpleUploadedFile("名单.xls", bad_bytes["xls"], content_type="application/vnd.ms-excel"),
+        },
+        format="multipart",
+    )
+    assert refused.status_code == 400 and "另存为" in refused.json()["detail"]
+    assert not ImportJob.objects.exists()
+    accepted = api.post(
+        api_path,
+        {**data, "file": SimpleUploadedFile("名单.xlsx", workbook_bytes([good_row()]), content_type=XLSX)},
+        format="multipart",
+    )
+    assert accepted.status_code == 202, accepted.content
+    job = ImportJob.objects.get()
+    assert (job.kind, job.created_by) == (kind, getattr(world.users, user))
+    assert accepted.json() == {
+        "job": job.pk,
+        "status": "queued",
+        "url": reverse(jobs.PAGES[kind], args=[job.pk]),
+    }

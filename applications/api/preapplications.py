@@ -16,6 +16,7 @@ from loanportal.api import (
     router,
     validate_body,
 )
+from loanportal.imports.api import ImportJobAcceptedSerializer, import_job_accepted
 
 from ..forms.preapplications import current_year
 from ..models.preapplication import PreApplication, PreApplicationBasis
@@ -112,6 +113,7 @@ class PreApplicationViewSet(
         request={"multipart/form-data": PreApplicationImportSerializer},
         responses={
             201: PreApplicationImportResultSerializer,
+            202: ImportJobAcceptedSerializer,
             # `errors`: the row-level report (a list of ImportError) when the file was read, or the
             # per-field messages (an object) when the form itself was invalid.
             400: ErrorSerializer,
@@ -121,6 +123,15 @@ class PreApplicationViewSet(
     def import_list(self, request):
         """Import a list from an xlsx (all-or-nothing); on failure 400 with the row-level error report."""
         body = validate_body(PreApplicationImportSerializer, request)
+        started = import_job_accepted(
+            request,
+            kind="pre_applications",
+            year=body["year"],
+            file=body["file"],
+            page="preapplication-import-job",
+        )
+        if started is not None:  # a large list: 202, imported by a job with a progress bar
+            return started
         try:
             batch = services.pre_application_import(
                 actor=request.user, county=request.user.organisation, year=body["year"], file=body["file"]

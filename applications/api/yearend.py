@@ -16,6 +16,7 @@ from loanportal.api import (
     router,
     validate_body,
 )
+from loanportal.imports.api import ImportJobAcceptedSerializer, import_job_accepted
 from loanportal.roles import COUNTY_ROLES
 
 from ..models import Application, ArchiveBox
@@ -23,6 +24,7 @@ from ..rules import lifecycle as lifecycle_rules
 from ..rules import yearend as rules
 from ..selectors import yearend as selectors
 from ..services import yearend as services
+from ..services.lifecycle import current_loan_year
 
 
 class BankStatusSerializer(serializers.ModelSerializer):
@@ -128,7 +130,11 @@ class BankStatusViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": BankStatusImportSerializer},
-        responses={201: BankStatusImportResultSerializer, 400: ErrorSerializer},
+        responses={
+            201: BankStatusImportResultSerializer,
+            202: ImportJobAcceptedSerializer,
+            400: ErrorSerializer,
+        },
     )
     @action(
         detail=False,
@@ -141,6 +147,15 @@ class BankStatusViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         """Import the bank's spreadsheet (all-or-nothing); on failure 400 with `errors`: every problem with
         its row, column letter, header and Chinese message."""
         body = validate_body(BankStatusImportSerializer, request)
+        started = import_job_accepted(
+            request,
+            kind="bank_status",
+            year=current_loan_year(),
+            file=body["file"],
+            page="bank-status-import-job",
+        )
+        if started is not None:  # a large file: 202, imported by a job with a progress bar
+            return started
         try:
             batch = services.bank_status_import(actor=request.user, file=body["file"])
         except services.BankStatusImportRejected as exc:
