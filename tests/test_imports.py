@@ -1,6 +1,7 @@
 """The one import path (issue 9, "One import path"): loanportal.imports — checks before parsing, calamine
 reading with header matching, per-row validation by the app, all-or-nothing, errors per sheet row and column.
-Files are built in the tests as Excel, WPS, LibreOffice and the OpenXML SDK write them."""
+Files here are built by hand in the shapes Excel, WPS and the OpenXML SDK write; files made by LibreOffice
+itself (soffice), xlsxwriter and a WPS-like package are in tests/test_issue9_import_producers.py."""
 
 import datetime
 import io
@@ -231,7 +232,9 @@ def test_issue9_import_excel_and_wps_shared_strings_with_rich_text_and_numbers()
 
 
 def test_issue9_import_libreoffice_and_openxml_sdk_inline_strings_and_prefixed_elements():
-    """LibreOffice writes inline and shared strings alike; the OpenXML SDK writes `x:`-prefixed elements."""
+    """Inline strings (openpyxl, generators, the OpenXML SDK) with `x:`-prefixed elements (the OpenXML SDK).
+    Hand-written XML standing in for those writers; LibreOffice itself writes a shared-string table — real
+    LibreOffice files are in tests/test_issue9_import_producers.py."""
     sheet = (
         '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>姓名</x:t></x:is></x:c>'
         '<x:c r="B1" t="inlineStr"><x:is><x:t>代码</x:t></x:is></x:c></x:row>'
