@@ -319,3 +319,18 @@ def test_column_letters_are_the_spreadsheets_own():
     from loanportal.imports.reader import column_letter
 
     assert [column_letter(i) for i in (1, 7, 26, 27, 52, 703)] == ["A", "G", "Z", "AA", "AZ", "AAA"]
+
+
+def test_issue9_import_error_names_the_sheet_masking_a_phone_typed_as_its_name():
+    """Issue 9 check 2 (no full phone in any response): the worksheet's name is the user's text too."""
+    workbook = Workbook()
+    workbook.active.title = "13812345678名单"
+    workbook.active.append(["姓名", "代码"])
+    workbook.active.append(["", "A"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(imports.ImportRejected) as caught:
+        collect(buffer.getvalue())
+    [error] = caught.value.errors
+    assert error.sheet.endswith("名单") and "13812345678" not in error.sheet
+    assert error.as_dict()["sheet"] == error.sheet

@@ -125,7 +125,7 @@ class _Errors:
 
     def __init__(self, template: Template, positions: dict, sheet: str = ""):
         self.template = template
-        self.sheet = sheet
+        self.sheet = mask_text(sheet)  # a tab's name is typed by the user too
         self.letters = {key: column_letter(index + 1) for key, index in positions.items()}
         self.headers = {f.key: f.header for f in template.fields}
         self.items: list[RowError] = []

@@ -72,7 +72,7 @@ class _Report:
             "name": mask_text(name),
         }
         if title:
-            error["sheet"] = title
+            error["sheet"] = mask_text(title)  # a tab's name is typed by the user too
         self.items.append((seq, _ORDER.get(key, -1), error))
 
     def row_errors(self, seq: int, sheet: int, line: int, errors: list, name: str) -> None:
