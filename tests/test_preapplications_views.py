@@ -194,8 +194,9 @@ def test_import_page_failure_shows_the_report_and_offers_the_download(world, cli
     batch = PreApplicationImport.objects.get()
     report = client.get(reverse("preapplication-import-errors", args=[batch.pk]))
     sheet = load_workbook(io.BytesIO(report.content)).active
-    assert [c.value for c in sheet[1]] == ["工作表", "行号", "列", "列名", "姓名", "错误说明"]
-    assert [c.value for c in sheet[2]][:5] == ["名单", 3, "D", "生源地（县区代码或名称）", "外县生"]
+    assert [c.value for c in sheet[1]] == ["行号", "列", "列名", "姓名", "错误说明", "工作表"]
+    assert [c.value for c in sheet[2]][:4] == [3, "D", "生源地（县区代码或名称）", "外县生"]
+    assert sheet[2][5].value == "名单"  # the worksheet the row is on
     assert "工作表“名单” 第3行" in html  # the page names the sheet too
 
 

@@ -63,6 +63,7 @@ def _rows(*, user, params: dict):
             mask_text(str(error.get("header") or "")),
             mask_text(str(error.get("name") or "")),
             mask_text(str(error.get("message") or "")),
+            mask_text(str(error.get("sheet") or "")),  # the worksheet the row is on (RowError.sheet)
         )
 
 
@@ -90,6 +91,7 @@ DEFINITION = register(
             Column("列名", width=26),
             Column("姓名", width=14),
             Column("错误说明", width=80),
+            Column("工作表", width=16),
         ),
         rows=_rows,
         count=_count,

@@ -49,26 +49,19 @@ def template_workbook(*, county_code: str = "620123") -> bytes:
 
 
 def error_report_workbook(errors: list[dict]) -> bytes:
-    """The error report as a spreadsheet: one line per problem, in the uploaded sheet's row numbers, led by
-    the worksheet's name when the errors carry one (an import's RowError names its sheet)."""
+    """The error report as a spreadsheet: one line per problem, in the uploaded sheet's row numbers."""
     book = SafeWorkbook()
     sheet = book.add_sheet("错误说明")
-    headers, widths = ["行号", "列", "列名", "姓名", "错误说明"], [8, 6, 26, 14, 80]
-    named = any(error.get("sheet") for error in errors)
-    if named:
-        headers, widths = ["工作表", *headers], [16, *widths]
-    for index, (header, width) in enumerate(zip(headers, widths, strict=True)):
+    headers = ["行号", "列", "列名", "姓名", "错误说明"]
+    for index, (header, width) in enumerate(zip(headers, (8, 6, 26, 14, 80), strict=True)):
         book.text(sheet, 0, index, header, book.header)
         sheet.set_column(index, index, width)
-    first = 1 if named else 0
     for number, error in enumerate(errors, start=1):
-        if named:
-            book.text(sheet, number, 0, error.get("sheet") or "")
         row = error.get("row")
         book.value(
-            sheet, number, first, row if isinstance(row, int) and not isinstance(row, bool) else row or None
+            sheet, number, 0, row if isinstance(row, int) and not isinstance(row, bool) else row or None
         )
-        for index, key in enumerate(("column", "header", "name", "message"), start=first + 1):
+        for index, key in enumerate(("column", "header", "name", "message"), start=1):
             book.text(sheet, number, index, error.get(key) or "")
     sheet.freeze_panes(1, 0)
     return book.close()

@@ -45,9 +45,8 @@ from ..errors import DomainError
 
 DEFAULT_MAX_ENTRIES = 1000  # settings.XLSX_MAX_ENTRIES overrides
 DEFAULT_MAX_CELLS = 2_000_000  # settings.XLSX_MAX_CELLS overrides: rows × columns the cells span
-DEFAULT_SPOOL_BYTES = (
-    16 * 1024 * 1024
-)  # settings.XLSX_SPOOL_BYTES overrides: larger packages re-packed on disk
+# settings.XLSX_SPOOL_BYTES overrides: a package declaring more is re-packed into a temporary file
+DEFAULT_SPOOL_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_RATIO = 200  # settings.XLSX_MAX_COMPRESSION_RATIO overrides (real sheets: ~10–50×, bombs ≥ 1000×)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -218,7 +217,8 @@ def _check_xlsx(data: bytes) -> bytes | str:
     sheet_parts = _sheet_parts(package, names)
     declared = sum(info.file_size for info in members)
     on_disk = declared > getattr(settings, "XLSX_SPOOL_BYTES", DEFAULT_SPOOL_BYTES)
-    target = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) if on_disk else io.BytesIO()  # noqa: SIM115 - closed below, or unlinked on failure
+    # closed below, or closed and unlinked on failure
+    target = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) if on_disk else io.BytesIO()  # noqa: SIM115
     try:
         with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as out:
             for info in members:
@@ -361,8 +361,7 @@ def _check_xml(xml: bytes, *, worksheet: bool = False, scan: bool = False) -> No
     if scanner is not None:
         parser.StartElementHandler = scanner.start
     try:
-        # fed a megabyte at a time: expat copies what it is given into its own buffer (a 95 MB sheet at once
-        # cost 95 MB more)
+        # fed a megabyte at a time, so expat's own buffer never has to hold a whole sheet
         for start in range(0, len(xml), _EXPAT_CHUNK_BYTES):
             parser.Parse(xml[start : start + _EXPAT_CHUNK_BYTES], False)
         parser.Parse(b"", True)
