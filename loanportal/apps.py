@@ -9,6 +9,9 @@ class CoreConfig(AppConfig):
         from . import dashboard, signals  # noqa: F401  (signals: lockout → audit row)
 
         dashboard.register()
+        from . import free_text
+
+        free_text.connect()
         from .exports import navigation
 
         navigation.register()

@@ -29,7 +29,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils import timezone
 
 from .context import current_ip
+from .free_text import mask_audit_values
 from .models import AuditEvent, AuditSeal
+from .rules import mask_text
 
 logger = logging.getLogger("loanportal.audit")
 
@@ -82,9 +84,10 @@ def audit_record(
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
         organisation=organisation,
         university=university,
-        old=_as_stored(old),
-        new=_as_stored(new),
-        reason="" if reason is None else str(reason),  # a text column: hashed as the text it stores
+        old=_as_stored(mask_audit_values(old)),
+        new=_as_stored(mask_audit_values(new)),
+        # a text column: hashed as the text it stores, with no full ID number or phone (loanportal.free_text)
+        reason="" if reason is None else mask_text(str(reason)),
         ip_address=current_ip.get(),
     )
     event.save()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from loanportal import imports
 from loanportal.audit import audit_record
 from loanportal.errors import ConflictError, DomainError
+from loanportal.free_text import mask_free_text
 from loanportal.imports import checks as imports_checks
 from loanportal.models import Organisation, Student, User
 from loanportal.permissions import require_own_county
@@ -290,7 +291,7 @@ class _ListWriter:
                     values["basis"],
                     values["high_school"],
                     values["phone"],
-                    values["note"],
+                    mask_free_text(values["note"]),  # the bulk path of loanportal.free_text
                     *constant,
                 )
                 for values in chunk
