@@ -58,7 +58,9 @@ def test_issue9_check3_requester_cannot_approve_their_own_on_the_page(world, cli
     """The manager who asked cannot approve (nor refuse) their own request on the page either."""
     manager = world.users.county1_manager
     make_application(world)
-    export = services.export_request_create(actor=manager, kind="applications", params={}, purpose="核对本县数据")
+    export = services.export_request_create(
+        actor=manager, kind="applications", params={}, purpose="核对本县数据"
+    )
     client = client_for(manager)
     client.post(reverse("export-approve", args=[export.pk]), {"note": "同意"})
     client.post(reverse("export-refuse", args=[export.pk]), {"reason": "不需要了"})
