@@ -241,3 +241,30 @@ def test_issue9_check7_public_notice_objection_handled_twice_at_once(live_world)
     )
     assert NoticeObjection.objects.get(pk=objection.pk).handled_at is not None
     assert audit_rows(["public_notice.objection_handled"]) == 1
+
+
+def test_issue9_check7_public_notice_published_twice_at_once(live_world):
+    """Notice 八 (公示 of the county's loan list, one per county and year): the clerk and the manager publish
+    at the same moment → one notice with one list, the other 409 (not a database error)."""
+    from applications.models import PublicNotice, PublicNoticeEntry
+    from applications.services.notices import public_notice_publish
+
+    from .factories_lifecycle import make_application
+
+    make_application(live_world, to="contract_signed")
+    today = timezone.localdate()
+
+    def publish(user):
+        return lambda: public_notice_publish(
+            actor=user,
+            county=live_world.county1,
+            year=2026,
+            place="县资助中心公告栏",
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=9),
+        )
+
+    one_won(publish(live_world.users.county1_staff), publish(live_world.users.county1_manager))
+    assert PublicNotice.objects.filter(county=live_world.county1, year=2026).count() == 1
+    assert PublicNoticeEntry.objects.count() == 1
+    assert audit_rows(["public_notice.publish"]) == 1

@@ -46,6 +46,9 @@ def public_notice_publish(
     today = today or timezone.localdate()
     if actor is not None and starts_on < today:
         raise DomainError("公示开始日期不能早于今天", field="starts_on")
+    # one notice per county and year: two people publishing at once queue on the county's row, and the
+    # second is told it exists (409) instead of meeting the unique constraint
+    Organisation.objects.select_for_update().get(pk=county.pk)
     if PublicNotice.objects.filter(county=county, year=year).exists():
         raise ConflictError(f"{county.name}{year}年度已发布公示")
     applications = list(
