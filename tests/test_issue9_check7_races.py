@@ -268,3 +268,35 @@ def test_issue9_check7_public_notice_published_twice_at_once(live_world):
     assert PublicNotice.objects.filter(county=live_world.county1, year=2026).count() == 1
     assert PublicNoticeEntry.objects.count() == 1
     assert audit_rows(["public_notice.publish"]) == 1
+
+
+def test_issue9_check7_bank_status_disbursed_and_declined_at_once(live_world):
+    """Notice 八 (银行审批放款登记): two bank officers record opposite results on one contract at once → one
+    result, the other 409."""
+    from applications.models import Application
+    from applications.services import yearend
+
+    from .factories_yearend import BANK_DAY, applications_in
+
+    (application,) = applications_in(live_world, "receipt_confirmed", 1)
+    other = second(live_world, Role.BANK_OFFICER, "bank_officer2")
+    one_won(
+        lambda: yearend.bank_status_record(
+            actor=live_world.users.bank_officer,
+            application=application,
+            result="disbursed",
+            to_university=6200,
+            to_student=0,
+            disbursed_on=BANK_DAY,
+            on=BANK_DAY,
+        ),
+        lambda: yearend.bank_status_record(
+            actor=other, application=application, result="declined", reason="征信不良", on=BANK_DAY
+        ),
+    )
+    status = Application.objects.get(pk=application.pk).status
+    assert status in ("disbursed", "bank_declined")
+    moves = AuditEvent.objects.filter(
+        object_pk=str(application.pk), action__in=["application.bank_declined", "application.disbursed"]
+    )
+    assert moves.count() == 1
