@@ -300,3 +300,39 @@ def test_issue9_check7_bank_status_disbursed_and_declined_at_once(live_world):
         object_pk=str(application.pk), action__in=["application.bank_declined", "application.disbursed"]
     )
     assert moves.count() == 1
+
+
+def test_issue9_check7_one_application_archived_into_two_boxes_at_once(live_world):
+    """Notice 八 (the year's credit materials archived): two clerks put the same application into two boxes
+    at the same moment → it lands in one box, archived once; the other 409."""
+    from applications.models import Application
+    from applications.services import yearend
+
+    from .factories_yearend import ARCHIVE_DAY, applications_in
+
+    (application,) = applications_in(live_world, "disbursed", 1)
+    boxes = [
+        yearend.archive_box_create(
+            actor=live_world.users.county1_staff,
+            year=2026,
+            number=number,
+            archived_on=datetime.date(2027, 3, 1),
+            contents="借款合同、受理证明",
+            location="档案室A柜",
+        )
+        for number in ("2026-001", "2026-002")
+    ]
+    clerks = [live_world.users.county1_staff, live_world.users.county1_manager]
+    one_won(
+        *(
+            lambda u=u, b=b: yearend.archive_box_assign(
+                actor=u, box=b, applications=[application], on=ARCHIVE_DAY
+            )
+            for u, b in zip(clerks, boxes, strict=True)
+        )
+    )
+    archived = Application.objects.get(pk=application.pk)
+    assert archived.status == "archived" and archived.archive_box_id in {b.pk for b in boxes}
+    assert (
+        AuditEvent.objects.filter(object_pk=str(application.pk), action="application.archived").count() == 1
+    )
