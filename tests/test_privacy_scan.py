@@ -337,7 +337,7 @@ def test_issue9_check2_no_full_id_or_phone_in_any_response_log_or_task(
     # walk stored (reasons, notes, objections, audit rows, notifications) keeps no full number
     # (loanportal.free_text), so no later reader of those records sees one
     stored_free_text = free_text_stored()
-    assert stored_free_text.count("，电话") >= 10, "the walk stored hardly any free text"
+    assert stored_free_text.count("，电话") >= 3, "the walk stored hardly any free text"
     if found := [n for n in text_typed if n in stored_free_text]:
         leaks.append(f"free text stored by the POST walk: {sorted(found)[:3]}")
     assert not leaks, "\n".join(leaks)
