@@ -201,3 +201,43 @@ def test_issue9_check9_worker_killed_mid_import_runs_again_with_one_set_of_rows(
     assert Notification.objects.filter(category="import").count() == 1
     assert not list(jobs.import_job_root().iterdir())
     assert jobs.import_jobs_sweep() == 0
+
+
+@pytest.mark.parametrize("workers", [1000], indirect=True)
+def test_issue9_check9_whole_worker_killed_mid_import_the_sweep_runs_it_once(
+    live_world, workers, django_capture_on_commit_callbacks
+):
+    """Solo pool: the whole worker is killed with SIGKILL after 1,000 of 1,500 rows were checked (nothing is
+    requeued by the broker: the message was taken by the dead process); the sweep sees a running job whose
+    worker holds no lock and dispatches it again — twice, as a duplicate message would; a new worker imports
+    the list once: one batch, 1,500 rows, one notification, the saved file gone."""
+    from applications.models import PreApplication, PreApplicationImport
+    from loanportal.imports import jobs
+    from loanportal.imports.models import ImportJob, ImportJobStatus
+    from tests.factories_preapplications import good_row, student_id, upload, workbook_bytes
+
+    rows = [good_row(身份证号=student_id(birth=f"2008{1 + i % 12:02d}{1 + i % 28:02d}")) for i in range(1500)]
+    first = workers.start("solo")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.import_job_create(
+            actor=live_world.users.county1_staff,
+            kind="pre_applications",
+            organisation=live_world.county1,
+            year=timezone.localdate().year,
+            file=upload(workbook_bytes(rows)),
+        )
+    assert workers.paused_pid() == first.pid
+    assert ImportJob.objects.get(pk=job.pk).rows_done == 1000
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert jobs.import_jobs_sweep() == 1
+    assert jobs.import_jobs_sweep() == 1  # a duplicate message: still one set of rows
+    workers.start("solo")
+    wait_for(lambda: ImportJob.objects.get(pk=job.pk).finished, what="the import to run again", timeout=120)
+    time.sleep(2)
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.DONE, job.message
+    assert PreApplicationImport.objects.count() == 1 and PreApplication.objects.count() == 1500
+    assert Notification.objects.filter(category="import").count() == 1
+    assert not list(jobs.import_job_root().iterdir())
+    assert jobs.import_jobs_sweep() == 0
