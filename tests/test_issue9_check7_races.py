@@ -336,3 +336,20 @@ def test_issue9_check7_one_application_archived_into_two_boxes_at_once(live_worl
     assert (
         AuditEvent.objects.filter(object_pk=str(application.pk), action="application.archived").count() == 1
     )
+
+
+def test_issue9_check7_credit_handling_confirmed_twice_at_once(live_world):
+    """第二十四条 (the bank confirms it cleared or annotated the credit record): two bank officers at once →
+    one confirmation by one of them, the other 409."""
+    from repayment_relief.case_followup import relief_credit_confirm
+
+    batch = batch_received(live_world, received_on=timezone.localdate() - datetime.timedelta(days=30))
+    case = handed_over_case(live_world, category="1", batch=batch)
+    officers = [live_world.users.bank_officer, second(live_world, Role.BANK_OFFICER, "bank_officer2")]
+    one_won(
+        *(lambda u=u: relief_credit_confirm(actor=u, case=case, note=f"已处理{u.username}") for u in officers)
+    )
+    confirmed = ReliefCase.objects.get(pk=case.pk)
+    assert confirmed.credit_confirmed_by_id in {u.pk for u in officers}
+    assert confirmed.credit_note == f"已处理{confirmed.credit_confirmed_by.username}"
+    assert audit_rows(["relief_case.credit_confirm"], case) == 1
