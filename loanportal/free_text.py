@@ -48,7 +48,7 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "repayment_relief.ReliefPublicNotice": ("content", "place"),
     "repayment_relief.ReliefObjection": ("content", "resolution"),
     "loanportal.AuditEvent": ("reason", "object_repr"),
-    "loanportal.Notification": ("title", "body"),
+    "loanportal.Notification": ("title", "body", "email_error"),
     "loanportal.ExportRequest": ("purpose", "decision_note", "filter_summary", "error"),
     "loanportal.ImportJob": ("file_name", "message"),
     "deadlines.KeyDateExtension": ("reason",),

@@ -32,6 +32,7 @@ NOT_FREE_TEXT = {
     "loanportal.AuditEvent.actor_username": "a login name",
     "loanportal.Notification.url": "a link inside the portal",
     "loanportal.Notification.dedupe_key": "an internal key",
+    "loanportal.Notification.email_to": "the recipient's e-mail address",
     "loanportal.ApiToken.auth_hash": "a token hash",
     "loanportal.ExportRequest.title": "the export definition's title",
     "loanportal.ExportRequest.file_path": "a generated path",
