@@ -30,21 +30,18 @@ from .factories_lifecycle import make_application, open_calendar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.schemathesis]
 
-# Every role's token (loanportal.roles.Role): the managers' operations — export approve/refuse, users, audit,
-# corrections, extensions — answer only to them. Examples per operation, and the generation modes, by role:
-# one derandomized example each keeps eight roles near the time four took with two. Negative data reaches a
-# manager-only operation's validation only with a manager's token: the county and province managers send it;
-# the city and university managers (the same operations, another scope) send positive data only.
+# Every role's token (loanportal.roles.Role), each sending schema-valid and invalid data (issue 9 check 6:
+# "invalid data rejected with 4xx" for each role — the city and university managers too, whose scope
+# differs from the county's and the province's): one derandomized example per operation and mode, ~11 s a role.
 BOTH = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-POSITIVE = (GenerationMode.POSITIVE,)
 ROLES = {
     "county1_staff": (1, BOTH),
     "county1_manager": (1, BOTH),
-    "city1_manager": (1, POSITIVE),
+    "city1_manager": (1, BOTH),
     "province_officer": (1, BOTH),
     "province_manager": (1, BOTH),
     "university1_officer": (1, BOTH),
-    "university1_manager": (1, POSITIVE),
+    "university1_manager": (1, BOTH),
     "bank_officer": (1, BOTH),
 }
 
