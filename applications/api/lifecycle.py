@@ -1,7 +1,9 @@
 """REST API of the first-loan application: /api/v1/applications/ (+ transition actions, receipt entry)
 and /api/v1/loan-policies/. Thin: selectors for reads, services for writes."""
 
-from drf_spectacular.utils import extend_schema
+import django_filters
+from django import forms
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +18,7 @@ from loanportal.api import (
     router,
     validate_body,
 )
+from loanportal.api_filters import IdFilter
 from loanportal.errors import DomainError
 from loanportal.models import Organisation, Relationship, StudyLevel
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind
@@ -124,10 +127,29 @@ class ReceiptSerializer(BodySerializer):
     receipt_code = serializers.CharField(max_length=20)
 
 
+@extend_schema_field({"type": "integer", "description": "贷款年度，如 2026"})
+class YearFilter(django_filters.NumberFilter):
+    """A loan year: an integer of four digits (a huge number or letters → 400, never a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1900, max_value=9999, **kwargs)
+
+
 class ApplicationFilter(PortalFilterSet):
+    """The list page's filters (贷款申请): each narrows the user's own scope, so another city's county or
+    an unknown id gives an empty list, never its rows. No default year here (the page defaults to the
+    current loan year; an API client names the year it wants)."""
+
+    year = YearFilter(field_name="year", label="贷款年度（如 2026）；不填为全部年度")
+    city = IdFilter(field_name="county__parent", label="市（机构 id）：该市各县区受理的申请")
+    county = IdFilter(field_name="county", label="县区（受理县机构 id）")
+    university = IdFilter(field_name="university", label="高校（机构 id）")
+
     class Meta:
         model = Application
-        fields = ["status", "year", "county", "university", "level"]
+        fields = ["status", "year", "city", "county", "university", "level"]
 
 
 def _transition_action(name: str):

@@ -11,6 +11,7 @@ from loanportal.rules import (
     mask_id_number,
     mask_phone,
     normalise_id_number,
+    place_name,
     validate_id_number,
     validate_phone,
 )
@@ -205,12 +206,32 @@ class ApplicationForm(forms.Form):
         }
 
 
+ALL_YEARS = "all"
+PLACE_FIELDS = ("city", "county", "university")
+
+
+class PlaceChoiceField(forms.ModelChoiceField):
+    """An organisation chosen by id, shown by its place name (榆中县, not 榆中县学生资助管理中心)."""
+
+    def label_from_instance(self, obj):
+        return place_name(obj.name)
+
+
+def _select():
+    return forms.Select(attrs={"class": "form-select"})
+
+
 class ApplicationFilterForm(forms.Form):
+    """The filters of the applications list (贷款申请), shared by the page and its export: status, name or
+    ID tail, loan year (default: the current one, from the calendar) and, by the user's organisation, the
+    place filters (市 / 县区 / 高校) with options from the scoped selectors. An invalid or out-of-scope
+    value of one filter is left out (that filter shows 全部); the others still apply."""
+
     status = forms.ChoiceField(
         label="状态",
         required=False,
         choices=[("", "全部状态"), *ApplicationStatus.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=_select(),
     )
     q = forms.CharField(
         label="姓名或身份证号后几位",
@@ -218,6 +239,98 @@ class ApplicationFilterForm(forms.Form):
         max_length=50,
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如 张三 或 123X"}),
     )
+    year = forms.ChoiceField(label="贷款年度", required=False, widget=_select())
+    city = PlaceChoiceField(
+        label="市",
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="全部市",
+        widget=_select(),
+    )
+    county = PlaceChoiceField(
+        label="县区",
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="全部县区",
+        widget=_select(),
+    )
+    university = PlaceChoiceField(
+        label="高校",
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="全部高校",
+        widget=_select(),
+    )
+
+    def __init__(self, data=None, *, user, today=None):
+        from deadlines.selectors import loan_years_visible_to
+        from deadlines.services import current_loan_year
+
+        from ..selectors import lifecycle as selectors
+
+        self.loan_year = current_loan_year(today)
+        data = data.copy() if data is not None else {}
+        years = {self.loan_year, *loan_years_visible_to(user=user).values_list("year", flat=True)}
+        given = str(data.get("year", "")).strip()
+        if given.isdigit() and len(given) == 4:
+            years.add(int(given))  # a year from a link or a frozen export, though it has no calendar
+        elif given != ALL_YEARS:
+            data["year"] = str(self.loan_year)  # not given or not a year: the current loan year
+        super().__init__(data)
+        self.fields["year"].choices = [
+            *((str(y), f"{y}年度") for y in sorted(years, reverse=True)),
+            (ALL_YEARS, "全部年度"),
+        ]
+        self.place_filters = selectors.application_place_filters_for(user=user)
+        for name in PLACE_FIELDS:
+            if name not in self.place_filters:
+                del self.fields[name]
+        if "city" in self.fields:
+            self.fields["city"].queryset = selectors.application_filter_cities(user=user)
+            self.chosen_city = self._clean_one("city")
+        else:
+            self.chosen_city = None
+        if "county" in self.fields:
+            self.fields["county"].queryset = selectors.application_filter_counties(
+                user=user, city=self.chosen_city
+            )
+        if "university" in self.fields:
+            self.fields["university"].queryset = selectors.application_filter_universities(user=user)
+
+    def _clean_one(self, name):
+        try:
+            return self.fields[name].clean(self.data.get(name))
+        except forms.ValidationError:
+            return None
+
+    @property
+    def county_waits_for_city(self) -> bool:
+        """The province picks a city before its counties are offered (no 100-county select)."""
+        return "city" in self.fields and "county" in self.fields and self.chosen_city is None
+
+    def filters(self) -> dict:
+        """The keyword arguments of selectors.lifecycle.application_list: every valid filter."""
+        self.is_valid()
+        data = self.cleaned_data
+        year = data.get("year") or str(self.loan_year)
+        return {
+            "status": data.get("status", ""),
+            "query": data.get("q", ""),
+            "year": None if year == ALL_YEARS else int(year),
+            **{name: data.get(name) for name in PLACE_FIELDS if name in self.fields},
+        }
+
+    def frozen_params(self) -> dict:
+        """The valid filters as query parameters, the year always explicit (an export keeps its year)."""
+        self.is_valid()
+        params = {}
+        for name in self.fields:
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            params[name] = str(getattr(value, "pk", value))
+        params.setdefault("year", str(self.loan_year))
+        return params
 
 
 class CorrectionForm(forms.Form):

@@ -12,8 +12,11 @@ import re
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from loanportal.models import Organisation
 from loanportal.pagination import CappedCountPaginator  # noqa: F401  (the intake list's, re-exported)
-from loanportal.scope import scope_q
+from loanportal.roles import OrgKind
+from loanportal.scope import org_kind, scope_q
+from loanportal.selectors import counties_visible_to
 
 from .. import states
 from ..models import Application, ApplicationCorrection, ApplicationStatus, CorrectionStatus, LoanPolicy
@@ -47,9 +50,18 @@ ID_TAIL_RE = re.compile(r"^\d{3,17}[\dXx]?$")
 
 
 def application_list(
-    *, user, status: str = "", query: str = "", year: int | None = None
+    *,
+    user,
+    status: str = "",
+    query: str = "",
+    year: int | None = None,
+    city=None,
+    county=None,
+    university=None,
 ) -> QuerySet[Application]:
-    """The intake list (受理列表): newest first, filtered by status, searched by name or ID-number tail.
+    """The applications list (贷款申请): newest first, filtered by status, loan year, city (市), county
+    (县区) and university (高校), searched by name or ID-number tail. The filters narrow the user's own
+    scope: another city's county gives no rows, never that county's.
 
     Ordering by (-created_at, -pk) walks the index app_county_status_recent / app_county_recent
     backwards for a county's list (the view then reads only the shown columns with values_list)."""
@@ -58,6 +70,12 @@ def application_list(
         qs = qs.filter(status=status)
     if year:
         qs = qs.filter(year=year)
+    if city is not None:
+        qs = qs.filter(county__parent_id=getattr(city, "pk", city))
+    if county is not None:
+        qs = qs.filter(county_id=getattr(county, "pk", county))
+    if university is not None:
+        qs = qs.filter(university_id=getattr(university, "pk", university))
     query = (query or "").strip()
     if query:
         if ID_TAIL_RE.match(query):
@@ -65,6 +83,46 @@ def application_list(
         else:
             qs = qs.filter(student__name__startswith=query)
     return qs.order_by("-created_at", "-pk")
+
+
+# --- the list's place filters (市 / 县区 / 高校): which a user gets, and their options ---------------------
+
+PLACE_FILTERS_BY_KIND = {
+    OrgKind.CITY: ("county",),
+    OrgKind.PROVINCE: ("city", "county", "university"),
+    OrgKind.BANK: ("city", "county", "university"),
+}
+
+
+def application_place_filters_for(*, user) -> tuple[str, ...]:
+    """The place filters of the applications list for this user: a city picks one of its counties; the
+    province and the bank a city, a county of it and a university; a county or a university has none."""
+    return PLACE_FILTERS_BY_KIND.get(org_kind(user), ())
+
+
+def application_filter_cities(*, user) -> QuerySet[Organisation]:
+    """Cities (市) offered to the user's filter: all for the province and the bank, none otherwise."""
+    if "city" not in application_place_filters_for(user=user):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(kind=OrgKind.CITY).order_by("code")
+
+
+def application_filter_counties(*, user, city=None) -> QuerySet[Organisation]:
+    """Counties (县区) offered to the user's filter: a city's own counties; for the province and the bank
+    every county, or those of `city` when one is chosen."""
+    if "county" not in application_place_filters_for(user=user):
+        return Organisation.objects.none()
+    counties = counties_visible_to(user=user).select_related(None)
+    if city is not None:
+        counties = counties.filter(parent_id=getattr(city, "pk", city))
+    return counties.order_by("code")
+
+
+def application_filter_universities(*, user) -> QuerySet[Organisation]:
+    """Universities (高校) offered to the province's and the bank's filter."""
+    if "university" not in application_place_filters_for(user=user):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(kind=OrgKind.UNIVERSITY).order_by("-in_province", "code")
 
 
 def applications_pending_corrections(*, application) -> QuerySet[ApplicationCorrection]:

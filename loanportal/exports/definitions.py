@@ -124,24 +124,32 @@ APPLICATION_FIELDS = (
 )
 
 
-def _application_filters(params: dict) -> dict:
+def _application_form(*, user, params):
     from applications.forms.lifecycle import ApplicationFilterForm
 
-    form = ApplicationFilterForm(params or None)
-    if form.is_bound and form.is_valid():
-        return {"status": form.cleaned_data["status"], "query": form.cleaned_data["q"]}
-    return {"status": "", "query": ""}
+    return ApplicationFilterForm(params or {}, user=user)
 
 
 def _applications(*, user, params):
+    """The list page's rows for these filters: its own form (default year, scoped place filters) and
+    selector, so the file holds exactly the rows the page lists."""
     from applications.selectors import lifecycle
 
-    qs = lifecycle.application_list(user=user, **_application_filters(params))
+    qs = lifecycle.application_list(user=user, **_application_form(user=user, params=params).filters())
     if (params or {}).get(
         "correction"
     ) == "pending":  # the list's 仅看待审批更正 box (views/lifecycle/lists.py)
         qs = qs.filter(corrections__status="pending").distinct()
     return qs
+
+
+def _freeze_applications(*, user, params):
+    """The filters as the page applied them: invalid or out-of-scope ones left out, the loan year explicit
+    (a file written after the year turns over still holds the year the requester saw)."""
+    frozen = _application_form(user=user, params=params).frozen_params()
+    if (params or {}).get("correction") == "pending":
+        frozen["correction"] = "pending"
+    return frozen
 
 
 def application_rows(*, user, params):
@@ -173,15 +181,28 @@ def application_rows(*, user, params):
 
 
 def _describe_applications(params: dict) -> str:
+    """The frozen filters in Chinese ("贷款年度：2026；市：兰州市；县区：榆中县"). Frozen params hold only
+    ids the requester's form accepted, so the names are of the requester's own scope."""
     from applications.models import ApplicationStatus
+    from loanportal.models import Organisation
 
-    filters = _application_filters(params)
+    params = params or {}
     parts = []
-    if filters["status"]:
-        parts.append("状态：" + _labels(ApplicationStatus.choices).get(filters["status"], filters["status"]))
-    if filters["query"]:
-        parts.append("姓名或身份证号后几位：" + filters["query"])
-    if (params or {}).get("correction") == "pending":
+    year = str(params.get("year", ""))
+    if year:
+        parts.append("贷款年度：" + ("全部年度" if year == "all" else year))
+    ids = {name: str(params.get(name, "")) for name in ("city", "county", "university")}
+    pks = [int(v) for v in ids.values() if v.isdigit() and len(v) < 10]
+    names = dict(Organisation.objects.filter(pk__in=pks).values_list("pk", "name"))
+    for name, label in (("city", "市"), ("county", "县区"), ("university", "高校")):
+        if ids[name] in map(str, names):
+            parts.append(f"{label}：{place_name(names[int(ids[name])])}")
+    status = params.get("status", "")
+    if status in ApplicationStatus.values:
+        parts.append("状态：" + _labels(ApplicationStatus.choices)[status])
+    if params.get("q"):
+        parts.append("姓名或身份证号后几位：" + str(params["q"]))
+    if params.get("correction") == "pending":
         parts.append("仅看待审批更正")
     return "；".join(parts) or "全部（本机构范围内）"
 
@@ -197,6 +218,7 @@ register(
         personal=True,
         page="application-list",
         describe=_describe_applications,
+        freeze=_freeze_applications,
     )
 )
 

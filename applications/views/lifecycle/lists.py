@@ -84,12 +84,12 @@ def _rows_html(page) -> str:
 
 
 def application_list(request):
-    """受理列表: the user's scoped applications, 50 a page, newest first, by status, by name/ID tail."""
-    form = ApplicationFilterForm(request.GET or None)
-    status = query = ""
-    if form.is_valid():
-        status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    applications = selectors.application_list(user=request.user, status=status, query=query)
+    """贷款申请: the user's scoped applications, 50 a page, newest first, by status, name/ID tail, loan
+    year (default the current one) and the user's place filters (市 / 县区 / 高校)."""
+    form = ApplicationFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    status, query = filters["status"], filters["query"]
+    applications = selectors.application_list(user=request.user, **filters)
     correction = request.GET.get("correction") == "pending"
     if correction:  # 待审批更正: applications with a correction waiting for a manager
         applications = applications.filter(corrections__status="pending").distinct()
