@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Application, PreApplicationImport
+from deadlines.services import current_loan_year
 from loanportal.audit import audit_record
 from loanportal.exports import services
 from loanportal.exports.models import ExportRequest, ExportStatus
@@ -437,7 +438,11 @@ def test_issue9_export_pages_offer_export_beside_the_filters(world, applications
         reverse("export-new", args=["applications"]) + "?status=accepted", {"purpose": "核对受理数据"}
     )
     export = ExportRequest.objects.get()
-    assert response.status_code == 302 and export.params == {"status": "accepted"}
+    # the list's default loan year is frozen into the request (issue 9: the file keeps the year shown)
+    assert response.status_code == 302 and export.params == {
+        "status": "accepted",
+        "year": str(current_loan_year()),
+    }
     detail = client.get(reverse("export-detail", args=[export.pk])).content.decode()
     assert "等待负责人审批" in detail and "export-approve-form" not in detail
     pending = manager_client.get(reverse("export-pending")).content.decode()

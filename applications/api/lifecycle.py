@@ -137,15 +137,23 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1900, max_value=9999, **kwargs)
 
 
+def _place_filter(field_name: str, description: str) -> IdFilter:
+    """An organisation id filter whose schema says which place it is (IdFilter's own says "记录 id")."""
+    annotated = extend_schema_field({"type": "integer", "description": description})(
+        type("PlaceFilter", (IdFilter,), {})
+    )
+    return annotated(field_name=field_name, label=description)
+
+
 class ApplicationFilter(PortalFilterSet):
     """The list page's filters (贷款申请): each narrows the user's own scope, so another city's county or
     an unknown id gives an empty list, never its rows. No default year here (the page defaults to the
     current loan year; an API client names the year it wants)."""
 
     year = YearFilter(field_name="year", label="贷款年度（如 2026）；不填为全部年度")
-    city = IdFilter(field_name="county__parent", label="市（机构 id）：该市各县区受理的申请")
-    county = IdFilter(field_name="county", label="县区（受理县机构 id）")
-    university = IdFilter(field_name="university", label="高校（机构 id）")
+    city = _place_filter("county__parent", "市（机构 id）：该市各县区受理的申请；范围外的 id 得到空列表")
+    county = _place_filter("county", "县区（受理县机构 id）；范围外的 id 得到空列表")
+    university = _place_filter("university", "就读高校（机构 id）")
 
     class Meta:
         model = Application
