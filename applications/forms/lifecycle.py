@@ -245,7 +245,8 @@ class ApplicationFilterForm(forms.Form):
         queryset=Organisation.objects.none(),
         required=False,
         empty_label="全部市",
-        widget=_select(),
+        # a new city reloads the list with that city's counties offered (static/js/portal.js)
+        widget=forms.Select(attrs={"class": "form-select", "data-autosubmit": ""}),
     )
     county = PlaceChoiceField(
         label="县区",

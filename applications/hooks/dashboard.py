@@ -30,7 +30,8 @@ def _pending_corrections_card(user):
         "title": "待审批更正",
         "value": count,
         "unit": "件",
-        "url": reverse("application-list") + "?correction=pending",
+        # year=all: the count covers every loan year, the list defaults to the current one
+        "url": reverse("application-list") + "?correction=pending&year=all",
         "note": note,
         "level": "warning" if count > mine else "",
     }
