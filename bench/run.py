@@ -142,7 +142,10 @@ def main(argv=None) -> int:
             results.extend(rows)
             print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
     finally:
-        cleanup()
+        if os.environ.get("BENCH_KEEP_DATABASE") == "1":  # to look into a figure on the data it was measured on
+            print(f"kept: {os.environ['DATABASE_URL']}")
+        else:
+            cleanup()
     print()
     print_table(results)
     Path(args.output).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
