@@ -142,7 +142,8 @@ def main(argv=None) -> int:
             results.extend(rows)
             print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
     finally:
-        if os.environ.get("BENCH_KEEP_DATABASE") == "1":  # to look into a figure on the data it was measured on
+        # BENCH_KEEP_DATABASE=1: to look into a figure on the data it was measured on
+        if os.environ.get("BENCH_KEEP_DATABASE") == "1":
             print(f"kept: {os.environ['DATABASE_URL']}")
         else:
             cleanup()

@@ -27,10 +27,6 @@ class StudentSearchForm(forms.Form):
             qs = qs.filter(name__contains=data["q"].strip())
         if data.get("id_tail"):
             qs = qs.filter(id_number__endswith=data["id_tail"].strip().upper())
-        if data.get("household_county"):
-            qs = qs.filter(household_county=data["household_county"])
-        if data.get("university"):
-            qs = qs.filter(university=data["university"])
         if data.get("level"):
             qs = qs.filter(level=data["level"])
         return qs

@@ -31,6 +31,16 @@ def students_visible_to(*, user) -> QuerySet[Student]:
     return Student.objects.filter(student_scope_q(user)).select_related("household_county", "university")
 
 
+def student_list(*, user, county=None, university=None) -> QuerySet[Student]:
+    """The student register newest first (the 学生 page), optionally one county's or one university's."""
+    qs = students_visible_to(user=user)
+    if county is not None:
+        qs = qs.filter(household_county=county)
+    if university is not None:
+        qs = qs.filter(university=university)
+    return qs.order_by("-pk")
+
+
 def student_get(*, user, pk) -> Student:
     """The student with this pk if the user may see it, else 404."""
     return get_object_or_404(students_visible_to(user=user), pk=pk)

@@ -30,14 +30,24 @@ def dashboard(request):
 def student_list(request):
     form = StudentSearchForm(request.GET or None, user=request.user)
     form.fields["household_county"].label_from_instance = place  # 榆中县, not the centre's name
-    students = selectors.students_visible_to(user=request.user).order_by("-pk")
-    if form.is_valid():
-        students = form.filter(students)
+    valid = form.is_valid()
+    students = selectors.student_list(
+        user=request.user,
+        county=form.cleaned_data.get("household_county") if valid else None,
+        university=form.cleaned_data.get("university") if valid else None,
+    )
+    if valid:
+        students = form.filter(students)  # name, ID tail, level
+    # The page's keys first, then its rows: the keys of one county's newest students are read from the index
+    # student_county_recent alone (an index-only scan, ~1 ms). Asked for the rows at once, newest first,
+    # PostgreSQL may walk the primary key backwards instead, filtering by county — 0.3 s a page for a county
+    # whose students were loaded before 1.5 million others' (make bench, 2026-12-02).
     paginator = CappedCountPaginator(
-        students.values_list(*STUDENT_COLUMNS), PAGE_SIZE, count_source=students.select_related(None)
+        students.values_list("pk", flat=True), PAGE_SIZE, count_source=students.select_related(None)
     )
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "students/list.html", {"form": form, "page": page, "rows": _student_rows(page)})
+    rows = students.filter(pk__in=list(page.object_list)).values_list(*STUDENT_COLUMNS)
+    return render(request, "students/list.html", {"form": form, "page": page, "rows": _student_rows(rows)})
 
 
 STUDENT_COLUMNS = (
@@ -57,7 +67,7 @@ STUDENT_ROW = (
 )
 
 
-def _student_rows(page) -> str:
+def _student_rows(rows) -> str:
     """The rows of the student list, built in Python from plain tuples (as the intake list's): the template
     engine and model instances cost more than the database on the whole page."""
     return format_html_join(
@@ -74,7 +84,7 @@ def _student_rows(page) -> str:
                 major or "—",
                 mask_phone(phone) or "—",
             )
-            for pk, name, id_number, county, university, level, major, phone in page
+            for pk, name, id_number, county, university, level, major, phone in rows
         ),
     )
 
