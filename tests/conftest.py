@@ -146,3 +146,21 @@ def eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def calamine_calls(monkeypatch):
+    """Every opening of a workbook by python_calamine (the third-party reader; our own code is not wrapped)."""
+    import python_calamine
+
+    calls = []
+    real = python_calamine.CalamineWorkbook
+
+    class Recording:
+        @staticmethod
+        def from_filelike(*args, **kwargs):
+            calls.append(args)
+            return real.from_filelike(*args, **kwargs)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Recording)
+    return calls

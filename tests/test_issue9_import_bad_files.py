@@ -16,7 +16,6 @@ import tracemalloc
 import zipfile
 
 import pytest
-import python_calamine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -198,22 +197,6 @@ BAD = {
 @pytest.fixture(scope="module")
 def bad_bytes():
     return {name: spec[0]() for name, spec in BAD.items()}
-
-
-@pytest.fixture
-def calamine_calls(monkeypatch):
-    """Every opening of a workbook by python_calamine (the third-party reader; our own code is not wrapped)."""
-    calls = []
-    real = python_calamine.CalamineWorkbook
-
-    class Recording:
-        @staticmethod
-        def from_filelike(*args, **kwargs):
-            calls.append(args)
-            return real.from_filelike(*args, **kwargs)
-
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Recording)
-    return calls
 
 
 def _post(channel, world, kind, content, name, content_type, client_for, api_for):

@@ -249,22 +249,6 @@ BAD_FILES = {
 }
 
 
-@pytest.fixture
-def calamine_calls(monkeypatch):
-    """Every call of python_calamine's workbook opener (a third-party library; ours is not wrapped)."""
-    calls = []
-    real = python_calamine.CalamineWorkbook
-
-    class Recording:
-        @staticmethod
-        def from_filelike(*args, **kwargs):
-            calls.append(args)
-            return real.from_filelike(*args, **kwargs)
-
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Recording)
-    return calls
-
-
 def test_issue9_bad_file_spy_sees_calamine_open_a_good_file(world, calamine_calls):
     pre_application_import(
         actor=world.users.county1_staff,
