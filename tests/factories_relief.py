@@ -79,6 +79,19 @@ def case_in_county_review(world, **kwargs):
     return case
 
 
+def notice_of_last_fortnight(world, case):
+    """第二十条（三）: the case's 公示 by the county clerk, Monday to Sunday two weeks ago (ended)."""
+    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 14)
+    return services.relief_notice_create(
+        actor=world.users.county1_staff,
+        case=case,
+        starts_on=monday,
+        ends_on=monday + datetime.timedelta(days=6),
+        place="村委会公示栏",
+        content="姓名、救助类别",
+    )
+
+
 def case_submitted(world, **kwargs):
     case = case_in_county_review(world, **kwargs)
     manager = world.users.county1_manager

@@ -130,30 +130,20 @@ def test_issue9_check2_relief_objection_and_resolution_with_numbers_are_masked(w
     quoting an ID number, are stored masked (and so are their audit rows)."""
     import datetime
 
-    from django.utils import timezone
-
     from repayment_relief import case_services as services
     from repayment_relief.models import ReliefObjection
 
-    from .factories_relief import case_in_county_review
+    from .factories_relief import case_in_county_review, notice_of_last_fortnight
 
     settings.RELIEF_DOCUMENT_ROOT = str(tmp_path / "relief")
     staff = world.users.county1_staff
     case = case_in_county_review(world)
-    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 14)
-    notice = services.relief_notice_create(
-        actor=staff,
-        case=case,
-        starts_on=monday,
-        ends_on=monday + datetime.timedelta(days=6),
-        place="村委会公示栏",
-        content="姓名、救助类别",
-    )
+    notice = notice_of_last_fortnight(world, case)
     id_number = valid_id("620123", "19990101")
     objection = services.relief_objection_record(
         actor=staff,
         notice=notice,
-        received_on=monday + datetime.timedelta(days=2),
+        received_on=notice.starts_on + datetime.timedelta(days=2),
         content="举报人电话13698765432",
     )
     services.relief_objection_resolve(

@@ -25,7 +25,7 @@ from repayment_relief.models import (
 
 from .concurrency import race
 from .factories import UserFactory, is_postgresql
-from .factories_relief import case_in_county_review, case_submitted
+from .factories_relief import case_in_county_review, case_submitted, notice_of_last_fortnight
 from .factories_relief_money import batch_received, fund, handed_over_case
 
 
@@ -186,17 +186,12 @@ def test_issue9_check7_relief_objection_resolved_twice_at_once(live_world):
     """第二十条（三） (an objection to the relief notice): the clerk and the manager resolve it at once."""
     staff, manager = live_world.users.county1_staff, live_world.users.county1_manager
     case = case_in_county_review(live_world)
-    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 14)
-    notice = services.relief_notice_create(
-        actor=staff,
-        case=case,
-        starts_on=monday,
-        ends_on=monday + datetime.timedelta(days=6),
-        place="村委会公示栏",
-        content="姓名、救助类别",
-    )
+    notice = notice_of_last_fortnight(live_world, case)
     objection = services.relief_objection_record(
-        actor=staff, notice=notice, received_on=monday + datetime.timedelta(days=2), content="邻居称其家有车"
+        actor=staff,
+        notice=notice,
+        received_on=notice.starts_on + datetime.timedelta(days=2),
+        content="邻居称其家有车",
     )
     one_won(
         lambda: services.relief_objection_resolve(
