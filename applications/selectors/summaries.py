@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from loanportal.models import Organisation
 from loanportal.roles import OrgKind
+from loanportal.rules import place_name
 from loanportal.scope import scope_q
 
 from .. import states
@@ -240,7 +241,7 @@ def progress_figures(*, user, year: int) -> dict:
             .order_by(f"{group}__code")
         )
         units = [
-            {"name": name, "live": n, "signed": s, "confirmed": c, "disbursed": d}
+            {"name": place_name(name), "live": n, "signed": s, "confirmed": c, "disbursed": d}
             for name, n, s, c, d in rows
         ]
     return {
