@@ -8,9 +8,8 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ..errors import DomainError
 from .checks import precheck_upload
-from .jobs import import_job_create, import_job_wanted
+from .jobs import import_job_for_upload
 
 ImportJobAcceptedSerializer = inline_serializer(
     "ImportJobAccepted",
@@ -23,18 +22,11 @@ ImportJobAcceptedSerializer = inline_serializer(
 
 
 def import_job_accepted(request, *, kind: str, year: int, file, page: str, precheck=precheck_upload):
-    """202 with the job for a large upload, None for one imported at once (small, or refused by `precheck`:
-    the endpoint's own import then refuses it with the same words). `precheck=None`: the kind checked it."""
-    if not import_job_wanted(file):
+    """202 with the job for a large upload (jobs.import_job_for_upload: the rule and its `precheck`), None
+    when the endpoint imports (or refuses) the upload itself, at once."""
+    job = import_job_for_upload(actor=request.user, kind=kind, year=year, file=file, precheck=precheck)
+    if job is None:
         return None
-    if precheck is not None:
-        try:
-            precheck(file)
-        except DomainError:
-            return None
-    job = import_job_create(
-        actor=request.user, kind=kind, organisation=request.user.organisation, year=year, file=file
-    )
     return Response(
         {"job": job.pk, "status": job.status, "url": reverse(page, args=[job.pk])},
         status=status.HTTP_202_ACCEPTED,

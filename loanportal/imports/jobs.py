@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from loanportal.dispatch import publish_on_commit
+from loanportal.errors import DomainError
 
+from .checks import precheck_upload
 from .models import ImportJob, ImportJobStatus
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,23 @@ def import_job_root() -> Path:
 def import_job_wanted(file) -> bool:
     """Whether an upload is large enough to be imported in the background."""
     return (getattr(file, "size", 0) or 0) >= settings.IMPORT_JOB_MIN_BYTES
+
+
+def import_job_for_upload(*, actor, kind: str, year: int, file, precheck=precheck_upload) -> ImportJob | None:
+    """The one rule of the pages and the API for an upload: a large one (import_job_wanted) that `precheck`
+    accepts (name, content type, size, magic bytes — read before any job is recorded) becomes a job of
+    `kind` for the actor's organisation. None for a small upload, imported at once by its page or endpoint,
+    and for one `precheck` refuses (a .xls, .xlsm or renamed file, one over the size limit): no job, the
+    import itself refuses it at once with the same words. `precheck=None` when the kind has checked the
+    file itself (the ledger)."""
+    if not import_job_wanted(file):
+        return None
+    if precheck is not None:
+        try:
+            precheck(file)
+        except DomainError:
+            return None
+    return import_job_create(actor=actor, kind=kind, organisation=actor.organisation, year=year, file=file)
 
 
 def import_job_create(*, actor, kind: str, organisation, year: int, file) -> ImportJob:
