@@ -114,9 +114,8 @@ def mask_stored_free_text(batch_size: int = 1000) -> dict[str, int]:
         model = apps.get_model(label)
         count = 0
         for row in model.objects.values("pk", *names).iterator(chunk_size=batch_size):
-            masked = {
-                name: mask_free_text(row[name]) for name in names if mask_free_text(row[name]) != row[name]
-            }
+            masked = {name: mask_free_text(row[name]) for name in names}
+            masked = {name: value for name, value in masked.items() if value != row[name]}
             if masked:
                 with transaction.atomic():
                     model.objects.filter(pk=row["pk"]).update(**masked)
