@@ -118,20 +118,9 @@ def _locust(host: str, users: int, seconds: int, out: str, env: dict) -> dict:
     }
 
 
-def _settle() -> None:
-    """VACUUM (ANALYZE) on PostgreSQL before measuring: what an earlier bench of the same run bulk-loaded or
-    deleted (a million applications, a ledger's dead rows) would otherwise be vacuumed by autovacuum in the
-    middle of the two minutes. A production database is in that settled state between peaks."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
-
-
 def run() -> list[dict]:
     counties, year = _make_staff()
-    _settle()
+    common.settle_database()
     port = _free_port()
     env = {
         **os.environ,

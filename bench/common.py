@@ -71,3 +71,15 @@ def database_vendor() -> str:
     from django.db import connection
 
     return connection.vendor
+
+
+def settle_database() -> None:
+    """VACUUM (ANALYZE) on PostgreSQL before measuring: what an earlier bench of the same run bulk-loaded or
+    deleted (a million applications, a ledger's dead rows, the load's saved forms) would otherwise be
+    vacuumed by autovacuum in the middle of a measurement. A production database is in that settled state
+    between peaks; ours and the baseline are both measured after it."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
