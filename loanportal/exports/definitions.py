@@ -317,18 +317,25 @@ register(
 # --- 受理预约名单 (a day's appointments at a site: the queue page) ------------------------------------------
 
 
-def _appointments(*, user, params):
+def _queue_site_day(*, user, params):
+    """The site and day the queue page shows for these params: one of the requester's active sites (the
+    page offers no other; an inactive one falls back to its default), else the first active site today."""
+    from django.utils import timezone
+
     from applications.forms.intake import QueueDayForm
     from applications.selectors import intake
 
-    sites = intake.intake_sites_visible_to(user=user)
+    sites = intake.intake_sites_visible_to(user=user).filter(is_active=True)
     form = QueueDayForm(params or None, sites=sites)
-    if form.is_bound and form.is_valid():
-        site, day = form.cleaned_data["site"], form.cleaned_data["day"]
-    else:
-        from django.utils import timezone
+    if form.is_bound and form.is_valid() and form.cleaned_data["site"] is not None:
+        return form.cleaned_data["site"], form.cleaned_data["day"]
+    return sites.first(), timezone.localdate()
 
-        site, day = sites.filter(is_active=True).first(), timezone.localdate()
+
+def _appointments(*, user, params):
+    from applications.selectors import intake
+
+    site, day = _queue_site_day(user=user, params=params)
     if site is None:
         return intake.appointments_visible_to(user=user).none()
     queue = intake.site_day_queue(user=user, site=site, day=day)
@@ -350,17 +357,7 @@ def _appointment_filter(queue, params):
 def _freeze_appointments(*, user, params):
     """The site and day the queue page shows for these params (its defaults: the first active site,
     today), fixed at request time, so the file written tomorrow is still the requested day's list."""
-    from django.utils import timezone
-
-    from applications.forms.intake import QueueDayForm
-    from applications.selectors import intake
-
-    sites = intake.intake_sites_visible_to(user=user)
-    form = QueueDayForm(params or None, sites=sites)
-    if form.is_bound and form.is_valid():
-        site, day = form.cleaned_data["site"], form.cleaned_data["day"]
-    else:
-        site, day = sites.filter(is_active=True).first(), timezone.localdate()
+    site, day = _queue_site_day(user=user, params=params)
     frozen = {k: v for k, v in (params or {}).items() if k in ("show", "q")}
     if site is not None:
         frozen.update(site=str(site.pk), day=day.isoformat())
