@@ -9,11 +9,13 @@
   page offers only active sites, the export read any visible site (an inactive one's list).
 """
 
+import datetime
 import tracemalloc
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from loanportal.exports import services
 from loanportal.exports.definitions import application_rows, appointment_rows, audit_rows
@@ -21,9 +23,10 @@ from loanportal.exports.models import ExportStatus
 from loanportal.exports.registry import definition_get
 from loanportal.exports.writer import Watermark, write_export
 from loanportal.roles import Role
-from tests.factories import UserFactory
+from tests.factories import StudentFactory, UserFactory, valid_id
 from tests.factories_intake import DAY, booking_on_day
 from tests.factories_lifecycle import make_application
+from tests.xlsx_inspect import Book
 
 MB = 1024 * 1024
 
@@ -131,3 +134,135 @@ def test_issue9_appointments_export_lists_the_site_the_queue_page_shows_never_an
     # the active site's day, asked for by the page's own link, is exported as listed
     shown = {"site": str(active.pk), "day": DAY.isoformat()}
     assert [row[4] for row in appointment_rows(user=staff, params=shown)] == ["在用点学生"]
+
+
+def test_issue9_appointments_export_filters_by_the_queue_pages_own_tab_and_search(world, client_for):
+    """The 显示 tab and the 查找 box: one function (views/intake/queue.py `queue_filter`) for the page and its
+    export, so the file names exactly the people the page lists."""
+    from applications.models import Appointment
+
+    staff = world.users.county1_staff
+    first = booking_on_day(world.county1, name="甲同学")
+    Appointment.objects.create(
+        county=world.county1,
+        site=first.site,
+        slot=first.slot,
+        date=DAY,
+        name="乙同学",
+        id_number=valid_id(world.county1.code, "20080301"),
+        phone="13800001236",
+        status="served",
+    )
+    client = client_for(staff)
+    for extra, listed in (
+        ({}, {"甲同学", "乙同学"}),
+        ({"show": "done"}, {"乙同学"}),
+        ({"q": "甲"}, {"甲同学"}),
+    ):
+        params = {"site": str(first.site.pk), "day": DAY.isoformat(), **extra}
+        page = client.get(reverse("intake-queue"), params).content.decode()
+        assert {name for name in ("甲同学", "乙同学") if name in page} == listed, extra
+        assert {row[4] for row in appointment_rows(user=staff, params=params)} == listed, extra
+
+
+# --- check 5, export by export: the hostile text has to reach each form for the check to prove anything ---
+
+PAYLOAD = '=HYPERLINK("http://x","y")'
+
+
+def _written(kind: str, user, params: dict, path) -> Book:
+    definition = definition_get(kind)
+    rows = (user, params) if definition.layout is not None else definition.rows(user=user, params=params)
+    mark = Watermark(
+        number="DC-T", title=definition.title, requester="甲", approver="乙", generated_at=timezone.now()
+    )
+    write_export(definition, rows, path=path, watermark=mark)
+    return Book(path.read_bytes())
+
+
+def _assert_payload_is_quoted_text(book, kind: str) -> None:
+    assert not book.any_formula(), kind
+    cells = book.text_cells(PAYLOAD)
+    assert cells, f"{kind}: the hostile text did not reach the file"
+    assert all(cell_kind in ("s", "inlineStr", "str") and quoted for _, _, cell_kind, quoted in cells), kind
+
+
+def test_issue9_check5_relief_case_forms_write_a_hostile_borrower_name_as_text(world, settings, tmp_path):
+    """附件1–5 and 7 (form layouts): a borrower named =HYPERLINK(…) is a quote-prefixed text cell in each."""
+    from repayment_relief import case_followup, case_services
+    from tests.factories_relief import case_in_county_review, notice_of_last_fortnight, open_case
+
+    settings.RELIEF_DOCUMENT_ROOT = str(tmp_path / "relief")
+    student = StudentFactory(name=PAYLOAD, household_county=world.county1, university=world.university1)
+    case = case_in_county_review(world, student=student)
+    notice_of_last_fortnight(world, case)  # 附件3 lists the cases' 公示
+    manager = world.users.county1_manager
+    case_services.relief_case_county_decide(actor=manager, case=case, decision="pass")
+    summary = case_services.county_summary_create(actor=manager, county=case.county)
+    case_services.county_summary_submit(actor=manager, summary=summary)
+    case.refresh_from_db()
+    # 附件2 is the form of categories 5a/5b: a second borrower of that kind, as opened
+    open_case(world, student=StudentFactory(name=PAYLOAD, household_county=world.county1), category="5b")
+    province = world.users.province_officer
+    case_services.relief_case_province_decide(actor=province, case=case, decision="pass")
+    batch = case_services.relief_batch_create(actor=province)
+    case_services.relief_batch_hand_over(actor=province, batch=batch, received_on=timezone.localdate())
+    box = case_followup.relief_archive_box_create(actor=province, year=2026)
+    case_followup.relief_archive_item_add(actor=province, box=box, case=case, attachment="att1")
+    county = world.users.county1_staff
+    for kind, user, params in (
+        ("relief_att1", county, {}),
+        ("relief_att2", county, {}),
+        ("relief_att3", county, {}),
+        ("relief_att4", county, {"summary": str(case.county_summary_id)}),
+        ("relief_att5", province, {"batch": str(batch.pk)}),
+        ("relief_att7", province, {}),
+    ):
+        _assert_payload_is_quoted_text(_written(kind, user, params, tmp_path / f"{kind}.xlsx"), kind)
+
+
+def test_issue9_check5_relief_money_forms_write_a_hostile_borrower_name_as_text(world, tmp_path):
+    """附件6 and the 资金划付清单: the same for the money forms."""
+    from deadlines.services import calendar_run
+    from repayment_relief import bank_amounts
+    from repayment_relief.disbursements import disbursement_prepare
+    from tests.factories_relief_money import batch_received, fund, handed_over_case
+
+    batch = batch_received(world, received_on=datetime.date(2026, 3, 12))
+    student = StudentFactory(name=PAYLOAD, household_county=world.county1)
+    case = handed_over_case(world, category="1", batch=batch, student=student)
+    calendar_run(as_of=datetime.date(2026, 3, 20))
+    line = bank_amounts.bank_amount_enter(
+        actor=world.users.bank_officer,
+        case=case,
+        contract=case.contracts.get(),
+        values={"principal": "24000.00", "interest": "168.00"},
+    )
+    bank_amounts.bank_amount_accept(actor=world.users.province_officer, line=line)
+    fund(world, reserve="50000")
+    paid = disbursement_prepare(actor=world.users.province_officer, year=2026)
+    province = world.users.province_officer
+    for kind, params in (("relief_att6", {}), ("relief_disbursement", {"batch": str(paid.pk)})):
+        _assert_payload_is_quoted_text(_written(kind, province, params, tmp_path / f"{kind}.xlsx"), kind)
+
+
+def test_issue9_check5_renewal_class_reminders_write_a_hostile_name_as_text(world, tmp_path):
+    """未提交续贷声明学生名单: a student named =HYPERLINK(…) in a class named the same."""
+    from deadlines.rules import loan_year_number
+    from renewals.services import renewal_declare, renewal_review
+
+    year = loan_year_number(timezone.localdate())
+    student = StudentFactory(
+        name=PAYLOAD,
+        household_county=world.county1,
+        university=world.university1,
+        class_name=PAYLOAD,
+        enrolment_year=year - 2,
+        study_years=4,
+    )
+    last = renewal_declare(
+        actor=None, student=student, year=year - 1, tuition_amount=4000, contract_number="C"
+    )
+    renewal_review(actor=world.users.university1_officer, declaration=last, decision="approve")
+    book = _written("renewal_class_reminders", world.users.university1_officer, {}, tmp_path / "r.xlsx")
+    _assert_payload_is_quoted_text(book, "renewal_class_reminders")

@@ -343,15 +343,10 @@ def _appointments(*, user, params):
 
 
 def _appointment_filter(queue, params):
-    from applications.views.intake.queue import QUEUE_FILTERS
+    from applications.views.intake.queue import queue_filter
 
-    show = (params or {}).get("show", "")
-    if show in QUEUE_FILTERS:
-        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
-    search = str((params or {}).get("q", "")).strip()
-    if search:
-        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
-    return queue
+    params = params or {}
+    return queue_filter(queue, show=str(params.get("show", "")), search=str(params.get("q", "")).strip())
 
 
 def _freeze_appointments(*, user, params):

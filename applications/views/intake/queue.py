@@ -52,12 +52,8 @@ def intake_queue(request, *, booking_form=None, walk_in_form=None, status=200):
         day = _today()
     can_act = user.role in COUNTY_ROLES and user.organisation_id == site.county_id
     queue = selectors.site_day_queue(user=user, site=site, day=day)
-    show = request.GET.get("show", "")
-    if show in QUEUE_FILTERS:
-        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
-    search = request.GET.get("q", "").strip()
-    if search:
-        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
+    show, search = request.GET.get("show", ""), request.GET.get("q", "").strip()
+    queue = queue_filter(queue, show=show, search=search)
     now = clock = services.intake_now()
     slots = (
         selectors.free_slots_for(user=user, site=site, day=max(day, clock.date()))
@@ -133,6 +129,15 @@ QUEUE_FILTERS = {
     "booked": ("待签到", ["booked"]),
     "done": ("已结束", ["served", "no_show", "cancelled"]),
 }
+
+
+def queue_filter(queue, *, show: str, search: str):
+    """The queue page's 显示 tab and 查找 box; its 导出 (exports/definitions.py) filters with this too."""
+    if show in QUEUE_FILTERS:
+        queue = queue.filter(status__in=QUEUE_FILTERS[show][1])
+    if search:
+        queue = queue.filter(Q(name__contains=search) | Q(id_number__endswith=search.upper()))
+    return queue
 
 
 def _capacity_f():
