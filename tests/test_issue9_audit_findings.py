@@ -266,3 +266,25 @@ def test_issue9_check5_renewal_class_reminders_write_a_hostile_name_as_text(worl
     renewal_review(actor=world.users.university1_officer, declaration=last, decision="approve")
     book = _written("renewal_class_reminders", world.users.university1_officer, {}, tmp_path / "r.xlsx")
     _assert_payload_is_quoted_text(book, "renewal_class_reminders")
+
+
+def test_issue9_check5_public_notice_writes_a_hostile_student_name_as_text(world, tmp_path):
+    """贷款学生公示名单: a student named =HYPERLINK(…) on a published notice (the route walk had no notice)."""
+    from applications.services import summaries
+    from tests.factories_lifecycle import open_calendar
+
+    open_calendar(2026)
+    application = make_application(world, to="contract_signed")
+    # a name no form accepts, written to the table as older data or another system might hold it
+    type(application.student).objects.filter(pk=application.student_id).update(name=PAYLOAD)
+    notice = summaries.public_notice_publish(
+        actor=None,
+        county=world.county1,
+        year=2026,
+        place="榆中县学生资助管理中心公告栏",
+        starts_on=datetime.date(2026, 10, 12),
+        ends_on=datetime.date(2026, 10, 16),
+    )
+    params = {"notice": str(notice.pk)}
+    book = _written("public_notice", world.users.county1_staff, params, tmp_path / "notice.xlsx")
+    _assert_payload_is_quoted_text(book, "public_notice")
