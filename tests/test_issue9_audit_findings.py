@@ -6,7 +6,11 @@
 - "a manager of the same organisation or above who is not the requester approves or refuses": the tests had
   the requester's own manager, the city above and the province; not a manager of a sibling county or city.
 - "导出 beside the filters, exporting exactly what the filters show" for a day's appointments: the queue
-  page offers only active sites, the export read any visible site (an inactive one's list).
+  page offers only active sites, the export read any visible site (an inactive one's list); the tab and the
+  search were written twice (page and export), now one `queue_filter`.
+- Check 5 "in every spreadsheet the portal writes": the route walk's hostile text reached four export kinds;
+  the relief forms, the money forms, the class reminder list and the public notice wrote files with no
+  hostile row. Each is proven here with a hostile name in its own data.
 """
 
 import datetime
