@@ -292,3 +292,27 @@ def test_issue9_check5_public_notice_writes_a_hostile_student_name_as_text(world
     params = {"notice": str(notice.pk)}
     book = _written("public_notice", world.users.county1_staff, params, tmp_path / "notice.xlsx")
     _assert_payload_is_quoted_text(book, "public_notice")
+
+
+# Column headers that make a table personal data in the issue's words: "a name plus ID, phone, address,
+# family or health data" (姓名 in every form: 学生姓名, 申请人姓名), and the audit log's free text.
+PERSONAL_HEADERS = ("姓名", "身份证", "电话", "住址", "家庭", "健康", "病", "对象", "原因")
+
+
+def test_issue9_export_every_kind_with_personal_columns_needs_approval():
+    """ "Aggregate-only tables (counts and sums) need no approval": a kind may skip the manager's approval
+    only when no column is personal, or when it says why (the uploader's own error report)."""
+    from loanportal.exports.registry import ID_NUMBER, PHONE, definitions_all
+
+    kinds = [*definitions_all(), definition_get("import_error_report")]
+    assert len(kinds) > 15
+    for definition in kinds:
+        personal = [
+            c.header
+            for c in definition.columns
+            if c.kind in (ID_NUMBER, PHONE) or any(word in c.header for word in PERSONAL_HEADERS)
+        ]
+        if personal:
+            assert definition.personal, (definition.name, personal)
+        if not definition.needs_approval:
+            assert not personal or definition.approval_exempt, (definition.name, personal)
