@@ -39,7 +39,8 @@ def summary_layout(book, sheet, *, user, params, full_numbers: bool = False) -> 
         sheet.write_string(0, 0, "汇总表不存在或不在您的范围内")
         return 0
     f = book.add_format
-    title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    # The merged title starts with the county's name: quote-prefixed like any text from data (check 5)
+    title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter", "quote_prefix": True})
     head = f({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
     cell = f({"border": 1, "valign": "vcenter"})
     section = f({"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
@@ -117,7 +118,8 @@ def summary_layout(book, sheet, *, user, params, full_numbers: bool = False) -> 
 def _statement_sheet(book, summary) -> None:
     sheet = book.add_sheet("公示情况说明")
     f = book.add_format
-    title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    # The merged title starts with the county's name: quote-prefixed like any text from data (check 5)
+    title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter", "quote_prefix": True})
     label = f({"bold": True, "border": 1, "valign": "top", "text_wrap": True})
     text = f({"border": 1, "valign": "top", "text_wrap": True})
     number = f({"border": 1, "num_format": "0", "align": "left"})

@@ -10,7 +10,9 @@
   search were written twice (page and export), now one `queue_filter`.
 - Check 5 "in every spreadsheet the portal writes": the route walk's hostile text reached four export kinds;
   the relief forms, the money forms, the class reminder list and the public notice wrote files with no
-  hostile row. Each is proven here with a hostile name in its own data.
+  hostile row. Each is proven here with a hostile name in its own data; the county summary's merged titles
+  (the county's name first) had no quote prefix.
+- "Aggregate-only tables need no approval": a guard that no kind with personal columns skips approval.
 """
 
 import datetime
@@ -316,3 +318,25 @@ def test_issue9_export_every_kind_with_personal_columns_needs_approval():
             assert definition.personal, (definition.name, personal)
         if not definition.needs_approval:
             assert not personal or definition.approval_exempt, (definition.name, personal)
+
+
+def test_issue9_check5_county_summary_title_starting_with_a_hostile_county_name_is_quoted_text(
+    world, tmp_path
+):
+    """申请汇总表 + 公示情况说明 (form layout): the only text at a cell's start that is not the form's own is the
+    county's name in the merged titles; a name starting =HYPERLINK( is a quote-prefixed text cell."""
+    from applications.services.summaries import county_summary_generate
+
+    summary = county_summary_generate(actor=world.users.county1_staff, county=world.county1, year=2026)
+    type(world.county1).objects.filter(pk=world.county1.pk).update(name=PAYLOAD)
+    params = {"summary": str(summary.pk)}
+    book = _written("county_summary", world.users.county1_manager, params, tmp_path / "summary.xlsx")
+    assert not book.any_formula()
+    titles = [
+        (name, ref, quoted)
+        for name, sheet in book.sheets.items()
+        for ref, (kind, value, _, quoted) in sheet.cells.items()
+        if (value or "").startswith(PAYLOAD)
+    ]
+    assert len(titles) == 2, titles  # the summary's title and the statement's
+    assert all(quoted for *_, quoted in titles), titles
