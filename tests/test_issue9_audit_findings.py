@@ -13,6 +13,7 @@
   hostile row. Each is proven here with a hostile name in its own data; the county summary's merged titles
   (the county's name first) had no quote prefix.
 - "Aggregate-only tables need no approval": a guard that no kind with personal columns skips approval.
+- 受理预警 每周数据: only "the file is generated" was tested; now the file's weeks are the page's table.
 """
 
 import datetime
@@ -340,3 +341,24 @@ def test_issue9_check5_county_summary_title_starting_with_a_hostile_county_name_
     ]
     assert len(titles) == 2, titles  # the summary's title and the statement's
     assert all(quoted for *_, quoted in titles), titles
+
+
+def test_issue9_warning_weekly_export_holds_the_pages_weekly_table(world, client_for):
+    """受理预警 逐周统计 and its 导出每周数据: the same weeks, the same figures (the page's window and the export's
+    are two constants each; this holds them together)."""
+    from loanportal.exports.definitions import warning_weekly_rows
+    from tests.factories_intake import make_site, make_slots
+
+    today = timezone.localdate()
+    site = make_site(world.county1)
+    make_slots(site, start=today - datetime.timedelta(days=55), end=today + datetime.timedelta(days=6))
+    manager = world.users.county1_manager
+    page = client_for(manager).get(reverse("intake-warning-county", args=[world.county1.pk]))
+    keys = ("start", "end", "capacity", "booked", "share", "served", "no_show", "walk_in")
+    shown = [[week[k] for k in keys] for week in page.context["weeks"]]
+    params = definition_get("intake_warning_weekly").frozen(
+        user=manager, params={"county": str(world.county1.pk)}
+    )
+    exported = [row[1:] for row in warning_weekly_rows(user=manager, params=params)]
+    assert len(shown) >= 4 and any(row[2] for row in shown)  # weeks with capacity, not an empty table
+    assert exported == shown
