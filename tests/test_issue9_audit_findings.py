@@ -362,3 +362,35 @@ def test_issue9_warning_weekly_export_holds_the_pages_weekly_table(world, client
     exported = [row[1:] for row in warning_weekly_rows(user=manager, params=params)]
     assert len(shown) >= 4 and any(row[2] for row in shown)  # weeks with capacity, not an empty table
     assert exported == shown
+
+
+def test_issue9_warning_daily_export_holds_the_days_of_the_pages_two_charts(world, client_for):
+    """受理预警 导出每日数据 (issue 9: "exporting exactly what the filters show"): the days of the page's charts —
+    逐日办结人数（近14天） and 未来8天 可预约容量与已预约 — one row a day, zeros included, with the charts' figures;
+    not the 57 days of the weekly table (the export read a window of its own)."""
+    from loanportal.exports.definitions import warning_daily_rows
+    from tests.factories_intake import make_site, make_slots
+
+    today = timezone.localdate()
+    site = make_site(world.county1)
+    make_slots(site, start=today - datetime.timedelta(days=40), end=today + datetime.timedelta(days=20))
+    manager = world.users.county1_manager
+    chart = (
+        client_for(manager).get(reverse("intake-warning-county", args=[world.county1.pk])).context["chart"]
+    )
+    params = definition_get("intake_warning_daily").frozen(
+        user=manager, params={"county": str(world.county1.pk)}
+    )
+    exported = list(warning_daily_rows(user=manager, params=params))
+    days = [row[1] for row in exported]
+    labels = chart["history"]["labels"] + chart["ahead"]["labels"][1:]  # today is in both charts
+    assert [f"{d.month}月{d.day}日" for d in days] == labels
+    assert days == [today + datetime.timedelta(days=n) for n in range(-13, 8)]
+    by_day = {row[1]: row for row in exported}
+    history = [by_day[d] for d in days[:14]]
+    ahead = [by_day[d] for d in days[13:]]
+    assert [row[4] for row in history] == chart["history"]["served"]
+    assert [row[5] for row in history] == chart["history"]["no_show"]
+    assert [row[2] for row in ahead] == chart["ahead"]["capacity"]
+    assert [row[3] for row in ahead] == chart["ahead"]["booked"]
+    assert any(chart["ahead"]["capacity"])  # slots ahead: the figures compared are not all zero

@@ -244,6 +244,30 @@ def iso_week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
+# The windows of a county's 受理预警 page and of its two exports (导出每日数据 / 导出每周数据): one definition,
+# so that a spreadsheet holds exactly the days and weeks the page shows.
+WARNING_HISTORY_DAYS = 14  # 逐日办结人数（近14天）: today and the 13 days before
+WARNING_AHEAD_DAYS = 8  # 未来8天 可预约容量与已预约: today and the 7 days after
+WARNING_WEEKS_BACK_DAYS = 56  # 逐周统计: the weeks from eight weeks back to the last day ahead
+
+
+def warning_history_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return today - datetime.timedelta(days=WARNING_HISTORY_DAYS - 1), today
+
+
+def warning_ahead_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return today, today + datetime.timedelta(days=WARNING_AHEAD_DAYS - 1)
+
+
+def warning_daily_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The days of the two daily charts together: the first of the history to the last day ahead."""
+    return warning_history_window(today)[0], warning_ahead_window(today)[1]
+
+
+def warning_weekly_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return today - datetime.timedelta(days=WARNING_WEEKS_BACK_DAYS), warning_ahead_window(today)[1]
+
+
 # --- who may do what to an appointment: the one check the services make and the queue page renders ----
 
 

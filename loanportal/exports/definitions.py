@@ -441,10 +441,10 @@ register(
 
 # --- 受理预警 daily and weekly figures of a county (aggregate: no approval) --------------------------------
 
-WARNING_DAYS_BACK, WARNING_DAYS_AHEAD = 56, 7
 
-
-def _warning_series(*, user, params):
+def _warning_series(*, user, params, window):
+    """The county of the export and its daily figures over `window(day)` (applications.rules.intake: the
+    page's own windows), counted from the frozen day."""
     from django.http import Http404
     from django.utils import timezone
 
@@ -454,12 +454,8 @@ def _warning_series(*, user, params):
         county = intake.intake_county_get(user=user, pk=int((params or {}).get("county", "")))
     except (TypeError, ValueError, Http404):
         return None, []
-    today = _date_param(params, "on") or timezone.localdate()
-    return county, intake.daily_series(
-        county=county,
-        start=today - datetime.timedelta(days=WARNING_DAYS_BACK),
-        end=today + datetime.timedelta(days=WARNING_DAYS_AHEAD),
-    )
+    start, end = window(_date_param(params, "on") or timezone.localdate())
+    return county, intake.daily_series(county=county, start=start, end=end)
 
 
 def _freeze_warnings(*, user, params):
@@ -470,42 +466,50 @@ def _freeze_warnings(*, user, params):
     return {**({"county": county} if county else {}), "on": timezone.localdate().isoformat()}
 
 
-def _describe_warnings(params) -> str:
-    from loanportal.models import Organisation
+def _describe_warnings(window_name: str):
+    """The county and the dates of the export (`window_name`: applications.rules.intake.warning_<name>_window)."""
 
-    params = params or {}
-    parts = []
-    county = str(params.get("county", ""))
-    if county.isdigit():
-        found = Organisation.objects.filter(pk=int(county)).first()
-        parts.append(f"县：{place_name(found.name) if found else county}")
-    on = _date_param(params, "on")
-    if on:
-        start = on - datetime.timedelta(days=WARNING_DAYS_BACK)
-        end = on + datetime.timedelta(days=WARNING_DAYS_AHEAD)
-        parts.append(f"日期：{start.isoformat()} 至 {end.isoformat()}")
-    return "；".join(parts) or "未选择县"
+    def describe(params) -> str:
+        from applications.rules import intake as intake_rules
+        from loanportal.models import Organisation
+
+        params = params or {}
+        parts = []
+        county = str(params.get("county", ""))
+        if county.isdigit():
+            found = Organisation.objects.filter(pk=int(county)).first()
+            parts.append(f"县：{place_name(found.name) if found else county}")
+        on = _date_param(params, "on")
+        if on:
+            start, end = getattr(intake_rules, f"warning_{window_name}_window")(on)
+            parts.append(f"日期：{start.isoformat()} 至 {end.isoformat()}")
+        return "；".join(parts) or "未选择县"
+
+    return describe
 
 
 def warning_daily_rows(*, user, params):
-    county, series = _warning_series(user=user, params=params)
+    """Every day of the page's two daily charts (近14天 办结/未到, 未来8天 容量/已预约), zeros included."""
+    from applications.rules.intake import warning_daily_window
+
+    county, series = _warning_series(user=user, params=params, window=warning_daily_window)
     for day in series:
-        if day["capacity"] or day["booked"] or day["served"] or day["walk_in"]:
-            yield [
-                place_name(county.name),
-                day["date"],
-                day["capacity"],
-                day["booked"],
-                day["served"],
-                day["no_show"],
-                day["walk_in"],
-            ]
+        yield [
+            place_name(county.name),
+            day["date"],
+            day["capacity"],
+            day["booked"],
+            day["served"],
+            day["no_show"],
+            day["walk_in"],
+        ]
 
 
 def warning_weekly_rows(*, user, params):
+    from applications.rules.intake import warning_weekly_window
     from applications.views.intake.warnings import _weekly  # the page's own weekly table
 
-    county, series = _warning_series(user=user, params=params)
+    county, series = _warning_series(user=user, params=params, window=warning_weekly_window)
     for week in _weekly(series):
         yield [
             place_name(county.name),
@@ -538,7 +542,7 @@ register(
         roles=INTAKE_READERS,
         personal=False,
         page="intake-warnings",
-        describe=_describe_warnings,
+        describe=_describe_warnings("daily"),
         freeze=_freeze_warnings,
     )
 )
@@ -562,7 +566,7 @@ register(
         roles=INTAKE_READERS,
         personal=False,
         page="intake-warnings",
-        describe=_describe_warnings,
+        describe=_describe_warnings("weekly"),
         freeze=_freeze_warnings,
     )
 )

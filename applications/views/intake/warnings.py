@@ -61,13 +61,12 @@ def intake_warning_county(request, pk):
     county = selectors.intake_county_get(user=user, pk=pk)
     today = _today()
     snapshot = selectors.queue_snapshots_visible_to(user=user).filter(county=county, date=today).first()
-    history = selectors.daily_series(county=county, start=today - datetime.timedelta(days=13), end=today)
-    ahead = selectors.daily_series(county=county, start=today, end=today + datetime.timedelta(days=7))
-    weeks = _weekly(
-        selectors.daily_series(
-            county=county, start=today - datetime.timedelta(days=56), end=today + datetime.timedelta(days=7)
-        )
-    )
+    history_start, history_end = rules.warning_history_window(today)
+    history = selectors.daily_series(county=county, start=history_start, end=history_end)
+    ahead_start, ahead_end = rules.warning_ahead_window(today)
+    ahead = selectors.daily_series(county=county, start=ahead_start, end=ahead_end)
+    weeks_start, weeks_end = rules.warning_weekly_window(today)
+    weeks = _weekly(selectors.daily_series(county=county, start=weeks_start, end=weeks_end))
     figures = queue_warnings.queue_figures(county=county, on=today)
     chart = {
         "history": {
@@ -92,6 +91,8 @@ def intake_warning_county(request, pk):
             "chart": chart,
             "can_refresh": user.role in COUNTY_ROLES or user.organisation.kind != OrgKind.COUNTY,
             "today": today,
+            "history_days": rules.WARNING_HISTORY_DAYS,
+            "ahead_days": rules.WARNING_AHEAD_DAYS,
         },
     )
 
