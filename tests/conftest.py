@@ -30,6 +30,28 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def today(monkeypatch):
+    """The portal's clock on a fixed day: django.utils.timezone.now — hence localdate(), current_loan_year(),
+    a page's default year, a service called without `on` — reads factories_lifecycle.TODAY (loan year 2026,
+    the year of the tests' fixed dates) at the real time of day. Returns a function to move to another day:
+    `today(datetime.date(2026, 10, 12))`. The intake queue's clock follows it unless a test sets that clock
+    (factories_intake.clock)."""
+    from django.utils import timezone
+
+    from .factories_lifecycle import TODAY
+
+    real_now = timezone.now
+
+    def set_today(day):
+        shift = day - timezone.localdate(real_now())
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + shift)
+        return day
+
+    set_today(TODAY)
+    return set_today
+
+
+@pytest.fixture
 def world(db):
     return build_world()
 

@@ -19,6 +19,11 @@ STEP_DAY = {
     "fee_certified": datetime.date(2026, 11, 25),
     "archived": datetime.date(2027, 3, 1),
 }
+# "Today" for tests whose 2026 data meet a page, a job or a service that reads the date itself (a list's
+# default year, the key date open today): the day the suite was last run unpinned, in loan year 2026 —
+# after the fee-certificate window (11/30), before the archive deadline (3/31/2027). The `today` fixture
+# (tests/conftest.py) sets the portal's clock to it, so such a test passes on any day it is run.
+TODAY = datetime.date(2026, 12, 2)
 
 
 def open_calendar(year: int = 2026):

@@ -12,7 +12,9 @@ from loanportal.rules import mask_id_number
 from tests.factories import valid_id
 from tests.factories_lifecycle import bank_approval_open, make_application, receipt_entry_open
 
-pytestmark = pytest.mark.django_db
+# The 2026 data here meet pages and services that read the date (a list defaults to today's loan year):
+# the portal's clock is on a day of loan year 2026 (conftest.today).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 @pytest.fixture
@@ -153,7 +155,7 @@ def test_api_create_and_duplicate_across_counties(world, api_for):
     from deadlines.services import loan_year_ensure
 
     loan_year_ensure(year=2026)
-    # Today (2026-11-21) is outside the intake window: refused with the window's dates.
+    # Today (factories_lifecycle.TODAY, 2026-12-02) is outside the intake window: refused with its dates.
     response = api_for(world.users.county1_staff).post("/api/v1/applications/", payload, format="json")
     assert response.status_code == 400
     assert "现场受理期" in response.json()["detail"]

@@ -47,7 +47,7 @@ def test_dashboard_cards_per_role(world, client_for):
     assert "待审批贷款" in body
 
 
-def test_precheck_announces_pre_applied_student_and_duplicate_county(world, client_for):
+def test_precheck_announces_pre_applied_student_and_duplicate_county(today, world, client_for):
     """Notice 三(六): a pre-applied student is announced; a live application elsewhere shows the county only."""
     id_number = valid_id(world.county1.code, "20070102")
     PreApplication.objects.create(

@@ -20,6 +20,10 @@ from renewals.models import FeeAccount, FeeStandard, LateFeeUniversity
 
 from .factories_preapplications import upload, workbook_bytes
 
+# The 2026 data here meet pages and services that read the date (a list defaults to today's loan year):
+# the portal's clock is on a day of loan year 2026 (conftest.today).
+pytestmark = pytest.mark.usefixtures("today")
+
 YEAR = 2026
 HEADERS = ["专业", "学历层次", "学费（元/年）", "住宿费（元/年）"]
 

@@ -11,6 +11,10 @@ from applications.services import yearend as services
 from loanportal.errors import ConflictError
 from tests.factories_yearend import ARCHIVE_DAY, applications_in
 
+# The 2026 data here meet pages and services that read the date (a list defaults to today's loan year):
+# the portal's clock is on a day of loan year 2026 (conftest.today).
+pytestmark = pytest.mark.usefixtures("today")
+
 
 def _box(world, number="2026-001", user=None):
     return services.archive_box_create(

@@ -171,7 +171,7 @@ def test_issue13_record_one_contract_checks_amounts_and_state(world):
         )
 
 
-def test_issue13_bank_pages_per_contract_entry_and_import(world, client_for):
+def test_issue13_bank_pages_per_contract_entry_and_import(today, world, client_for):
     apps = applications_in(world, "receipt_confirmed", 2)
     extend(world, "bank_approval_due", world.bank)
     client = client_for(world.users.bank_officer)

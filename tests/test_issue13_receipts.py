@@ -96,7 +96,7 @@ def test_issue13_return_without_reason_is_refused_and_changes_nothing(world):
     assert _statuses([application]) == ["receipt_entered"] and AuditEvent.objects.count() == before
 
 
-def test_issue13_receipt_page_lists_contracts_and_confirms_selected(world, client_for):
+def test_issue13_receipt_page_lists_contracts_and_confirms_selected(today, world, client_for):
     apps = applications_in(world, "receipt_entered", 3)
     extend(world, "receipt_confirm_due", world.county1)
     extend(world, "receipt_entry_due", world.university1)  # the university may enter it again

@@ -780,7 +780,7 @@ def test_issue13_progress_charts_with_their_numbers(world, seeded, client_for):
     assert client_for(world.users.university1_officer).get(reverse("progress-dashboard")).status_code == 403
 
 
-def test_issue13_seed_demo_leaves_summaries_and_notices(world):
+def test_issue13_seed_demo_leaves_summaries_and_notices(today, world):
     """seed_demo's seeder publishes an ended notice and generates the summary of each county with loans."""
     from applications.hooks.summaries import seed_summaries
 
@@ -790,7 +790,7 @@ def test_issue13_seed_demo_leaves_summaries_and_notices(world):
         "users": {u.username: u for u in vars(world.users).values()},
         "counties": [world.county1, world.county2, world.county3],
     }
-    seed_summaries(context)  # today (December 2026) lies in loan year 2026
+    seed_summaries(context)  # today (conftest: 2026-12-02) lies in loan year 2026
     seed_summaries(context)  # idempotent
     assert PublicNotice.objects.filter(county=world.county1).count() == 1
     assert CountySummary.objects.filter(county=world.county1, status="generated").count() == 1

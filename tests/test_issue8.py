@@ -303,7 +303,7 @@ def test_issue8_archive_every_signed_loan_of_the_year(world, state):
     else:
         application = make_application(world, to=state)
     archived = services.application_transition(
-        actor=world.users.county1_manager, application=application, to="archived"
+        actor=world.users.county1_manager, application=application, to="archived", on=STEP_DAY["archived"]
     )
     assert archived.status == "archived"
 
@@ -571,7 +571,7 @@ def test_issue8_seed_demo_holds_today_in_its_windows_and_finishes_the_journey(db
     assert county3_creators == {"county3_staff"}
 
 
-def test_issue8_certificate_and_receipt_page_print_the_calendars_date(world, client_for):
+def test_issue8_certificate_and_receipt_page_print_the_calendars_date(today, world, client_for):
     """The acceptance certificate and the receipt page print the university's real receipt deadline
     (with its extension), not a "10月10日" written into the template."""
     open_calendar(2026)

@@ -169,7 +169,7 @@ def test_issue9_pre_application_export_names_the_county_as_the_list_does(
 
 
 def test_issue9_application_export_labels_the_database_id_honestly(
-    world, client_for, eager, django_capture_on_commit_callbacks
+    today, world, client_for, eager, django_capture_on_commit_callbacks
 ):
     application = make_application(world)
     staff = world.users.county1_staff

@@ -19,6 +19,10 @@ from renewals.services import renewal_declare, renewal_resubmit, renewal_review
 from .concurrency import race
 from .factories import is_postgresql
 
+# The 2026 data here meet pages and services that read the date (a list defaults to today's loan year):
+# the portal's clock is on a day of loan year 2026 (conftest.today).
+pytestmark = pytest.mark.usefixtures("today")
+
 YEAR = 2026
 NOTE = "高校逾期未审，转县级审核"
 

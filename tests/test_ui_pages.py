@@ -15,7 +15,9 @@ from tests.factories import valid_id
 from tests.factories_intake import make_site, person
 from tests.factories_lifecycle import make_application
 
-pytestmark = pytest.mark.django_db
+# The 2026 data here meet pages and services that read the date (a list defaults to today's loan year):
+# the portal's clock is on a day of loan year 2026 (conftest.today).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 @pytest.fixture
