@@ -31,8 +31,10 @@ def _appointment(world, **overrides):
 
 
 def _pre_application(world, **overrides):
+    from deadlines.services import current_loan_year
+
     data = {
-        "year": timezone.localdate().year,
+        "year": current_loan_year(),  # the loan year the precheck reads (January–March: the previous one)
         "county": world.county1,
         "name": "名单学生",
         "id_number": valid_id(world.county1.code, "20070103"),
