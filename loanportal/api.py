@@ -3,12 +3,11 @@
 import logging
 from collections.abc import Mapping
 
-import django_filters
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from redis.exceptions import RedisError
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -20,7 +19,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import selectors, services, tokens
-from .api_filters import IdFilter, PortalFilterBackend, PortalFilterSet  # noqa: F401 - re-exported
+from .api_filters import IdFilter, PortalFilterBackend, PortalFilterSet, TextFilter  # noqa: F401 - re-exported
 from .errors import DomainError
 from .lockout import client_ip
 from .models import ApiToken, CoBorrower, Organisation, Student, User
@@ -108,6 +107,16 @@ class ReferenceField(serializers.PrimaryKeyRelatedField):
             ) from None
 
 
+class TextField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField turns 12, 1.5 or true into "12", "1.5", "True",
+    accepting a body the schema (type: string) calls invalid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ObjectBodyMixin:
     """Serializer error messages (Chinese) for a body that is not a JSON object; references by id are
     ReferenceFields (404 when the record does not exist or is out of scope)."""
@@ -133,6 +142,26 @@ def validate_body(serializer_class, request, **kwargs):
     body = serializer_class(data=request.data, **kwargs)
     body.is_valid(raise_exception=True)
     return body.validated_data
+
+
+LOAN_YEAR_MESSAGE = "贷款年度须为2000至2100之间的整数"
+
+
+def loan_year_parameter(description: str) -> OpenApiParameter:
+    """The `?year=` of an action reading one loan year (query_loan_year): its bounds in the schema."""
+    return OpenApiParameter(
+        "year", {"type": "integer", "minimum": 2000, "maximum": 2100}, required=False, description=description
+    )
+
+
+def query_loan_year(request) -> int | None:
+    """`?year=` of an action (not a FilterSet): None when not given, else 2000–2100 (400 naming `year`)."""
+    raw = request.query_params.get("year", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
+        raise exceptions.ValidationError({"year": [LOAN_YEAR_MESSAGE]})
+    return int(raw)
 
 
 ERROR_RESPONSE_DESCRIPTIONS = {
@@ -346,7 +375,7 @@ class StudentSerializer(BodyModelSerializer):
 
 
 class StudentFilter(PortalFilterSet):
-    name = django_filters.CharFilter(lookup_expr="icontains")
+    name = TextFilter(lookup_expr="icontains")
 
     class Meta:
         model = Student

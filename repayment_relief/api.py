@@ -19,8 +19,17 @@ from .ledger import LedgerError
 from .models import LoanContract, LoanLedgerSnapshot
 
 AMOUNT_PARAMETERS = [
-    OpenApiParameter("category", OpenApiTypes.STR, description="救助类别 1–5（第五类可写 5a/5b）"),
-    OpenApiParameter("received", OpenApiTypes.DATE, description="银行收到救助材料的日期（YYYY-MM-DD）"),
+    OpenApiParameter(
+        "category",
+        OpenApiTypes.STR,
+        enum=list(rules.CATEGORY_SCOPES),
+        description="救助类别 1–5（第五类可写 5a/5b）；与 received 同时提供",
+    ),
+    OpenApiParameter(
+        "received",
+        OpenApiTypes.DATE,
+        description="银行收到救助材料的日期（YYYY-MM-DD）；与 category 同时提供",
+    ),
 ]
 AmountSerializer = inline_serializer(
     "ReliefAmount",
@@ -140,16 +149,24 @@ class LoanContractViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         if category is None and received is None:
             return context
         if not category or not received:
-            raise DomainError("计算救助金额需要同时提供 category（类别）和 received（收到材料日期）")
-        rules.category_scope(category)  # 400 with the category message
+            missing = "received" if category else "category"
+            raise DomainError(
+                f"{missing}：计算救助金额需要同时提供 category（救助类别）和 received（收到材料日期）",
+                field=missing,
+            )
+        if category not in rules.CATEGORY_SCOPES:  # exactly as the schema's enum lists them
+            raise DomainError(
+                f"category：救助类别应为 {'、'.join(rules.CATEGORY_SCOPES)} 之一（收到“{category[:20]}”）",
+                field="category",
+            )
         try:
             received_on = datetime.date.fromisoformat(received)
+            cutoff = rules.amount_cutoff_date(received_on)  # 16–31 December 9999: no 20 January after it
         except ValueError:
             raise DomainError(
-                f"received 应为 YYYY-MM-DD 格式的日期（收到“{received[:20]}”）", field="received"
+                f"received：应为 YYYY-MM-DD 格式的日期（收到“{received[:20]}”）", field="received"
             ) from None
-        cutoff = rules.amount_cutoff_date(received_on)
-        context["amount_query"] = (category.strip(), cutoff, selectors.relief_parameters_for(cutoff=cutoff))
+        context["amount_query"] = (category, cutoff, selectors.relief_parameters_for(cutoff=cutoff))
         return context
 
 

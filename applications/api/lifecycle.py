@@ -2,7 +2,6 @@
 and /api/v1/loan-policies/. Thin: selectors for reads, services for writes."""
 
 import django_filters
-from django import forms
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -18,7 +17,7 @@ from loanportal.api import (
     router,
     validate_body,
 )
-from loanportal.api_filters import IdFilter
+from loanportal.api_filters import IdFilter, StrictIntegerField
 from loanportal.errors import DomainError
 from loanportal.models import Organisation, Relationship, StudyLevel
 from loanportal.roles import COUNTY_ROLES, UNIVERSITY_ROLES, OrgKind
@@ -127,11 +126,14 @@ class ReceiptSerializer(BodySerializer):
     receipt_code = serializers.CharField(max_length=20)
 
 
-@extend_schema_field({"type": "integer", "description": "贷款年度，如 2026"})
+@extend_schema_field(
+    {"type": "integer", "minimum": 1900, "maximum": 9999, "description": "贷款年度，如 2026"}
+)
 class YearFilter(django_filters.NumberFilter):
-    """A loan year: an integer of four digits (a huge number or letters → 400, never a database error)."""
+    """A loan year: an integer of four digits (a huge number or letters → 400, never a database error);
+    the schema states the bounds, so a client (and schemathesis) knows 1899 is refused."""
 
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1900, max_value=9999, **kwargs)

@@ -7,13 +7,20 @@
 notice runs) and objections."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deadlines.services import current_loan_year
-from loanportal.api import BodySerializer, ScopedViewSetMixin, router, validate_body
+from loanportal.api import (
+    BodySerializer,
+    ScopedViewSetMixin,
+    loan_year_parameter,
+    query_loan_year,
+    router,
+    validate_body,
+)
 from loanportal.errors import DomainError
 from loanportal.roles import COUNTY_ROLES, PROVINCE_ROLES, Role
 
@@ -165,7 +172,7 @@ class SummaryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, required=False, description="贷款年度（默认当前年度）")],
+        parameters=[loan_year_parameter("贷款年度（默认当前年度）")],
         responses={200: MissingSerializer, 400: None},
         summary="尚未报送省中心的市、县",
     )
@@ -178,10 +185,7 @@ class SummaryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         pagination_class=None,
     )
     def missing(self, request):
-        raw = request.query_params.get("year", "")
-        if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
-            raise DomainError("年度格式不正确", field="year")
-        year = int(raw) if raw else current_loan_year(timezone.localdate())
+        year = query_loan_year(request) or current_loan_year(timezone.localdate())
         missing = selectors.summaries_missing(user=request.user, year=year)
 
         def orgs(items):

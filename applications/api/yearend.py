@@ -13,6 +13,8 @@ from loanportal.api import (
     ErrorSerializer,
     MaskedIdField,
     ScopedViewSetMixin,
+    loan_year_parameter,
+    query_loan_year,
     router,
     validate_body,
 )
@@ -278,17 +280,12 @@ class ArchiveBoxViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
 
     @extend_schema(
         responses=ArchivedApplicationSerializer(many=True),
-        parameters=[OpenApiParameter("year", int, description="贷款年度", required=False)],
+        parameters=[loan_year_parameter("贷款年度")],
     )
     @action(detail=False, methods=["get"], url_path="unarchived", url_name="unarchived")
     def unarchived(self, request):
         """Signed contracts of the year not yet archived (待归档)."""
-        year = request.query_params.get("year", "")
-        if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"year": ["贷款年度须为2000至2100之间的整数"]})
-        rows = selectors.applications_unarchived(user=request.user, year=int(year) if year else None)
+        rows = selectors.applications_unarchived(user=request.user, year=query_loan_year(request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ArchivedApplicationSerializer(page, many=True).data)
 

@@ -2,6 +2,7 @@
 download. Every body is validated by a serializer (a list or a string is a 400); rows come from the
 export selectors (the requester's own, and those the manager may decide)."""
 
+import django_filters
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -9,11 +10,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from loanportal.api import ScopedViewSetMixin, router
+from loanportal.api import ScopedViewSetMixin, TextField, router
+from loanportal.api_filters import PortalFilterSet
 
 from . import selectors, services
 from .models import ExportRequest
-from .registry import definitions_all
+from .registry import definition_choices, definitions_all
 from .workbook import XLSX_CONTENT_TYPE
 
 
@@ -71,9 +73,7 @@ class ExportRequestSerializer(serializers.ModelSerializer):
 
 class ExportCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[])
-    params = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=200), required=False
-    )
+    params = serializers.DictField(child=TextField(allow_blank=True, max_length=200), required=False)
     purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     full_numbers = serializers.BooleanField(required=False, default=False)
 
@@ -91,6 +91,14 @@ class ExportRefuseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+class ExportFilter(PortalFilterSet):
+    kind = django_filters.ChoiceFilter(choices=definition_choices(), label="导出内容")
+
+    class Meta:
+        model = ExportRequest
+        fields = ["status", "kind"]
+
+
 def _validated(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -103,7 +111,7 @@ class ExportViewSet(
     """Export requests: the user's own and those the user (a manager) may decide."""
 
     serializer_class = ExportRequestSerializer
-    filterset_fields = ["status", "kind"]
+    filterset_class = ExportFilter
 
     def selector(self, user):
         return selectors.exports_visible_to(user=user).order_by("-pk")

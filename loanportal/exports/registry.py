@@ -128,5 +128,12 @@ def definitions_all() -> list[ExportDefinition]:
     return [d for d in _definitions.values() if d.requestable]
 
 
+def definition_choices() -> list[tuple[str, str]]:
+    """(name, title) of every kind an export request can have, the portal's hand-outs included (the API's
+    `?kind=` filter: a kind that does not exist is a 400, not an empty list)."""
+    _load()
+    return [(d.name, d.title) for d in _definitions.values()]
+
+
 def _load() -> None:
     from . import definitions, import_reports  # noqa: F401  (register the portal's exports on import)

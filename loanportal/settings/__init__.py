@@ -233,6 +233,10 @@ REST_FRAMEWORK = {
         "loanportal.api_filters.PortalFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Bodies are JSON objects (docs/api.md); only the uploads (imports, ledgers) name multipart themselves.
+    # With DRF's default form parsers a malformed multipart body read as an empty form, i.e. `{}`.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "loanportal.api.PortalAutoSchema",
