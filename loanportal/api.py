@@ -124,6 +124,29 @@ class ObjectBodyMixin:
     default_error_messages = {"invalid": NOT_AN_OBJECT, "null": NOT_AN_OBJECT}
     serializer_related_field = ReferenceField
 
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {name: [message] for name, message in _text_errors(self.fields, data)}
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _text_errors(fields, data: Mapping):
+    """(field, message) for each text field of a body that is not what the schema says: not a JSON string
+    (DRF's CharField turns 12 or true into "12", "True"), or longer than max_length before the trimming
+    of surrounding spaces (DRF counts after it, so 201 characters starting with a space passed)."""
+    for name, field in fields.items():
+        if field.read_only or not isinstance(field, serializers.CharField) or name not in data:
+            continue
+        value = data[name]
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            yield name, field.error_messages["invalid"]
+        elif field.max_length is not None and len(value) > field.max_length:
+            yield name, field.error_messages["max_length"].format(max_length=field.max_length)
+
 
 class BodySerializer(ObjectBodyMixin, serializers.Serializer):
     """Base of every action's request body: a JSON object, else 400 with a Chinese message."""

@@ -164,7 +164,7 @@ class LoanContractViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             cutoff = rules.amount_cutoff_date(received_on)  # 16–31 December 9999: no 20 January after it
         except ValueError:
             raise DomainError(
-                f"received：应为 YYYY-MM-DD 格式的日期（收到“{received[:20]}”）", field="received"
+                f"received 应为 YYYY-MM-DD 格式的日期（收到“{received[:20]}”）", field="received"
             ) from None
         context["amount_query"] = (category, cutoff, selectors.relief_parameters_for(cutoff=cutoff))
         return context

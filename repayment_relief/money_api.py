@@ -13,8 +13,7 @@
 from decimal import Decimal
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -26,6 +25,7 @@ from loanportal.api import (
     MaskedIdField,
     ReferenceField,
     ScopedViewSetMixin,
+    loan_year_parameter,
     router,
     validate_body,
 )
@@ -261,7 +261,7 @@ class FundAccountSerializer(serializers.ModelSerializer):
 
 class FundEntrySerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    case_no = serializers.CharField(source="case.case_no", read_only=True, default=None)
+    case_no = serializers.CharField(source="case.case_no", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = FundEntry
@@ -478,9 +478,7 @@ class DisbursementViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.
     @extend_schema(
         responses={200: PreviewSerializer, 400: None},
         summary="划付预览（第十七条顺序、第六条资金来源）",
-        parameters=[
-            OpenApiParameter("year", OpenApiTypes.INT, description="自然年（默认今年），返回该年已编制批次数")
-        ],
+        parameters=[loan_year_parameter("自然年（默认今年，2000–2100），返回该年已编制批次数")],
     )
     @action(detail=False, methods=["get"])
     def preview(self, request):
