@@ -6,6 +6,8 @@ rules the server applies."""
 import pytest
 
 from loanportal.exports.models import ExportRequest
+from loanportal.models import ApiToken
+from loanportal.tokens import api_token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,39 @@ def test_issue9_check6_a_body_is_json(world, api_for, client_for):
     assert list(schema["paths"]["/api/v1/summaries/generate/"]["post"]["requestBody"]["content"]) == [
         "application/json"
     ]
+
+
+def test_issue9_check6_text_body_fields_are_strings_within_their_length(world, api_for):
+    """Issue 9 check 6 found: POST /auth/tokens/revoke-mine/ took a `reason` of 201 characters starting
+    with a space (DRF measures max_length after trimming) and revoked the tokens (200); a number for a
+    text field was turned into text. Both are now a 400 naming the field, nothing revoked."""
+    user = world.users.bank_officer
+    api_token_issue(user=user)
+    api = api_for(user)
+    for reason in (" " + "理" * 200, 12345):
+        response = api.post("/api/v1/auth/tokens/revoke-mine/", {"reason": reason}, format="json")
+        assert response.status_code == 400 and response.json()["field"] == "reason", response.content
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=False).exists()
+    ok = api.post("/api/v1/auth/tokens/revoke-mine/", {"reason": " " + "理" * 199}, format="json")
+    assert ok.status_code == 200 and ok.json()["revoked"] == 1
+
+
+def test_issue9_check6_fund_return_answer_matches_its_schema(world, api_for, client_for):
+    """Issue 9 check 6 found: POST /relief-funds/returns/ answered 201 with `case_no: null` (a return
+    names no case) where the schema said a string."""
+    response = api_for(world.users.province_officer).post(
+        "/api/v1/relief-funds/returns/",
+        {"amount": "550.00", "document": "收据2", "borrower_name": "张三"},
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["case_no"] is None, response.content
+    schema = client_for(world.users.province_officer).get("/api/schema/?format=json").json()
+    assert schema["components"]["schemas"]["FundEntry"]["properties"]["case_no"].get("nullable") is True
+
+
+def test_issue9_check6_disbursement_preview_year_bounds_are_in_the_schema(world, client_for):
+    """Issue 9 check 6 found: GET /disbursements/preview/?year=-172050 (an integer, as the schema said)
+    refused with 400: the schema now states 2000–2100."""
+    schema = client_for(world.users.province_officer).get("/api/schema/?format=json").json()
+    year = _query_parameter(schema, "/api/v1/disbursements/preview/", "year")
+    assert (year.get("minimum"), year.get("maximum")) == (2000, 2100)
