@@ -151,16 +151,22 @@ def test_issue7_3_removed_middle_row_and_its_seal_are_detected(logged):
 
 
 def test_issue7_3_numeric_reason_on_cancel_is_hashed_as_stored_and_verifies_clean(world, clock, api_for):
-    """`{"reason": 12345}` on /api/v1/appointments/{id}/cancel/: stored as the text "12345"; the hash covers
-    that text, so audit_verify reports no tampering that never happened."""
+    """`{"reason": 12345}` on /api/v1/appointments/{id}/cancel/ is a 400 (issue 9 check 6: the schema says
+    a string) and records nothing; `{"reason": "12345"}` is stored as that text, the hash covers it, so
+    audit_verify reports no tampering that never happened."""
     county = world.county1
     slot = make_slots(make_site(county))[0]
     appointment = intake_services.appointment_book(
         actor=world.users.county1_staff, slot=slot, **person(county, 1)
     )
-    response = api_for(world.users.county1_staff).post(
-        f"/api/v1/appointments/{appointment.pk}/cancel/", {"reason": 12345}, format="json"
-    )
+    api = api_for(world.users.county1_staff)
+    url = f"/api/v1/appointments/{appointment.pk}/cancel/"
+    refused = api.post(url, {"reason": 12345}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "reason"
+    assert not AuditEvent.objects.filter(
+        action="appointment.cancelled", object_pk=str(appointment.pk)
+    ).exists()
+    response = api.post(url, {"reason": "12345"}, format="json")
     assert response.status_code == 200, response.content
     event = AuditEvent.objects.get(action="appointment.cancelled", object_pk=str(appointment.pk))
     assert event.reason == "12345"
