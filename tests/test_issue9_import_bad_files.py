@@ -6,8 +6,10 @@ used stays bounded (tracemalloc peak of the whole request).
 
 The bad files: a zip bomb, a sheet spanning the whole grid, too many zip entries, .xlsm by name, a macro
 (vbaProject.bin) inside a file named .xlsx, an Excel 97–2003 .xls (by name, and renamed to .xlsx), a renamed
-HTML / CSV / Word file, a DOCTYPE (entity expansion), a formula, merged cells, a hidden sheet, an encrypted
-zip member, a file over the size limit. A large bad file is refused on the page, not turned into a job.
+HTML / CSV / Word file, a DOCTYPE (entity expansion), a formula, merged cells (also as `<x:mergeCell>`), a hidden
+sheet, a very hidden data sheet, an encrypted zip member, a file over the size limit — every one of them before
+calamine opens the file ("One import path: checked before parsing"). A large bad file is refused on the page,
+not turned into a job.
 """
 
 import io
@@ -141,6 +143,21 @@ def merged() -> bytes:
     )
 
 
+def merged_prefixed() -> bytes:
+    x = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    return with_sheet(
+        "</sheetData>", f'</sheetData><x:mergeCells {x} count="1"><x:mergeCell ref="A2:B2"/></x:mergeCells>'
+    )
+
+
+def very_hidden_data_sheet() -> bytes:
+    def extra(workbook):
+        workbook.create_sheet("说明")  # a visible sheet, so the workbook stays valid
+        workbook["名单"].sheet_state = "veryHidden"
+
+    return workbook_bytes([good_row()], extra=extra)
+
+
 def hidden_sheet() -> bytes:
     def extra(workbook):
         secret = workbook.create_sheet("隐藏页")
@@ -163,34 +180,35 @@ def encrypted_member() -> bytes:
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * (MB // 2)
 
-# name → (build, file name, content type, words the message must hold, refused before calamine opens it)
+# name → (build, file name, content type, words the message must hold); each refused before calamine opens it
 BAD = {
-    "zip bomb": (zip_bomb, "名单.xlsx", XLSX, "已拒绝", True),
-    "whole-grid span": (huge_span, "名单.xlsx", XLSX, "使用范围过大", True),
-    "too many entries": (too_many_entries, "名单.xlsx", XLSX, "部件", True),
-    "xlsm by name": (lambda: workbook_bytes([good_row()]), "名单.xlsm", XLSX, "宏", True),
-    "macro inside xlsx": (macro_inside, "名单.xlsx", XLSX, "宏", True),
-    "xls": (lambda: OLE, "名单.xls", "application/vnd.ms-excel", "另存为", True),
-    "xls renamed xlsx": (lambda: OLE, "名单.xlsx", XLSX, "另存为", True),
+    "zip bomb": (zip_bomb, "名单.xlsx", XLSX, "已拒绝"),
+    "whole-grid span": (huge_span, "名单.xlsx", XLSX, "使用范围过大"),
+    "too many entries": (too_many_entries, "名单.xlsx", XLSX, "部件"),
+    "xlsm by name": (lambda: workbook_bytes([good_row()]), "名单.xlsm", XLSX, "宏"),
+    "macro inside xlsx": (macro_inside, "名单.xlsx", XLSX, "宏"),
+    "xls": (lambda: OLE, "名单.xls", "application/vnd.ms-excel", "另存为"),
+    "xls renamed xlsx": (lambda: OLE, "名单.xlsx", XLSX, "另存为"),
     "renamed html": (
         lambda: b"<html><body>" + b"x" * MB + b"</body></html>",
         "名单.xlsx",
         XLSX,
         "不是Excel",
-        True,
     ),
     "renamed docx": (
         lambda: zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>" * 1000}),
         "名单.xlsx",
         XLSX,
         "不是Excel",
-        True,
     ),
-    "doctype": (doctype, "名单.xlsx", XLSX, "已损坏", True),
-    "formula": (formula, "名单.xlsx", XLSX, "公式", True),
-    "encrypted member": (encrypted_member, "名单.xlsx", XLSX, "加密", True),
-    "merged cells": (merged, "名单.xlsx", XLSX, "合并单元格", False),
-    "hidden sheet": (hidden_sheet, "名单.xlsx", XLSX, "隐藏", False),
+    "doctype": (doctype, "名单.xlsx", XLSX, "已损坏"),
+    "formula": (formula, "名单.xlsx", XLSX, "公式"),
+    "encrypted member": (encrypted_member, "名单.xlsx", XLSX, "加密"),
+    # issue 9 check 4 / "One import path: checked before parsing": these two were refused from calamine's metadata
+    "merged cells": (merged, "名单.xlsx", XLSX, "合并单元格"),
+    "merged cells x:mergeCell": (merged_prefixed, "名单.xlsx", XLSX, "合并单元格"),
+    "hidden sheet": (hidden_sheet, "名单.xlsx", XLSX, "隐藏"),
+    "veryHidden data sheet": (very_hidden_data_sheet, "名单.xlsx", XLSX, "隐藏的工作表：名单"),
 }
 
 
@@ -224,7 +242,7 @@ def test_issue9_check4_bad_file_refused_in_chinese_before_parsing_database_uncha
     world, client_for, api_for, calamine_calls, bad_bytes, channel, kind, bad
 ):
     """Issue 9 protection check 4 (notice 二十一 / relief measures 第二十七条: controlled transfer of data)."""
-    _build, name, content_type, words, before_calamine = BAD[bad]
+    _build, name, content_type, words = BAD[bad]
     before = database_state()
     tracemalloc.start()
     try:
@@ -240,8 +258,7 @@ def test_issue9_check4_bad_file_refused_in_chinese_before_parsing_database_uncha
         assert response.status_code == 400
     else:
         assert response.redirect_chain == [] or "jobs" not in response.redirect_chain[-1][0]
-    if before_calamine:
-        assert calamine_calls == [], "refused before the reader opened the file"
+    assert calamine_calls == [], "refused before the reader opened the file"
     assert database_state() == before, "a refused file leaves the database as it was"
     assert peak < 60 * MB, f"{kind} {channel} {bad}: peak {peak / MB:.1f} MB"
 
@@ -270,7 +287,7 @@ def test_issue9_check4_large_bad_file_is_refused_on_the_page_not_made_a_job(
     why at once (before, a 1 MB renamed file became a job that failed later)."""
     settings.IMPORT_JOB_ROOT = str(tmp_path)
     settings.IMPORT_JOB_MIN_BYTES = 1
-    _build, name, content_type, words, _ = BAD[bad]
+    _build, name, content_type, words = BAD[bad]
     response, text = _post("page", world, kind, bad_bytes[bad], name, content_type, client_for, None)
     assert words in text or (kind == "ledger" and "只接受" in text), text[:200]
     assert ImportJob.objects.count() == 0

@@ -228,6 +228,17 @@ def _huge_span() -> bytes:
     return zip_bytes(members)
 
 
+def _merged() -> bytes:
+    return workbook_bytes([good_row(), good_row()], extra=lambda wb: wb.active.merge_cells("E2:E3"))
+
+
+def _hidden() -> bytes:
+    def extra(workbook):
+        workbook.create_sheet("备用").sheet_state = "hidden"
+
+    return workbook_bytes([good_row()], extra=extra)
+
+
 def _too_many_entries() -> bytes:
     members = members_of_workbook(workbook_bytes([good_row()]))
     members.update({f"xl/media/x{i}.bin": b"x" for i in range(1500)})
@@ -246,6 +257,9 @@ BAD_FILES = {
         "不是Excel",
     ),
     "renamed csv": (lambda: "姓名,身份证号\n".encode() * 1000, "名单.xlsx", "不是Excel"),
+    # issue 9 check 4 / "One import path: checked before parsing" (before: refused from calamine's metadata)
+    "merged cells": (_merged, "名单.xlsx", "合并单元格"),
+    "hidden sheet": (_hidden, "名单.xlsx", "隐藏的工作表"),
 }
 
 

@@ -18,7 +18,11 @@ and none trusting the file:
    "billion laughs" never get defined), UTF-8 only; worksheet parts scanned for formulas and for the area
    their cell references span (calamine allocates the cells' bounding box: two cells at A1 and XFD1048576
    would be 17 billion cells), at most `XLSX_MAX_CELLS`;
-7. xlsx: the checked XML parts re-packed uncompressed, so the reader parses exactly the bytes checked here
+7. xlsx: hidden sheets (`state="hidden"` / `"veryHidden"` on any `<sheet>` of xl/workbook.xml, empty or not,
+   as the reader refused them) and merged cells (a `<mergeCell>` inside `<mergeCells>` in a worksheet part,
+   with or without a prefix), named by their sheet through xl/workbook.xml and its relations — refused after
+   the scan of step 6, so that a file with a formula is still told about the formula first;
+8. xlsx: the checked XML parts re-packed uncompressed, so the reader parses exactly the bytes checked here
    and inflates nothing itself — one member at a time, in memory for a small package, into a temporary file
    for one declaring more than XLSX_SPOOL_BYTES (the reader opens it by path and it is unlinked at once):
    a 100,000-row ledger no longer holds its XML three times (measured: +288 MB before, see docs/bench.md).
@@ -96,9 +100,29 @@ SAVE_AS_HOW = (
 SAVE_AS_XLSX = "不接受Excel 97–2003格式（.xls）的文件；" + SAVE_AS_HOW
 MACROS = "不接受含宏的工作簿（.xlsm 或含VBA宏）；请在Excel或WPS中“另存为”普通Excel工作簿（.xlsx）后再导入"
 
+
+def hidden_sheets_message(names) -> str:
+    """A workbook with hidden sheets (the checks and, as a second line, the reader say it alike)."""
+    shown = "、".join(name for name in names if name)
+    listed = f"：{shown}" if shown else ""
+    return f"工作簿含有隐藏的工作表{listed}。隐藏内容无法核对，请删除隐藏工作表后再导入"
+
+
+def merged_cells_message(sheet: str, ref: str) -> str:
+    """A sheet with merged cells; `sheet` or `ref` left out when not known."""
+    where = f"工作表“{sheet}”中" if sheet else "工作表中"
+    example = f"（如 {ref}）" if ref else ""
+    return f"{where}有合并单元格{example}，请取消合并、每行一条记录后再导入"
+
+
 _REF_RE = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+# matched against the lower-cased name: calamine finds a part whatever the case of its name
 _WORKSHEET_RE = re.compile(r"^xl/(?:worksheets|dialogsheets)/[^/]+\.xml$")
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+# a <sheet>'s states calamine knows (hidden or not); it cannot open a workbook with any other
+_SHEET_STATES = {"visible": False, "hidden": True, "veryHidden": True}
 
 
 @dataclass(frozen=True)
@@ -214,7 +238,9 @@ def _check_xlsx(data: bytes) -> bytes | str:
     if not content_types & XLSX_MAIN_TYPES:
         raise _refuse(NOT_SPREADSHEET)
 
-    sheet_parts = _sheet_parts(package, names)
+    relations, sheet_parts = _workbook_relations(package, names)
+    sheets: list[tuple[str, str, str]] = []  # xl/workbook.xml's <sheet>s: name, state, relation id
+    merged: dict[str, str] = {}  # worksheet part (lower case) → its first merged range ("" if not shown)
     declared = sum(info.file_size for info in members)
     on_disk = declared > getattr(settings, "XLSX_SPOOL_BYTES", DEFAULT_SPOOL_BYTES)
     # closed below, or closed and unlinked on failure
@@ -227,12 +253,18 @@ def _check_xlsx(data: bytes) -> bytes | str:
                 body = _read_member(package, info.filename)  # every member: its CRC is checked
                 if not info.filename.lower().endswith(_XML_SUFFIXES):
                     continue  # images, printer settings: not needed to read the cells, not passed on
-                if _WORKSHEET_RE.match(info.filename) or info.filename in sheet_parts:
-                    _check_worksheet(body)
+                part = info.filename.lower()
+                if _WORKSHEET_RE.match(part) or part in sheet_parts:
+                    ref = _check_worksheet(body)
+                    if ref is not None and not part.startswith("xl/dialogsheets/"):  # the reader skips those
+                        merged.setdefault(part, ref)
+                elif part == _WORKBOOK:
+                    _check_xml(body, on_start=_sheet_collector(sheets))
                 else:
                     _check_xml(body)
                 out.writestr(info.filename, body)
                 del body  # one member in memory at a time
+        _check_sheets(sheets, relations, merged)
     except BaseException:
         if on_disk:
             target.close()
@@ -244,23 +276,63 @@ def _check_xlsx(data: bytes) -> bytes | str:
     return target.getvalue()
 
 
-def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> set[str]:
-    """Every part the workbook's relations name as a worksheet, wherever it lies in the package (a sheet
-    moved out of xl/worksheets/ is scanned all the same); each target read the ways a reader may resolve it."""
-    if "xl/_rels/workbook.xml.rels" not in names:
-        return set()
-    body = _read_member(package, "xl/_rels/workbook.xml.rels")
-    try:
-        root = ElementTree.fromstring(body, forbid_dtd=True)
-    except Exception as exc:  # ParseError, DTDForbidden, EntitiesForbidden...
-        raise _refuse(DAMAGED) from exc
-    parts = set()
-    for relation in root.iter():
-        kind = relation.get("Type", "")
-        target = relation.get("Target", "")
-        if target and kind.rsplit("/", 1)[-1] in ("worksheet", "dialogsheet", "macrosheet"):
-            parts.update({target.lstrip("/"), f"xl/{target}", posixpath.normpath(f"xl/{target}")})
-    return parts
+_SHEET_KINDS = ("worksheet", "dialogsheet", "macrosheet")
+
+
+def _workbook_relations(package: zipfile.ZipFile, names: set[str]) -> tuple[dict[str, set[str]], set[str]]:
+    """xl/_rels/workbook.xml.rels: relation id → the parts its target may name, and every part a relation
+    names as a worksheet (a sheet moved out of xl/worksheets/ is scanned all the same). A target is read
+    the ways a reader may resolve it, names in lower case, from every copy of the file whatever the case of
+    its name: calamine's lookup of a part ignores case."""
+    relations: dict[str, set[str]] = {}
+    sheet_parts: set[str] = set()
+    for name in sorted(n for n in names if n.lower() == _WORKBOOK_RELS):
+        body = _read_member(package, name)
+        try:
+            root = ElementTree.fromstring(body, forbid_dtd=True)
+        except Exception as exc:  # ParseError, DTDForbidden, EntitiesForbidden...
+            raise _refuse(DAMAGED) from exc
+        for relation in root.iter():
+            target = relation.get("Target", "")
+            if not target:
+                continue
+            parts = {
+                p.lower() for p in (target.lstrip("/"), f"xl/{target}", posixpath.normpath(f"xl/{target}"))
+            }
+            relations.setdefault(relation.get("Id", ""), set()).update(parts)
+            if relation.get("Type", "").rsplit("/", 1)[-1] in _SHEET_KINDS:
+                sheet_parts.update(parts)
+    return relations, sheet_parts
+
+
+def _sheet_collector(sheets: list):
+    """An expat start handler gathering xl/workbook.xml's `<sheet>` elements (any prefix) as calamine reads
+    them: name, state and relation id by their literal attribute names."""
+
+    def start(name: str, attributes: dict) -> None:
+        if name[name.rfind(":") + 1 :] == "sheet":
+            relation = attributes.get("r:id") or attributes.get("relationships:id") or ""
+            sheets.append((attributes.get("name", ""), attributes.get("state", "visible"), relation))
+
+    return start
+
+
+def _check_sheets(sheets: list, relations: dict, merged: dict[str, str]) -> None:
+    """Refuse hidden sheets, then merged cells (the reader's order), with the reader's messages. Merged cells
+    are named by the first sheet (in the workbook's order) whose part holds them; a part no sheet names (an
+    orphan, or hostile relations) is refused without a name."""
+    if any(state not in _SHEET_STATES for _, state, _ in sheets):
+        raise _refuse(DAMAGED)  # calamine cannot open it either
+    hidden = [name for name, state, _ in sheets if _SHEET_STATES[state]]
+    if hidden:
+        raise _refuse(hidden_sheets_message(hidden))
+    if not merged:
+        return
+    for name, _, relation in sheets:
+        for part in relations.get(relation, ()):
+            if part in merged:
+                raise _refuse(merged_cells_message(name, merged[part]))
+    raise _refuse(merged_cells_message("", next(iter(merged.values()))))
 
 
 def _check_directory(members: list[zipfile.ZipInfo]) -> None:
@@ -338,11 +410,12 @@ def _forbid(*_args) -> None:
     raise _Refused
 
 
-def _check_xml(xml: bytes, *, worksheet: bool = False, scan: bool = False) -> None:
+def _check_xml(xml: bytes, *, worksheet: bool = False, scan: bool = False, on_start=None) -> None:
     """Well-formed, UTF-8, no DOCTYPE (so no entity is ever defined or fetched). expat, linear in the size.
     `worksheet`: no CDATA section, comment or processing instruction either, so that every `<` followed by
     a name starts a real element (what _canonical_sheet_span relies on). `scan`: also follow every cell
-    (_SheetScan): no formula, and the cells span at most XLSX_MAX_CELLS."""
+    (_SheetScan): no formula, and the cells span at most XLSX_MAX_CELLS. `on_start`: an expat start-element
+    handler of the caller's (for xl/workbook.xml, see _sheet_collector)."""
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _forbid
     parser.EntityDeclHandler = _forbid
@@ -360,6 +433,8 @@ def _check_xml(xml: bytes, *, worksheet: bool = False, scan: bool = False) -> No
     scanner = _SheetScan() if scan else None
     if scanner is not None:
         parser.StartElementHandler = scanner.start
+    elif on_start is not None:
+        parser.StartElementHandler = on_start
     try:
         # fed a megabyte at a time, so expat's own buffer never has to hold a whole sheet
         for start in range(0, len(xml), _EXPAT_CHUNK_BYTES):
@@ -450,11 +525,15 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _check_worksheet(xml: bytes) -> None:
+def _check_worksheet(xml: bytes) -> str | None:
     """A worksheet: well-formed without DOCTYPE, CDATA, comments or processing instructions; no formula;
     its cells span at most XLSX_MAX_CELLS. Sheets as Excel, WPS, LibreOffice and openpyxl write them
     (unprefixed elements, every cell and row with its `r="…"` first) are bounded from a few C-speed scans;
-    anything else goes through the exact scan (_SheetScan: every element followed in Python)."""
+    anything else goes through the exact scan (_SheetScan: every element followed in Python).
+    Returns the sheet's first merged range (see _first_merged_range): None when it has none."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 (expat reads it from the byte-order mark alone): the byte scans below assume UTF-8
+        raise _refuse(DAMAGED)
     _check_xml(xml, worksheet=True)
     span = _canonical_sheet_span(xml)
     if span is None:
@@ -467,10 +546,50 @@ def _check_worksheet(xml: bytes) -> None:
             raise _refuse(
                 f"工作表中有公式{where}；只接受直接填写的值，请把公式“复制—选择性粘贴为数值”后再导入"
             ) from None
-        return
-    scan = _SheetScan()
-    scan.height, scan.width = span
-    scan.finish()
+    else:
+        scan = _SheetScan()
+        scan.height, scan.width = span
+        scan.finish()
+    return _first_merged_range(xml)
+
+
+# Tags named mergeCell or mergeCells, with any prefix (`<x:mergeCell`), start or end. Sound because the sheet is
+# well-formed UTF-8 without CDATA, comments or processing instructions: every `<` followed by a name is a tag.
+_MERGE_TAG_RE = re.compile(rb"<(/?)(?:[^\s<>/]*:)?mergeCell(s?)(?=[\s/>])")
+# The rest of a start tag: its attributes, then `>` or `/>` (an attribute value may hold `>` or `/`).
+_TAG_REST_RE = re.compile(rb"""((?:\s+[^\s=]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
+_REF_ATTR_RE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_RANGE_RE = re.compile(r"[A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?")
+
+
+def _first_merged_range(xml: bytes) -> str | None:
+    """The first `<mergeCell>` inside a `<mergeCells>` (where calamine reads them): its `ref` as A1:B2, or ""
+    when it has none that can be shown; None when the sheet has no merged cell. One C-speed `find` for
+    every sheet; the tags are only followed when the word is there. Stricter than calamine in one way: it
+    drops every merged range of a sheet when one `ref` cannot be read (so one bad `ref` hid the others);
+    here any `<mergeCell>` counts."""
+    if xml.find(b"mergeCell") == -1:
+        return None
+    depth = 0
+    for tag in _MERGE_TAG_RE.finditer(xml):
+        closing, plural = tag.groups()
+        if closing:
+            if plural and depth:
+                depth -= 1
+            continue
+        rest = _TAG_REST_RE.match(xml, tag.end())
+        if rest is None:  # not after expat's check; refused all the same
+            raise _refuse(DAMAGED)
+        attributes, empty = rest.groups()
+        if plural:
+            if not empty:
+                depth += 1
+        elif depth:
+            ref = _REF_ATTR_RE.search(attributes)
+            value = (ref.group(1) or ref.group(2) or b"") if ref else b""
+            shown = value.decode("utf-8", "replace").strip().upper()
+            return shown if _RANGE_RE.fullmatch(shown) else ""
+    return None
 
 
 _SPAN_WINDOW_BYTES = 512 * 1024

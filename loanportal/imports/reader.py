@@ -5,6 +5,10 @@ sheets, macro sheets, merged cells and a second sheet with data, finds the heade
 is not blank), maps it to the template's fields by name (columns may be in any order) and returns a `Sheet`
 whose rows carry the sheet's own row numbers. Cells are Python values as calamine gives them: str, float,
 bool, datetime.date / datetime.datetime / datetime.time / timedelta; an empty cell is None.
+
+Hidden sheets and merged cells are refused before parsing, by checks.py; the refusals here are a second
+line (free: calamine's metadata and merged ranges come with the workbook and the sheet), with the same
+messages, for a file whose XML calamine would read otherwise than those checks do.
 """
 
 import datetime
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import python_calamine
 
 from ..errors import DomainError
-from .checks import DAMAGED, CheckedFile
+from .checks import DAMAGED, CheckedFile, hidden_sheets_message, merged_cells_message
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,8 @@ def _open_data_sheet(checked: CheckedFile):
     workbook = _open_workbook(checked)
     metadata = _calamine(lambda: workbook.sheets_metadata)
     hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-    if hidden:
-        raise DomainError(
-            f"工作簿含有隐藏的工作表：{'、'.join(hidden)}。隐藏内容无法核对，请删除隐藏工作表后再导入",
-            field="file",
-        )
+    if hidden:  # refused by the checks before parsing; a second line, free (the metadata is read anyway)
+        raise DomainError(hidden_sheets_message(hidden), field="file")
     if any(
         m.typ in (python_calamine.SheetTypeEnum.MacroSheet, python_calamine.SheetTypeEnum.Vba)
         for m in metadata
@@ -203,11 +204,8 @@ def _open_data_sheet(checked: CheckedFile):
             continue
         sheet = _calamine(workbook.get_sheet_by_index, index)
         merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
-        if merged:
-            raise DomainError(
-                f"工作表“{meta.name}”中有合并单元格（如 {_range_ref(merged[0])}），请取消合并、每行一条记录后再导入",
-                field="file",
-            )
+        if merged:  # refused by the checks before parsing; a second line, free (read with the sheet)
+            raise DomainError(merged_cells_message(meta.name, _range_ref(merged[0])), field="file")
         if sheet.height and sheet.width:
             values = _calamine(sheet.to_python)
             if not all(_is_blank(row) for row in values):
@@ -286,11 +284,8 @@ def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
     workbook = _open_workbook(checked)
     metadata = _calamine(lambda: workbook.sheets_metadata)
     hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-    if hidden:
-        raise DomainError(
-            f"工作簿含有隐藏的工作表：{'、'.join(hidden)}。隐藏内容无法核对，请删除隐藏工作表后再导入",
-            field="file",
-        )
+    if hidden:  # refused by the checks before parsing; a second line, free (the metadata is read anyway)
+        raise DomainError(hidden_sheets_message(hidden), field="file")
     kinds = [m.typ for m in metadata]
     if python_calamine.SheetTypeEnum.MacroSheet in kinds or python_calamine.SheetTypeEnum.Vba in kinds:
         raise DomainError("不接受含宏的工作簿；请另存为普通Excel工作簿（.xlsx）后再导入", field="file")
@@ -300,11 +295,8 @@ def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
             continue
         sheet = _calamine(workbook.get_sheet_by_index, index)
         merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
-        if merged:
-            raise DomainError(
-                f"工作表“{meta.name}”中有合并单元格（如 {_range_ref(merged[0])}），请取消合并、每行一条记录后再导入",
-                field="file",
-            )
+        if merged:  # refused by the checks before parsing; a second line, free (read with the sheet)
+            raise DomainError(merged_cells_message(meta.name, _range_ref(merged[0])), field="file")
         if not (sheet.height and sheet.width):
             continue
         first_row, first_col = sheet.start or (0, 0)
