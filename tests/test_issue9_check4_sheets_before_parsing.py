@@ -149,6 +149,15 @@ def test_issue9_check4_merged_cells_written_any_way_refused_before_calamine(worl
     assert refused_before_calamine(world, calamine_calls, content) == MERGED_E2_E3
 
 
+def test_issue9_check4_merged_cells_after_much_text_found_all_the_same(world, calamine_calls):
+    """Issue 9 check 4 / One import path: checked before parsing — the word "mergeCell" is looked for from
+    its "g", a few at a time; a sheet whose text holds many of them is searched whole all the same."""
+    content = workbook_bytes([good_row(备注="going long gap") for _ in range(2)] * 20)
+    assert members_of(content)[SHEET].count(b"g") > 64  # more than the checks probe one by one
+    content = with_merge(content, '<mergeCells><mergeCell ref="E2:E3"/></mergeCells>')
+    assert refused_before_calamine(world, calamine_calls, content) == MERGED_E2_E3
+
+
 def test_issue9_check4_merged_cells_with_an_unreadable_ref_still_refused(world, calamine_calls):
     """Issue 9 check 4 / One import path: checked before parsing — calamine dropped every merged range of a
     sheet when one `ref` could not be read (a good range hidden behind a bad one imported); here it is
