@@ -187,25 +187,34 @@ def _open_workbook(checked: CheckedFile):
         os.unlink(checked.path)
 
 
-def _open_data_sheet(checked: CheckedFile):
+def _worksheets(checked: CheckedFile):
+    """The workbook's worksheets as (metadata, sheet), one at a time, after the refusals of the whole
+    workbook (hidden sheets, macros) and each sheet's own (merged cells) — the refusals read_rows and
+    read_sheets share. Hidden sheets and merged cells are refused before parsing, by checks.py; here they
+    are a second line, free (calamine's metadata is read anyway, the merged ranges come with the sheet)."""
     workbook = _open_workbook(checked)
     metadata = _calamine(lambda: workbook.sheets_metadata)
     hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-    if hidden:  # refused by the checks before parsing; a second line, free (the metadata is read anyway)
+    if hidden:
         raise DomainError(hidden_sheets_message(hidden), field="file")
     if any(
         m.typ in (python_calamine.SheetTypeEnum.MacroSheet, python_calamine.SheetTypeEnum.Vba)
         for m in metadata
     ):
         raise DomainError("不接受含宏的工作簿；请另存为普通Excel工作簿（.xlsx）后再导入", field="file")
-    with_data = []
     for index, meta in enumerate(metadata):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
             continue
         sheet = _calamine(workbook.get_sheet_by_index, index)
         merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
-        if merged:  # refused by the checks before parsing; a second line, free (read with the sheet)
+        if merged:
             raise DomainError(merged_cells_message(meta.name, _range_ref(merged[0])), field="file")
+        yield meta, sheet
+
+
+def _open_data_sheet(checked: CheckedFile):
+    with_data = []
+    for meta, sheet in _worksheets(checked):
         if sheet.height and sheet.width:
             values = _calamine(sheet.to_python)
             if not all(_is_blank(row) for row in values):
@@ -281,22 +290,8 @@ def read_sheets(checked: CheckedFile, template: Template) -> Iterator[Sheet]:
     several sheets of one list: an .xlsx sheet holds at most 1,048,576 rows). The same refusals as
     read_rows (hidden and macro sheets, merged cells); a sheet whose header does not match is refused with
     its name. Rows come through calamine's `iter_rows`, converted to Python one row at a time."""
-    workbook = _open_workbook(checked)
-    metadata = _calamine(lambda: workbook.sheets_metadata)
-    hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-    if hidden:  # refused by the checks before parsing; a second line, free (the metadata is read anyway)
-        raise DomainError(hidden_sheets_message(hidden), field="file")
-    kinds = [m.typ for m in metadata]
-    if python_calamine.SheetTypeEnum.MacroSheet in kinds or python_calamine.SheetTypeEnum.Vba in kinds:
-        raise DomainError("不接受含宏的工作簿；请另存为普通Excel工作簿（.xlsx）后再导入", field="file")
     found = False
-    for index, meta in enumerate(metadata):
-        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
-            continue
-        sheet = _calamine(workbook.get_sheet_by_index, index)
-        merged = _calamine(lambda s=sheet: s.merged_cell_ranges) or []
-        if merged:  # refused by the checks before parsing; a second line, free (read with the sheet)
-            raise DomainError(merged_cells_message(meta.name, _range_ref(merged[0])), field="file")
+    for meta, sheet in _worksheets(checked):
         if not (sheet.height and sheet.width):
             continue
         first_row, first_col = sheet.start or (0, 0)
