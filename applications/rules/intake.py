@@ -248,7 +248,9 @@ def iso_week_start(day: datetime.date) -> datetime.date:
 # so that a spreadsheet holds exactly the days and weeks the page shows.
 WARNING_HISTORY_DAYS = 14  # 逐日办结人数（近14天）: today and the 13 days before
 WARNING_AHEAD_DAYS = 8  # 未来8天 可预约容量与已预约: today and the 7 days after
-WARNING_WEEKS_BACK_DAYS = 56  # 逐周统计: the weeks from eight weeks back to the last day ahead
+# 逐周统计: the weeks from eight weeks back to the last day ahead — a window holding both charts' days (the
+# page reads them from its one series), so at least WARNING_HISTORY_DAYS back
+WARNING_WEEKS_BACK_DAYS = 56
 
 
 def warning_history_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:

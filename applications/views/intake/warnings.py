@@ -61,12 +61,14 @@ def intake_warning_county(request, pk):
     county = selectors.intake_county_get(user=user, pk=pk)
     today = _today()
     snapshot = selectors.queue_snapshots_visible_to(user=user).filter(county=county, date=today).first()
-    history_start, history_end = rules.warning_history_window(today)
-    history = selectors.daily_series(county=county, start=history_start, end=history_end)
-    ahead_start, ahead_end = rules.warning_ahead_window(today)
-    ahead = selectors.daily_series(county=county, start=ahead_start, end=ahead_end)
+    # One series (two queries) for the weekly table's window, which holds both charts' days
     weeks_start, weeks_end = rules.warning_weekly_window(today)
-    weeks = _weekly(selectors.daily_series(county=county, start=weeks_start, end=weeks_end))
+    series = selectors.daily_series(county=county, start=weeks_start, end=weeks_end)
+    history, ahead = (
+        [day for day in series if start <= day["date"] <= end]
+        for start, end in (rules.warning_history_window(today), rules.warning_ahead_window(today))
+    )
+    weeks = _weekly(series)
     figures = queue_warnings.queue_figures(county=county, on=today)
     chart = {
         "history": {
